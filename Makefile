@@ -1,0 +1,32 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	if [ "$$CI" = true ]; then $(BIN)/python -m pip install --quiet -e '.[test,torch]'; fi
+	touch $(STAMP)
+
+run: $(STAMP)
+	mkdir -p build
+	$(BIN)/symdyn analyze heavy-ball --latex build/heavy-ball.tex --markdown build/heavy-ball.md --pdf build/heavy-ball.pdf
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q symdyn tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check symdyn tests benchmarks
+	$(BIN)/ruff format --check symdyn tests benchmarks
+
+bench: $(STAMP)
+	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf build .venv .pytest_cache .hypothesis
