@@ -305,6 +305,14 @@ numbers = st.one_of(
 FUNCTIONS = [sp.sqrt, sp.exp, sp.log, sp.tanh, sp.sin, sp.cos, sp.Abs]
 
 
+def _max_min(fab):
+    function, a, b = fab
+    try:
+        return function(a, b)
+    except ValueError:  # sympy refuses Max(I, x): not comparable
+        return a
+
+
 def _extend(children):
     pairs = st.tuples(children, children)
     return st.one_of(
@@ -314,9 +322,7 @@ def _extend(children):
         pairs.map(lambda ab: ab[0] / ab[1] if ab[1] != 0 else ab[0]),
         st.tuples(children, st.integers(-3, 3)).map(lambda bn: bn[0] ** bn[1]),
         st.tuples(st.sampled_from(FUNCTIONS), children).map(lambda fa: fa[0](fa[1])),
-        st.tuples(st.sampled_from([sp.Max, sp.Min]), children, children).map(
-            lambda fab: fab[0](fab[1], fab[2])
-        ),
+        st.tuples(st.sampled_from([sp.Max, sp.Min]), children, children).map(_max_min),
         children.map(lambda a: -a),
     )
 
