@@ -1,5 +1,19 @@
-"""symdyn: the dynamics of learning algorithms, derived exactly."""
+"""symdyn: the dynamics of learning algorithms, derived exactly.
 
+Examples
+--------
+>>> import sympy as sp
+>>> import symdyn as sd
+>>> x = sp.Symbol("x", real=True)
+>>> eta, beta, lam = sp.symbols("eta beta lambda", positive=True)
+>>> rule = sd.optimizers.heavy_ball(lam * x**2 / 2, [x], lr=eta, momentum=beta)
+>>> sd.step_bound(rule, step=eta).upper
+2*(beta + 1)/lambda
+"""
+
+from symdyn import games, models, optimizers
+from symdyn.criteria import hurwitz_conditions, schur_conditions
+from symdyn.derivation import Derivation, LatexError
 from symdyn.errors import (
     AssignmentError,
     ExpressionTypeError,
@@ -10,16 +24,32 @@ from symdyn.errors import (
     UndecidedError,
     UnknownSymbolError,
 )
+from symdyn.rule import UpdateRule, grad
+from symdyn.stability import StabilityResult, StepBound, charpoly, stability, step_bound
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AssignmentError",
+    "Derivation",
     "ExpressionTypeError",
+    "LatexError",
     "ParseError",
     "RuleError",
     "ShapeError",
+    "StabilityResult",
+    "StepBound",
     "SymdynError",
     "UndecidedError",
     "UnknownSymbolError",
+    "UpdateRule",
+    "charpoly",
+    "games",
+    "grad",
+    "hurwitz_conditions",
+    "models",
+    "optimizers",
+    "schur_conditions",
+    "stability",
+    "step_bound",
 ]

@@ -1,0 +1,178 @@
+"""The ``symdyn`` command: list catalogue rules and analyse one.
+
+Exit codes: 0 success, 1 a failed check, 2 bad input.
+
+Examples
+--------
+>>> main(["analyze", "gd"])  # doctest: +ELLIPSIS
+gradient descent
+...
+region:      eta*lambda < 2
+...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from fractions import Fraction
+
+import sympy as sp
+
+from symdyn.catalogue import CATALOGUE, build
+from symdyn.errors import SymdynError, UndecidedError
+from symdyn.stability import stability, step_bound
+
+__all__ = ["main"]
+
+
+class UsageError(SymdynError):
+    """A command-line argument is malformed."""
+
+
+def _parse_number(text, name):
+    try:
+        return sp.Rational(Fraction(text.strip()))
+    except (ValueError, ZeroDivisionError):
+        raise UsageError(
+            f"--param {name}={text}: the value must be a number such as 0.5, 1e-3 or 2/3"
+        ) from None
+
+
+def _substitutions(rule, assignments):
+    by_name = {str(s): s for s in rule.free_symbols}
+    values = {}
+    for assignment in assignments or ():
+        name, sep, text = assignment.partition("=")
+        name = name.strip()
+        if not sep:
+            raise UsageError(f"--param {assignment!r}: write NAME=VALUE")
+        if name not in by_name:
+            known = ", ".join(sorted(by_name))
+            raise UsageError(f"--param {name}: {rule.name} has no symbol {name!r}; it has {known}")
+        values[by_name[name]] = _parse_number(text, name)
+    return values
+
+
+def _analysis(name, params):
+    entry = CATALOGUE.get(name)
+    rule = build(name)
+    values = _substitutions(rule, params)
+    if values:
+        rule = rule.subs(values)
+    result = stability(rule)
+    bound = None
+    step = entry.step if entry is not None else None
+    if step is not None and step in rule.params and result.region is not sp.false:
+        try:
+            bound = step_bound(result, step)
+        except UndecidedError as error:
+            bound = error
+    return rule, result, bound
+
+
+def _as_json(rule, result, bound):
+    def text(value):
+        return None if value is None else str(value)
+
+    data = {
+        "rule": rule.name,
+        "state": [str(s) for s in rule.state],
+        "params": [str(p) for p in rule.params],
+        "free": [str(f) for f in rule.free],
+        "jacobian": [[str(v) for v in row] for row in result.jacobian.tolist()],
+        "charpoly": str(result.charpoly.as_expr()),
+        "conditions": [str(c) for c in result.conditions],
+        "region": str(result.region),
+        "region_latex": sp.latex(result.region),
+        "spectral_radius": text(result.spectral_radius),
+        "marginal": text(result.marginal),
+        "step_bound": None,
+    }
+    if bound is not None and not isinstance(bound, Exception):
+        data["step_bound"] = {
+            "step": str(bound.step),
+            "lower": str(bound.lower),
+            "upper": str(bound.upper),
+            "requires": [str(r) for r in bound.requires],
+        }
+    return data
+
+
+def _print_report(rule, result, bound, out):
+    print(rule.name, file=out)
+    print(f"charpoly:    {result.charpoly.as_expr()}", file=out)
+    print(f"region:      {result.region}", file=out)
+    if isinstance(bound, Exception):
+        print(f"step bound:  undecided ({bound})", file=out)
+    elif bound is not None:
+        requires = f"   if {', '.join(map(str, bound.requires))}" if bound.requires else ""
+        print(f"step bound:  {bound.lower} < {bound.step} < {bound.upper}{requires}", file=out)
+    if result.spectral_radius is not None:
+        print(f"rate:        {result.spectral_radius}", file=out)
+    if result.marginal not in (None, sp.false):
+        print(f"marginal:    {result.marginal}", file=out)
+
+
+def _cmd_list(args, out):
+    width = max(map(len, CATALOGUE))
+    for name, entry in CATALOGUE.items():
+        print(f"{name:<{width}}  {entry.summary}", file=out)
+    return 0
+
+
+def _cmd_analyze(args, out):
+    rule, result, bound = _analysis(args.rule, args.param)
+    derivation = bound.derivation if bound is not None and not isinstance(bound, Exception) \
+        else result.derivation
+    if args.json:
+        json.dump(_as_json(rule, result, bound), out, indent=2)
+        print(file=out)
+    else:
+        _print_report(rule, result, bound, out)
+    for path in (args.latex, args.markdown, args.pdf):
+        if path:
+            derivation.save(path)
+            if not args.json:
+                print(f"wrote {path}", file=out)
+    return 0
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="symdyn", description="Exact dynamics of learning-algorithm update rules."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list the catalogue rules")
+    analyze = commands.add_parser("analyze", help="derive stability region and step bound")
+    analyze.add_argument("rule", help="a catalogue name (see `symdyn list`)")
+    analyze.add_argument("--param", action="append", metavar="NAME=VALUE",
+                         help="fix a symbol to an exact number (repeatable)")
+    analyze.add_argument("--latex", metavar="FILE", help="write the derivation as LaTeX")
+    analyze.add_argument("--markdown", metavar="FILE", help="write the derivation as Markdown")
+    analyze.add_argument("--pdf", metavar="FILE", help="compile the derivation with pdflatex")
+    analyze.add_argument("--json", action="store_true", help="print the results as JSON")
+    return parser
+
+
+def main(argv=None, out=None):
+    """Run the command line; returns the exit code."""
+    out = out or sys.stdout
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    commands = {"list": _cmd_list, "analyze": _cmd_analyze}
+    try:
+        return commands[args.command](args, out)
+    except SymdynError as error:
+        print(f"symdyn: error: {error}", file=sys.stderr)
+        return 2
+
+
+def entry_point():
+    """Console-script entry point."""
+    sys.exit(main())

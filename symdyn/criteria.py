@@ -1,0 +1,379 @@
+"""Exact root-location criteria for real polynomials with symbolic coefficients.
+
+* :func:`hurwitz_conditions` — all roots in the open left half-plane
+  (Routh–Hurwitz, in the Liénard–Chipart form: positive coefficients and
+  every other Hurwitz determinant).
+* :func:`schur_conditions` — all roots strictly inside the unit circle
+  (Schur–Cohn–Jury), by the Möbius map z = (1+s)/(1−s) that sends the open
+  disc onto the open left half-plane, followed by the Hurwitz test.
+
+Conditions are returned as strict inequalities, each simplified under the
+symbols' assumptions: factors of known sign are divided out, conditions
+that hold for every admissible value are dropped, and a condition that can
+never hold becomes ``False``. Coefficients must be provably real; otherwise
+the criteria do not apply and :class:`~symdyn.errors.UndecidedError` is raised.
+
+References
+----------
+Liénard & Chipart (1914); Jury, *Theory and Application of the z-Transform
+Method* (1964); Gantmacher, *The Theory of Matrices*, vol. II, ch. XV.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symdyn.errors import UndecidedError
+
+__all__ = [
+    "Criterion",
+    "hurwitz_conditions",
+    "hurwitz_matrix",
+    "moebius_transform",
+    "schur_conditions",
+    "sign_of",
+    "simplify_condition",
+]
+
+
+def sign_of(expr, depth=2):
+    """Sign of ``expr`` for every admissible value of its symbols: 1, -1, 0 or None.
+
+    Tries sympy's assumptions on the expression and on its factored form,
+    then, for an expression quadratic in one symbol, a positive leading
+    coefficient with a negative discriminant (completing the square).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> h, a, b = sp.symbols("h a b", positive=True)
+    >>> sign_of(4 - 4*h*a + h**2*a**2 + h**2*b**2)
+    1
+    >>> sign_of(1 - h) is None
+    True
+    """
+    expr = sp.sympify(expr)
+    for form in _forms(expr):
+        if form.is_zero:
+            return 0
+        if form.is_positive:
+            return 1
+        if form.is_negative:
+            return -1
+    if depth > 0:
+        for symbol in sorted(expr.free_symbols, key=sp.default_sort_key):
+            sign = _quadratic_sign(expr, symbol, depth - 1)
+            if sign is not None:
+                return sign
+    return None
+
+
+def _forms(expr):
+    yield expr
+    factored = sp.factor(expr)
+    if factored != expr:
+        yield factored
+
+
+def _quadratic_sign(expr, symbol, depth):
+    """Sign of an expression quadratic in ``symbol**g`` (g the gcd of its exponents)."""
+    try:
+        poly = sp.Poly(expr, symbol)
+    except sp.PolynomialError:
+        return None
+    exponents = [m[0] for m in poly.monoms() if m[0]]
+    g = math.gcd(*exponents) if exponents else 1
+    if g > 1 and (symbol.is_positive or g % 2 == 0 and symbol.is_real):
+        power = sp.Dummy("u", positive=bool(symbol.is_positive), nonnegative=True)
+        poly = sp.Poly(expr.subs(symbol**g, power), power)
+        symbol = power
+    if poly.degree() != 2:
+        return None
+    a, b, c = poly.all_coeffs()
+    if any(symbol in coeff.free_symbols for coeff in (a, b, c)):
+        return None
+    discriminant = sp.expand(b**2 - 4 * a * c)
+    lead = sign_of(a, depth)
+    if lead in (1, -1) and sign_of(discriminant, depth) == -1:
+        return lead
+    return None
+
+
+def _split_sign(expr):
+    """Write ``expr`` as ``sign * rest`` with factors of known sign removed.
+
+    Returns ``(sign, rest)`` where sign is 1, -1 or 0 (expr is identically
+    zero) and ``rest`` is the product of the factors whose sign is unknown.
+    Only factors of known strict sign are removed, so the split is valid for
+    strict and weak relations alike.
+    """
+    numerator, denominator = sp.fraction(sp.factor(sp.together(expr)))
+    sign = 1
+    kept = []
+    for part, power in _factor_powers(numerator * denominator):
+        factor_sign = sign_of(part)
+        if factor_sign == 0:
+            return 0, sp.S.Zero
+        if factor_sign is not None:
+            sign *= factor_sign**power
+            continue
+        kept.append(part**power)
+    return sign, sp.Mul(*kept)
+
+
+def _factor_powers(expr):
+    coeff, factors = sp.factor_list(expr) if expr.is_polynomial() else (1, [(expr, 1)])
+    out = list(factors)
+    if coeff != 1:
+        out.append((sp.sympify(coeff), 1))
+    return out
+
+
+def _present(rest, sign, weak):
+    """A readable relation for ``sign * rest > 0`` (``>= 0`` when weak)."""
+    if sign < 0:
+        rest = -rest
+    if rest.is_Mul and rest.args[0].is_Number:
+        rest = sp.expand(rest)
+    if rest.is_Add:
+        negative = [t for t in rest.args if t.could_extract_minus_sign()]
+        positive = [t for t in rest.args if not t.could_extract_minus_sign()]
+        if negative and positive:
+            small, large = -sp.Add(*negative), sp.Add(*positive)
+            return (sp.Le if weak else sp.Lt)(small, large)
+        constants = [t for t in positive if t.is_Number]
+        if constants and len(positive) > len(constants):
+            return (sp.Ge if weak else sp.Gt)(sp.Add(*(set(positive) - set(constants))),
+                                            -sp.Add(*constants))
+    if rest.could_extract_minus_sign():
+        return (sp.Le if weak else sp.Lt)(-rest, 0)
+    return (sp.Ge if weak else sp.Gt)(rest, 0)
+
+
+def simplify_condition(expr, weak=False):
+    """Simplify ``expr > 0`` (or ``expr >= 0``) under the symbols' assumptions.
+
+    Returns ``sympy.true``, ``sympy.false`` or a readable relation.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> eta, lam, beta = sp.symbols("eta lambda beta", positive=True)
+    >>> simplify_condition(2 + 2*beta - eta*lam)
+    eta*lambda < 2*beta + 2
+    >>> simplify_condition(eta*lam)
+    True
+    """
+    sign, rest = _split_sign(sp.sympify(expr))
+    if sign == 0:
+        return sp.true if weak else sp.false
+    if rest == 1:
+        return sp.true if sign > 0 else sp.false
+    return _present(rest, sign, weak)
+
+
+def _normalised(relation):
+    """``c*t < r`` with a positive number c becomes ``t < r/c``."""
+    coeff, rest = relation.lhs.as_coeff_Mul()
+    if coeff.is_positive and coeff != 1 and relation.lhs.is_Mul:
+        return relation.func(rest, relation.rhs / coeff)
+    return relation
+
+
+def _without_redundant(relations):
+    """Drop repeats and upper bounds on the same expression that a tighter one implies."""
+    kept = []
+    for relation in map(_normalised, relations):
+        upper = isinstance(relation, (sp.StrictLessThan, sp.LessThan))
+        dominated = False
+        for i, other in enumerate(kept):
+            if other == relation:
+                dominated = True
+                break
+            if not (upper and type(other) is type(relation) and other.lhs == relation.lhs):
+                continue
+            gap = sign_of(relation.rhs - other.rhs)
+            if gap in (0, 1):
+                dominated = True
+                break
+            if gap == -1:
+                kept[i] = relation
+                dominated = True
+                break
+        if not dominated:
+            kept.append(relation)
+    return tuple(dict.fromkeys(kept))
+
+
+def hurwitz_matrix(poly):
+    """The Hurwitz matrix of ``poly`` (leading coefficient first in each row).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> s, a, b, c = sp.symbols("s a b c")
+    >>> hurwitz_matrix(sp.Poly(s**3 + a*s**2 + b*s + c, s))
+    Matrix([
+    [a, c, 0],
+    [1, b, 0],
+    [0, a, c]])
+    """
+    coeffs = poly.all_coeffs()  # coeffs[k] multiplies s**(n-k)
+    n = poly.degree()
+
+    def coefficient(k):
+        return coeffs[k] if 0 <= k <= n else sp.S.Zero
+
+    return sp.Matrix(n, n, lambda i, j: coefficient(2 * (j + 1) - (i + 1)))
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """Raw conditions of a criterion, each ``expr > 0``, with a reason for each."""
+
+    exprs: tuple
+    reasons: tuple
+
+    def simplified(self, weak=False):
+        """Simplified relations, without the ones that always hold."""
+        relations = [simplify_condition(e, weak) for e in self.exprs]
+        if any(r is sp.false for r in relations):
+            return (sp.false,)
+        return _without_redundant([r for r in relations if r is not sp.true])
+
+
+def _require_real(poly, what):
+    unknown = [c for c in poly.all_coeffs() if c.is_extended_real is not True]
+    if unknown:
+        symbols = sorted(set().union(*(c.free_symbols for c in unknown)), key=str)
+        names = ", ".join(map(str, symbols)) or str(unknown[0])
+        raise UndecidedError(
+            f"{what}: the coefficients must be real for the criterion to apply, and "
+            f"{names} carry no such assumption; declare them with real=True or positive=True"
+        )
+
+
+def hurwitz_criterion(poly):
+    """Raw Liénard–Chipart conditions for ``poly`` to be Hurwitz stable."""
+    _require_real(poly, "Routh–Hurwitz")
+    n = poly.degree()
+    coeffs = poly.all_coeffs()
+    lead = coeffs[0]
+    lead_sign = sign_of(lead)
+    scale = 1 if lead_sign == 1 else (-1 if lead_sign == -1 else lead)
+    exprs, reasons = [], []
+    if lead_sign is None:
+        exprs.append(lead**2)
+        reasons.append("the leading coefficient is nonzero")
+    for k, c in enumerate(coeffs[1:], start=1):
+        exprs.append(c * scale)
+        reasons.append(f"the coefficient of $s^{{{n - k}}}$ has the sign of the leading one")
+    H = hurwitz_matrix(poly)
+    for k in range(n - 1, 1, -2):
+        exprs.append(H[:k, :k].det() * scale**k)
+        reasons.append(f"the Hurwitz determinant $\\Delta_{{{k}}}$ is positive")
+    return Criterion(tuple(exprs), tuple(reasons))
+
+
+def hurwitz_conditions(poly, s=None):
+    """Conditions for all roots of ``poly`` to lie in the open left half-plane.
+
+    Parameters
+    ----------
+    poly : sympy.Poly or sympy.Expr
+        A polynomial with real (possibly symbolic) coefficients.
+    s : sympy.Symbol, optional
+        The variable, needed when ``poly`` is an expression.
+
+    Returns
+    -------
+    tuple of sympy relations
+        Strict inequalities, necessary and sufficient, simplified under the
+        symbols' assumptions; ``(False,)`` if they can never hold.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> s = sp.Symbol("s")
+    >>> a, b = sp.symbols("a b", real=True)
+    >>> hurwitz_conditions(s**2 + a*s + b, s)
+    (a > 0, b > 0)
+    """
+    poly = sp.Poly(poly, s) if s is not None or not isinstance(poly, sp.Poly) else poly
+    return hurwitz_criterion(poly).simplified()
+
+
+def moebius_transform(poly, s):
+    """``(1 - s)**n * p((1 + s)/(1 - s))``: Schur stability of p becomes Hurwitz stability.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> z, s = sp.symbols("z s")
+    >>> moebius_transform(sp.Poly(z - sp.Rational(1, 2), z), s).as_expr()
+    3*s/2 + 1/2
+    """
+    n = poly.degree()
+    expr = sum(c * (1 + s) ** k * (1 - s) ** (n - k) for (k,), c in poly.terms())
+    return sp.Poly(sp.expand(expr), s)
+
+
+def schur_criterion(poly):
+    """Raw conditions for ``poly`` (real coefficients) to be Schur stable, with reasons."""
+    _require_real(poly, "Schur–Cohn–Jury")
+    s = sp.Dummy("s")
+    lead_sign = sign_of(poly.LC())
+    if lead_sign == -1:
+        poly = -poly
+    elif lead_sign is None:
+        poly = poly * poly.LC()
+    n = poly.degree()
+    q = moebius_transform(poly, s)
+    coeffs = [q.coeff_monomial(s**k) for k in range(n, -1, -1)]
+    exprs = [coeffs[0]]
+    reasons = [f"$(-1)^{{{n}}} p(-1) > 0$: no real root at or beyond $z = -1$"]
+    for k, c in enumerate(coeffs[1:], start=1):
+        exprs.append(c)
+        if k == n:
+            reasons.append("$p(1) > 0$: no real root at or beyond $z = 1$")
+        elif n == 2:
+            reasons.append("the product of the roots is below 1 in modulus: "
+                           "a complex pair stays inside the circle")
+        else:
+            reasons.append(f"the coefficient of $s^{{{n - k}}}$ of the transform is positive")
+    H = hurwitz_matrix(sp.Poly(sum(c * s ** (n - i) for i, c in enumerate(coeffs)), s))
+    for k in range(n - 1, 1, -2):
+        exprs.append(H[:k, :k].det())
+        reasons.append(f"the Hurwitz determinant $\\Delta_{{{k}}}$ of the transform is positive")
+    return Criterion(tuple(exprs), tuple(reasons))
+
+
+def schur_conditions(poly, z=None):
+    """Conditions for all roots of ``poly`` to lie strictly inside the unit circle.
+
+    Parameters
+    ----------
+    poly : sympy.Poly or sympy.Expr
+        A polynomial with real (possibly symbolic) coefficients.
+    z : sympy.Symbol, optional
+        The variable, needed when ``poly`` is an expression.
+
+    Returns
+    -------
+    tuple of sympy relations
+        Strict inequalities, necessary and sufficient, simplified under the
+        symbols' assumptions; ``(False,)`` if they can never hold.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> z = sp.Symbol("z")
+    >>> eta, lam, beta = sp.symbols("eta lambda beta", positive=True)
+    >>> schur_conditions(z**2 - (1 + beta - eta*lam)*z + beta, z)
+    (eta*lambda < 2*beta + 2, beta < 1)
+    """
+    poly = sp.Poly(poly, z) if z is not None or not isinstance(poly, sp.Poly) else poly
+    return schur_criterion(poly).simplified()

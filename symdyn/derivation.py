@@ -1,0 +1,230 @@
+"""Derivations: the steps a person would write on paper, rendered as LaTeX or Markdown.
+
+A :class:`Derivation` is an immutable sequence of :class:`Step`s, each a
+sentence followed (optionally) by a displayed equation or relation. Analyses
+build their derivation as they run, so what is shown is what was computed.
+Equations are kept as sympy objects (``sp.Eq``, relations, matrices) so that
+they can be checked numerically later; raw LaTeX is accepted through
+:class:`TeX` for notation sympy has no object for (assignments, ``\\forall``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy as sp
+
+from symdyn.errors import SymdynError
+
+__all__ = ["Derivation", "LatexError", "Step", "TeX"]
+
+
+class LatexError(SymdynError):
+    """pdflatex is missing or failed on a derivation."""
+
+
+class TeX(str):
+    """A string that is already LaTeX math (rendered as is, never parsed)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: a sentence, then (optionally) displayed math.
+
+    ``text`` is prose; ``$...$`` segments in it are inline math. ``math`` is a
+    sympy object, a :class:`TeX` string, or a tuple of them shown aligned.
+    """
+
+    text: str
+    math: object = None
+
+    def math_items(self):
+        if self.math is None:
+            return ()
+        if isinstance(self.math, tuple):
+            return self.math
+        return (self.math,)
+
+
+def _math_latex(item):
+    if isinstance(item, TeX):
+        return str(item)
+    if isinstance(item, str):
+        raise TypeError("plain strings are not math; wrap LaTeX in symdyn.derivation.TeX")
+    return sp.latex(item)
+
+
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_UNICODE = {"≤": r"$\le$", "≥": r"$\ge$", "−": "-", "×": r"$\times$", "←": r"$\leftarrow$",
+            "—": "---", "–": "--", "’": "'", "λ": r"$\lambda$", "η": r"$\eta$",
+            "β": r"$\beta$", "μ": r"$\mu$", "ρ": r"$\rho$", "∇": r"$\nabla$"}
+
+
+def _escape_text(text):
+    out = []
+    for char in text:
+        out.append(_SPECIAL.get(char) or _UNICODE.get(char) or char)
+    return "".join(out)
+
+
+def _prose_latex(text):
+    """Escape prose for LaTeX, leaving ``$...$`` inline math untouched."""
+    parts = re.split(r"(\$[^$]+\$)", text)
+    return "".join(p if p.startswith("$") and p.endswith("$") and len(p) > 1
+                   else _escape_text(p) for p in parts)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """An ordered, immutable list of steps with a title.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> d = Derivation("A tiny fact").then("Differentiate $x^2$:", sp.Eq(sp.Derivative(x**2, x), 2*x))
+    >>> print(d.to_markdown())
+    ## A tiny fact
+    <BLANKLINE>
+    Differentiate $x^2$:
+    <BLANKLINE>
+    $$\\frac{d}{d x} x^{2} = 2 x$$
+    <BLANKLINE>
+    >>> "\\\\documentclass" in d.to_latex()
+    True
+    """
+
+    title: str
+    steps: tuple = field(default=())
+
+    def then(self, text, math=None):
+        """A new derivation with one more step."""
+        if isinstance(math, list):
+            math = tuple(math)
+        return Derivation(self.title, (*self.steps, Step(text, math)))
+
+    def __add__(self, other):
+        if not isinstance(other, Derivation):
+            return NotImplemented
+        return Derivation(self.title, self.steps + other.steps)
+
+    @property
+    def equations(self):
+        """Every sympy equation or relation in the steps, in order (for numeric checks)."""
+        found = []
+        for step in self.steps:
+            for item in step.math_items():
+                if isinstance(item, sp.core.relational.Relational):
+                    found.append(item)
+        return tuple(found)
+
+    def body_latex(self):
+        """The steps as LaTeX paragraphs and displays, without a preamble."""
+        chunks = []
+        for step in self.steps:
+            chunks.append(_prose_latex(step.text))
+            items = [_math_latex(m) for m in step.math_items()]
+            if len(items) == 1:
+                chunks.append("\\begin{equation*}\n" + items[0] + "\n\\end{equation*}")
+            elif items:
+                rows = " \\\\\n".join(items)
+                chunks.append("\\begin{gather*}\n" + rows + "\n\\end{gather*}")
+        return "\n\n".join(chunks)
+
+    def to_latex(self, standalone=True):
+        """LaTeX source; a complete ``article`` that pdflatex compiles when ``standalone``."""
+        body = f"\\section*{{{_prose_latex(self.title)}}}\n\n" + self.body_latex()
+        if not standalone:
+            return body
+        return (
+            "\\documentclass[11pt]{article}\n"
+            "\\usepackage[T1]{fontenc}\n"
+            "\\usepackage[margin=2.5cm]{geometry}\n"
+            "\\usepackage{amsmath,amssymb}\n"
+            "\\allowdisplaybreaks\n"
+            "\\begin{document}\n"
+            f"{body}\n"
+            "\\end{document}\n"
+        )
+
+    def to_markdown(self):
+        """Markdown with ``$...$`` inline and ``$$...$$`` display math."""
+        lines = [f"## {self.title}", ""]
+        for step in self.steps:
+            lines.extend([step.text, ""])
+            for item in step.math_items():
+                lines.extend([f"$${_math_latex(item)}$$", ""])
+        return "\n".join(lines)
+
+    def to_pdf(self, path):
+        """Compile :meth:`to_latex` with pdflatex into ``path``.
+
+        Raises
+        ------
+        LatexError
+            If pdflatex is not on ``PATH`` or the compilation fails (with the log's end).
+        """
+        pdflatex = shutil.which("pdflatex")
+        if pdflatex is None:
+            raise LatexError(
+                "pdflatex is not installed; install texlive-latex-base and "
+                "texlive-latex-recommended, or save as .tex"
+            )
+        path = Path(path)
+        with tempfile.TemporaryDirectory() as tmp:
+            source = Path(tmp) / "derivation.tex"
+            source.write_text(self.to_latex(), encoding="utf-8")
+            done = subprocess.run(
+                [pdflatex, "-interaction=nonstopmode", "-halt-on-error", source.name],
+                cwd=tmp,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=120,
+                check=False,
+            )
+            pdf = Path(tmp) / "derivation.pdf"
+            if done.returncode != 0 or not pdf.exists():
+                tail = "\n".join(done.stdout.splitlines()[-25:])
+                raise LatexError(f"pdflatex failed on {self.title!r}:\n{tail}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(pdf, path)
+        return path
+
+    def save(self, path):
+        """Write ``.tex``, ``.md`` or ``.pdf``, chosen by the suffix of ``path``."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".pdf":
+            return self.to_pdf(path)
+        writers = {".tex": self.to_latex, ".md": self.to_markdown}
+        if suffix not in writers:
+            raise SymdynError(f"cannot save a derivation as {path.name!r}: use .tex, .md or .pdf")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(writers[suffix](), encoding="utf-8")
+        return path
+
+    def _repr_latex_(self):
+        parts = []
+        for step in self.steps:
+            for item in step.math_items():
+                parts.append(_math_latex(item))
+        return "$\\displaystyle " + r" \\ ".join(parts) + "$" if parts else None
+
+    def __str__(self):
+        return self.to_markdown()

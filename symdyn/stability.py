@@ -1,0 +1,485 @@
+"""Exact linear stability of update rules: regions, spectral radii, step bounds.
+
+The rule is linearised, its characteristic polynomial is split into
+irreducible factors over the parameters, and each factor is tested with the
+Schur–Cohn–Jury criterion (:mod:`symdyn.criteria`). The conditions are
+necessary and sufficient for every root to lie strictly inside the unit
+circle, i.e. for the linearisation to contract.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from symdyn.criteria import Criterion, schur_criterion, sign_of, simplify_condition
+from symdyn.derivation import Derivation, TeX
+from symdyn.errors import ShapeError, UndecidedError
+from symdyn.rule import UpdateRule
+
+__all__ = ["StabilityResult", "StepBound", "charpoly", "stability", "step_bound"]
+
+Z = sp.Symbol("z")
+
+
+def charpoly(matrix, z=Z):
+    """Characteristic polynomial ``det(z I - J)`` of a square matrix, as a ``Poly`` in ``z``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> a = sp.Symbol("a", real=True)
+    >>> charpoly(sp.Matrix([[a, 1], [0, a]])).as_expr()
+    a**2 - 2*a*z + z**2
+    """
+    matrix = sp.Matrix(matrix)
+    if matrix.rows != matrix.cols:
+        raise ShapeError(f"the linearisation is {matrix.rows}×{matrix.cols}, not square")
+    expr = sp.factor_terms(sp.expand((z * sp.eye(matrix.rows) - matrix).det(method="berkowitz")))
+    return sp.Poly(sp.cancel(expr), z)
+
+
+def _exact(value):
+    """Exact sympy number for a Python or NumPy number (floats become exact rationals)."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        raise TypeError(f"expected a number, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        return sp.Integer(int(value))
+    return sp.Rational(float(value)) if not isinstance(value, numbers.Rational) else \
+        sp.Rational(value.numerator, value.denominator)
+
+
+def _decide(relations, values, what):
+    substituted = [sp.sympify(r).subs(values) for r in relations]
+    verdicts = []
+    for relation in substituted:
+        if relation in (sp.true, sp.false):
+            verdicts.append(bool(relation))
+            continue
+        sign = sign_of(relation.lhs - relation.rhs) if relation.is_Relational else None
+        if sign is None:
+            missing = sorted(map(str, relation.free_symbols))
+            raise UndecidedError(
+                f"{what}: cannot decide {relation} without values for {', '.join(missing)}"
+            )
+        verdicts.append(bool(relation.func(sign, 0)))
+    return all(verdicts)
+
+
+def _factor_radius(factor):
+    """Exact spectral radius of one irreducible factor, or None if no closed form."""
+    z = factor.gen
+    monic = factor.monic()
+    if monic.degree() == 1:
+        return sp.Abs(monic.nth(0))
+    if monic.degree() == 2:
+        trace, det = -monic.nth(1), monic.nth(0)
+        discriminant = sp.factor(trace**2 - 4 * det)
+        real_roots = (sp.Abs(trace) + sp.sqrt(discriminant)) / 2
+        complex_pair = sp.sqrt(det)
+        sign = sign_of(discriminant)
+        if sign == -1:
+            return complex_pair
+        if sign in (0, 1):
+            return real_roots
+        return sp.Piecewise((complex_pair, discriminant < 0), (real_roots, True))
+    roots = sp.roots(monic, z)
+    if sum(roots.values()) != monic.degree():
+        return None
+    return sp.Max(*(sp.Abs(r) for r in roots))
+
+
+@dataclass(frozen=True)
+class StabilityResult:
+    """Exact linear stability of an update rule at a point.
+
+    Attributes
+    ----------
+    rule : UpdateRule or None
+    point : dict
+        Where the rule was linearised (state symbol → value).
+    jacobian : sympy.ImmutableMatrix
+    charpoly : sympy.Poly
+        ``det(z I - J)`` in ``z``.
+    factors : tuple of sympy.Poly
+        Its distinct irreducible factors over the parameters.
+    conditions : tuple of sympy relations
+        Strict inequalities, necessary and sufficient for every root to lie
+        strictly inside the unit circle; ``(False,)`` when that never happens.
+    region : sympy.Boolean
+        Their conjunction.
+    spectral_radius : sympy.Expr or None
+        The largest root modulus (``Piecewise`` where the roots change from
+        real to complex); ``None`` when no factor of degree ≥ 3 has closed-form roots.
+    marginal : sympy.Boolean or None
+        Where every root is in the closed disc and one is on the circle
+        (the boundary); ``None`` when a factor of degree ≥ 3 leaves it undecided.
+    derivation : Derivation
+    """
+
+    rule: UpdateRule | None
+    point: dict
+    jacobian: sp.ImmutableMatrix
+    charpoly: sp.Poly
+    factors: tuple
+    conditions: tuple
+    region: sp.Basic
+    spectral_radius: sp.Basic | None
+    marginal: sp.Basic | None
+    derivation: Derivation = field(repr=False)
+
+    def is_stable(self, values: Mapping):
+        """Whether the linearisation is asymptotically stable at the given parameter values.
+
+        Floats are converted to exact rationals, so the answer is exact; a
+        point on the boundary is not stable.
+
+        Raises
+        ------
+        UndecidedError
+            If a condition still depends on a symbol without a value whose
+            sign the assumptions do not fix.
+        """
+        exact = {sp.sympify(k): _exact(v) for k, v in dict(values).items()}
+        name = self.rule.name if self.rule is not None else "matrix"
+        return _decide(self.conditions, exact, f"stability of {name}")
+
+    def _repr_latex_(self):
+        return "$\\displaystyle " + sp.latex(self.region) + "$"
+
+
+def _linearisation_point(rule, at):
+    if at is not None:
+        return {sp.sympify(k): v for k, v in dict(at).items()}, "at the given point"
+    if rule.is_affine:
+        points = rule.fixed_points()
+        if len(points) == 1 and points[0]:
+            return points[0], "at its fixed point (the map is affine, so this is exact)"
+        return {}, "(the map is affine, so the Jacobian is constant)"
+    return {s: 0 for s in rule.state}, "at the origin"
+
+
+def _rule_steps(rule, derivation):
+    derivation = derivation.then(
+        f"The rule \u201c{rule.name}\u201d carries the state "
+        f"${sp.latex(sp.Matrix(rule.state).T)}$ and performs, "
+        + ("all reading the old state," if rule.simultaneous else "in order,")
+        + " the assignments",
+        TeX(rule.to_latex()),
+    )
+    plus = sp.Matrix([sp.Symbol(f"{sp.latex(s)}^{{+}}") for s in rule.state])
+    return derivation.then(
+        "Substituting temporaries and earlier assignments gives the update map",
+        TeX(sp.latex(plus) + " = " + sp.latex(rule.map)),
+    )
+
+
+def stability(rule, at=None):
+    """Exact linear stability of ``rule``.
+
+    Parameters
+    ----------
+    rule : UpdateRule or square sympy Matrix
+        The rule (or directly its Jacobian).
+    at : mapping, optional
+        Where to linearise. Default: the fixed point when the map is affine
+        (where linearisation is exact), otherwise the origin.
+
+    Returns
+    -------
+    StabilityResult
+
+    Raises
+    ------
+    UndecidedError
+        For time-varying rules, or coefficients not known to be real.
+    ShapeError
+        For a non-square linearisation.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, v = sp.symbols("x v", real=True)
+    >>> eta, beta, lam = sp.symbols("eta beta lambda", positive=True)
+    >>> hb = UpdateRule([x, v], [(v, beta*v - eta*lam*x), (x, x + v)], [eta, beta])
+    >>> res = stability(hb)
+    >>> res.region
+    (beta < 1) & (eta*lambda < 2*beta + 2)
+    >>> res.is_stable({eta: 0.1, beta: 0.9, lam: 1.0})
+    True
+
+    References
+    ----------
+    Jury (1964); Liénard & Chipart (1914).
+    """
+    if isinstance(rule, UpdateRule):
+        title = f"Linear stability of {rule.name}"
+        point, where = _linearisation_point(rule, at)
+        jac = rule.jacobian(at=point)
+        if rule.counter is not None and rule.counter in jac.free_symbols:
+            raise UndecidedError(
+                f"{rule.name}: the Jacobian depends on the step counter {rule.counter}, so "
+                "the eigenvalues of a frozen step do not decide stability; substitute a "
+                f"value with rule.subs({{{rule.counter}: ...}}) to study one step"
+            )
+        derivation = _rule_steps(rule, Derivation(title))
+        derivation = derivation.then(
+            f"Its Jacobian with respect to the state, {where}, is",
+            TeX("J = " + sp.latex(jac)),
+        )
+    else:
+        jac = sp.ImmutableMatrix(rule)
+        if jac.rows != jac.cols:
+            raise ShapeError(f"the linearisation is {jac.rows}×{jac.cols}, not square")
+        point, rule = {}, None
+        derivation = Derivation("Linear stability").then(
+            "The linearisation is", TeX("J = " + sp.latex(jac))
+        )
+    return _analyse(rule, point, jac, derivation)
+
+
+def _analyse(rule, point, jac, derivation):
+    poly = charpoly(jac)
+    derivation = derivation.then(
+        "Iterates of the linearisation contract exactly when every root of the "
+        "characteristic polynomial lies strictly inside the unit circle:",
+        TeX("p(z) = \\det(zI - J) = " + _poly_latex(poly)),
+    )
+    _, factor_list = sp.factor_list(poly)
+    factors = tuple(sp.Poly(f, Z) for f, _ in factor_list if sp.Poly(f, Z).degree() > 0)
+    if len(factors) > 1:
+        derivation = derivation.then(
+            "It splits into factors whose roots can be located separately:",
+            tuple(f.as_expr() for f in factors),
+        )
+    raw, reasons = [], []
+    closure_known = True
+    for factor in factors:
+        criterion = schur_criterion(factor)
+        raw.extend(criterion.exprs)
+        reasons.extend(criterion.reasons)
+        closure_known &= factor.degree() <= 2
+    derivation = derivation.then(
+        "By the Schur–Cohn–Jury criterion, taken through the Möbius map "
+        "$z = (1+s)/(1-s)$ that sends the open unit disc onto the open left half-plane "
+        "and then the Liénard–Chipart form of the Routh–Hurwitz test, this holds if and "
+        "only if each of the following is positive: "
+        + "; ".join(f"({i}) {reason}" for i, reason in enumerate(reasons, 1)) + ".",
+        tuple(sp.Gt(sp.factor(e), 0, evaluate=False) for e in raw),
+    )
+    criterion = Criterion(tuple(raw), tuple(reasons))
+    conditions = criterion.simplified()
+    region = sp.And(*conditions)
+    assumptions = _assumption_text(jac.free_symbols)
+    derivation = derivation.then(
+        f"Dividing out factors of known sign{assumptions} and dropping conditions that "
+        "always hold leaves the stability region",
+        region if region in (sp.true, sp.false) else tuple(conditions),
+    )
+    radii = [_factor_radius(f) for f in factors]
+    radius = None if any(r is None for r in radii) else (
+        radii[0] if len(radii) == 1 else sp.Max(*radii)
+    )
+    if radius is not None:
+        derivation = derivation.then(
+            "The asymptotic rate of convergence is the spectral radius",
+            sp.Eq(sp.Symbol(r"\rho"), radius),
+        )
+    marginal = _marginal(raw) if closure_known else None
+    if region is sp.false and marginal not in (None, sp.false):
+        derivation = derivation.then(
+            "No parameter values make the rule contract. Where the following holds every "
+            "root stays in the closed disc with one on the circle: the rule is marginal",
+            marginal,
+        )
+    return StabilityResult(
+        rule=rule,
+        point=point,
+        jacobian=sp.ImmutableMatrix(jac),
+        charpoly=poly,
+        factors=factors,
+        conditions=conditions,
+        region=region,
+        spectral_radius=radius,
+        marginal=marginal,
+        derivation=derivation,
+    )
+
+
+def _poly_latex(poly):
+    """A polynomial in descending powers, each coefficient factored."""
+    terms = []
+    for (k,), coeff in sorted(poly.terms(), reverse=True):
+        coeff = sp.factor(coeff)
+        if k == 0:
+            terms.append(sp.latex(coeff))
+            continue
+        monomial = sp.latex(poly.gen**k)
+        if coeff in (1, -1):
+            terms.append(("-" if coeff == -1 else "") + monomial)
+        else:
+            wrap = coeff.is_Add
+            terms.append((f"\\left({sp.latex(coeff)}\\right)" if wrap else sp.latex(coeff))
+                         + " " + monomial)
+    return " + ".join(terms).replace("+ -", "- ")
+
+
+def _marginal(raw):
+    """Where every raw condition holds weakly and at least one with equality.
+
+    For factors of degree at most two the conditions are linear in the
+    coefficients, so their weak form is exactly the closed disc.
+    """
+    closure, touches = [], []
+    for expr in raw:
+        strict, weak = simplify_condition(expr), simplify_condition(expr, weak=True)
+        closure.append(weak)
+        if weak is sp.false or strict is sp.true:
+            continue
+        touches.append(sp.true if strict is sp.false else sp.Eq(weak.lhs, weak.rhs))
+    return sp.And(*closure, sp.Or(*touches))
+
+
+def _assumption_text(symbols):
+    positive = sorted((s for s in symbols if s.is_positive), key=str)
+    if not positive:
+        return ""
+    names = ", ".join(f"${sp.latex(s)}$" for s in positive)
+    return f" (with {names} positive)"
+
+
+@dataclass(frozen=True)
+class StepBound:
+    """The stable interval ``lower < step < upper`` with the other symbols free.
+
+    Attributes
+    ----------
+    step : sympy.Symbol
+    lower, upper : sympy.Expr
+        Exact end points (``upper`` may be ``oo``).
+    requires : tuple of sympy relations
+        Conditions on the other parameters that must hold as well.
+    derivation : Derivation
+    """
+
+    step: sp.Symbol
+    lower: sp.Basic
+    upper: sp.Basic
+    requires: tuple
+    derivation: Derivation = field(repr=False)
+
+    def contains(self, value):
+        """Whether ``value`` lies strictly inside (requires numeric end points)."""
+        value = _exact(value)
+        return bool(self.lower < value) and bool(value < self.upper)
+
+
+def _under(requires):
+    """Substitutions that encode single-symbol bounds ``s < c`` / ``s > c`` as assumptions.
+
+    ``s < c`` becomes ``s = c - t`` with ``t > 0`` (and ``s > c`` becomes
+    ``s = c + t``), so that sign decisions may use the other conditions.
+    """
+    substitutions = {}
+    for relation in requires:
+        lhs, rhs = relation.lhs, relation.rhs
+        if isinstance(lhs, sp.Symbol) and lhs not in rhs.free_symbols and lhs not in substitutions:
+            gap = sp.Dummy(f"d_{lhs}", positive=True)
+            below = isinstance(relation, (sp.StrictLessThan, sp.LessThan))
+            substitutions[lhs] = rhs - gap if below else rhs + gap
+    return substitutions
+
+
+def _solve_for_step(relation, step, requires=()):
+    """Turn ``relation`` into ('lower'|'upper', bound) when it reads ``a*step**k + b > 0``.
+
+    ``k > 1`` needs a positive step (so that the k-th root is monotone).
+    """
+    expr = sp.expand(relation.lhs - relation.rhs)  # relation is expr > 0 or expr < 0 (or weak)
+    if isinstance(relation, (sp.StrictLessThan, sp.LessThan)):
+        expr = -expr
+    poly = sp.Poly(expr, step)
+    k = poly.degree()
+    if len(poly.terms()) > 2 or k < 1 or (k > 1 and not step.is_positive):
+        return None
+    slope, offset = poly.coeff_monomial(step**k), poly.coeff_monomial(1)
+    sign = sign_of(slope)
+    if sign is None and requires:
+        sign = sign_of(slope.subs(_under(requires)))
+    if sign is None:
+        return None
+    bound = sp.factor(-offset / slope) ** sp.Rational(1, k)
+    return ("lower" if sign > 0 else "upper"), bound
+
+
+def step_bound(rule, step):
+    """The interval of values of ``step`` for which ``rule`` is linearly stable.
+
+    Each stability condition that involves ``step`` is solved for it (the
+    boundary may come from a real root crossing ±1 or from a complex pair
+    crossing the circle); conditions on other symbols are reported in
+    ``requires``.
+
+    Parameters
+    ----------
+    rule : UpdateRule or StabilityResult
+    step : sympy.Symbol
+        The parameter to bound; other symbols stay free.
+
+    Returns
+    -------
+    StepBound
+
+    Raises
+    ------
+    UndecidedError
+        When a condition is not linear in ``step`` after dividing out
+        factors of known sign, or the sign of its slope is unknown.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, v = sp.symbols("x v", real=True)
+    >>> eta, beta, lam = sp.symbols("eta beta lambda", positive=True)
+    >>> hb = UpdateRule([x, v], [(v, beta*v - eta*lam*x), (x, x + v)], [eta, beta])
+    >>> step_bound(hb, step=eta).upper
+    2*(beta + 1)/lambda
+    """
+    result = rule if isinstance(rule, StabilityResult) else stability(rule)
+    name = result.rule.name if result.rule is not None else "the linearisation"
+    derivation = result.derivation.then(
+        f"Solving each condition for ${sp.latex(step)}$ with the other symbols free:"
+    )
+    lowers = [sp.S.Zero] if step.is_positive else ([] if not step.is_nonnegative else [sp.S.Zero])
+    uppers = []
+    if result.region is sp.false:
+        raise UndecidedError(f"{name}: no value of {step} is stable (the region is empty)")
+    requires = [c for c in result.conditions if step not in c.free_symbols]
+    for condition in result.conditions:
+        if step not in condition.free_symbols:
+            continue
+        solved = _solve_for_step(condition, step, requires)
+        if solved is None:
+            raise UndecidedError(
+                f"{name}: cannot solve {condition} for {step} exactly (it is not of the form "
+                f"a*{step}**k + b > 0 with a of known sign); inspect result.conditions"
+            )
+        side, bound = solved
+        (lowers if side == "lower" else uppers).append(bound)
+        derivation = derivation.then(
+            f"the condition ${sp.latex(condition)}$ gives",
+            (sp.Gt if side == "lower" else sp.Lt)(step, bound),
+        )
+    lower = sp.Max(*lowers) if lowers else -sp.oo
+    upper = sp.Min(*uppers) if uppers else sp.oo
+    derivation = derivation.then(
+        "so the stable step sizes form the interval"
+        + (" provided " + ", ".join(f"${sp.latex(r)}$" for r in requires) if requires else ""),
+        TeX(f"{sp.latex(lower)} < {sp.latex(step)} < {sp.latex(upper)}"),
+    )
+    return StepBound(step, lower, upper, tuple(requires), derivation)
