@@ -90,7 +90,7 @@ def extragradient(objective, x, y, lr, lr_y=None, name="extragradient"):
     >>> x, y = sp.symbols("x y", real=True)
     >>> eta = sp.Symbol("eta", positive=True)
     >>> extragradient(x * y, [x], [y], lr=eta).map.T.expand()
-    Matrix([[-eta**2*x - eta*y + x, eta*x - eta**2*y + y]])
+    Matrix([[-eta**2*x - eta*y + x, -eta**2*y + eta*x + y]])
     """
     x, y, lr_y, params, free, gx, gy = _setup(objective, x, y, lr, lr_y)
     hx = [sp.Symbol(f"{v.name}_half", real=True) for v in x]
