@@ -8,6 +8,8 @@ broadcast it); forward rules take ``(t, ans, *args)`` and return the
 result's tangent.
 """
 
+from numbers import Number
+
 import numpy as np
 
 from .core import Primitive, defjvp, defvjp, value_of
@@ -98,7 +100,9 @@ defjvp(
 
 
 def _dpower_dx(x, y):
-    return multiply(y, power(x, subtract(y, 1)))
+    # a Python exponent stays a Python number: NumPy integer scalars would promote float32
+    y_minus_1 = y - 1 if isinstance(y, Number) else subtract(y, 1)
+    return multiply(y, power(x, y_minus_1))
 
 
 def _dpower_dy(ans, x):
@@ -131,7 +135,7 @@ def _sigmoid(x):
 def _balance(x, y):
     """Mask of where ``x`` wins a max: 1 where x > y, 1/2 at ties, else 0."""
     x, y = value_of(x), value_of(y)
-    return (x > y) + 0.5 * (x == y)
+    return ((x > y) + 0.5 * (x == y)).astype(np.result_type(x, y))
 
 
 exp = Primitive(np.exp, "exp")
@@ -223,6 +227,8 @@ def _swap(a):
 
 
 def _matmul_vjp_a(g, ans, a, b):
+    if np.ndim(a) == np.ndim(b) == 1:
+        return multiply(g, b)
     if np.ndim(b) == 1:
         return unbroadcast(multiply(expand_dims(g, -1), b), a)
     if np.ndim(a) == 1:
@@ -231,6 +237,8 @@ def _matmul_vjp_a(g, ans, a, b):
 
 
 def _matmul_vjp_b(g, ans, a, b):
+    if np.ndim(a) == np.ndim(b) == 1:
+        return multiply(a, g)
     if np.ndim(a) == 1:
         return unbroadcast(multiply(expand_dims(a, -1), expand_dims(g, -2)), b)
     if np.ndim(b) == 1:
@@ -255,7 +263,7 @@ def _arg_extremum_weights(ans, x, axis, keepdims):
     if not keepdims:
         extremum = np.reshape(extremum, _kept_shape(x.shape, axis))
     hits = x == extremum
-    return hits / np.sum(hits, axis=axis, keepdims=True)
+    return (hits / np.sum(hits, axis=axis, keepdims=True)).astype(x.dtype)
 
 
 amax = Primitive(np.max, "max")

@@ -13,7 +13,7 @@ from symdyn.errors import AutodiffError
 
 from .core import ForwardTracer, Node, ReverseTracer, Tracer, backward, new_level
 from .functions import stack
-from .primitives import reshape
+from .primitives import add, multiply, reshape, sum
 
 
 def _input(x, where):
@@ -56,6 +56,19 @@ def _zeros(x):
     return np.zeros(np.shape(x), dtype=x.dtype)
 
 
+def _connect(result, x):
+    """``result``, traced at ``x``'s level when ``x`` is traced by an enclosing transform.
+
+    A derivative that comes out constant (the tangent of a linear map, the
+    gradient of a quadratic's Hessian) must still look traced to the
+    enclosing transform, or it would be mistaken for a function that ignores
+    its input; adding ``0 * sum(x)`` marks it with zero derivative.
+    """
+    if isinstance(x, Tracer) and not isinstance(result, Tracer):
+        return add(result, multiply(0.0, sum(x)))
+    return result
+
+
 def _reverse(f, args, argnums, name):
     """Run ``f`` with ``args[argnums]`` traced in reverse mode.
 
@@ -89,15 +102,18 @@ def pullback(f, args, argnums, name="vjp"):
     [3.0, 2.0]
     """
     out, traced, leaves, inputs = _reverse(f, args, argnums, name)
-    if not traced:
-        return out, lambda g: [_zeros(x) for x in inputs]
-    shape = out.shape
+    shape = np.shape(out)
 
     def pull(g):
         if np.shape(g) != shape:
             raise AutodiffError(f"{name}: cotangent of shape {np.shape(g)}, expected {shape}")
-        found = backward(out, g, leaves)
-        return [_zeros(x) if c is None else c for c, x in zip(found, inputs, strict=True)]
+        found = backward(out, g, leaves) if traced else [None] * len(leaves)
+        return [
+            _connect(_zeros(x) if c is None else c, x) for c, x in zip(found, inputs, strict=True)
+        ]
+
+    if not traced:
+        return out, pull
 
     return out.value, pull
 
@@ -212,12 +228,8 @@ def jvp(f, x, v):
     level = new_level()
     out = f(ForwardTracer(x, level, v))
     if not _output(out, level, "jvp", isinstance(x, Tracer)):
-        return out, _zeros_like_output(out)
-    return out.value, out.tangent
-
-
-def _zeros_like_output(out):
-    return np.zeros(np.shape(out), dtype=_dtype(out))
+        return out, _connect(np.zeros(np.shape(out), dtype=_dtype(out)), x)
+    return out.value, _connect(out.tangent, x)
 
 
 def jacobian(f):
