@@ -17,7 +17,7 @@ The grammar
 - binary ``+ - * / **``, ``@`` (matrix product, both operands matrices), unary
   ``-`` and ``+``, parentheses;
 - calls ``f(a, b, ...)`` to the functions in ``functions``, by default
-  ``grad(expr, x)`` (``sympy.diff``; the last argument must be a declared name),
+  ``grad(expr, x)`` (``sympy.diff``; ``x`` must be a declared name),
   ``sqrt exp log tanh sin cos Abs Max Min`` and ``T(X)`` (transpose).
 
 Limits, checked before anything is built: the text's length, its bracket
@@ -208,7 +208,8 @@ def _placeholders(text: str, names: Mapping[str, object]) -> tuple[str, dict[str
 class _Builder:
     """Walks a whitelisted :mod:`ast` tree and builds the sympy expression."""
 
-    def __init__(self, text, names, functions, renamed, where, max_depth):
+    def __init__(self, text, names, functions, renamed, where, max_depth, constants):
+        self.constants = constants  # names of constants not shadowed by a declared symbol
         self.text = text
         self.names = names
         self.functions = functions
@@ -295,7 +296,7 @@ class _Builder:
             return self.names[name]
         if name in self.functions:
             raise self.error(node, f"`{name}` is a function; call it as {name}(...)")
-        declared = sorted(n for n in self.names if not n.startswith("_"))
+        declared = sorted(n for n in self.names if n not in self.constants)
         shown = ", ".join(declared[:20]) + (", ..." if len(declared) > 20 else "")
         raise self.error(
             node, f"undeclared name `{name}`; expected one of the declared names: {shown}"
@@ -403,10 +404,13 @@ class _Builder:
                 f"`{name}` takes {count} argument(s), `{self.segment(node)}` "
                 f"gives {len(node.args)}",
             )
-        if name == "grad" and node.args and not isinstance(node.args[-1], ast.Name):
+        # grad(x) (of a loss the caller knows), grad(expr, x), grad(expr, x, point)
+        wrt = node.args[min(1, len(node.args) - 1)] if node.args else None
+        if name == "grad" and wrt is not None and not isinstance(wrt, ast.Name):
             raise self.error(
-                node.args[-1],
-                f"`{self.segment(node)}`: the last argument of grad must be a declared name",
+                wrt,
+                f"`{self.segment(node)}`: grad differentiates with respect to a declared "
+                f"name, not `{self.segment(wrt)}`",
             )
         args = [self.build(arg, depth + 1) for arg in node.args]
         if name == "exp":
@@ -548,8 +552,8 @@ def parse_expression(
             at_line,
             column,
         )
-    names = dict(constants)
-    names.update({unicodedata.normalize("NFKC", k): v for k, v in symbols.items()})
+    declared = {unicodedata.normalize("NFKC", k): v for k, v in symbols.items()}
+    names = {**constants, **declared}
     parsed_text, renamed = _placeholders(body, names)
     try:
         with warnings.catch_warnings():  # e.g. "invalid decimal literal" for `1if`: refused anyway
@@ -576,7 +580,8 @@ def parse_expression(
             column_offset + 1,
         )
     where_ = (source, line, column_offset, _LINE_BREAK.split(body))
-    builder = _Builder(body, names, functions, renamed, where_, max_depth)
+    unshadowed = set(constants) - set(declared)
+    builder = _Builder(body, names, functions, renamed, where_, max_depth, unshadowed)
     try:
         return builder.build(tree.body, 1)
     except RecursionError:

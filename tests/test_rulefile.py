@@ -1,0 +1,348 @@
+"""Tests of symdyn.rulefile: TOML rule files → RuleSpec → UpdateRule, and their errors."""
+
+import dataclasses
+import importlib.util
+import time
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from symdyn.errors import ParseError
+from symdyn.rulefile import MAX_FILE_BYTES, MAX_UPDATES, RuleSpec, load_spec, parse_spec
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "rules"
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.toml"))
+HAS_CORE = importlib.util.find_spec("symdyn.rule") is not None
+needs_core = pytest.mark.skipif(not HAS_CORE, reason="symdyn.rule is not there yet")
+
+x, v, m, y = sp.symbols("x v m y", real=True)
+eta, lam, h, a = sp.symbols("eta lambda h a", positive=True)
+beta = sp.Symbol("beta", real=True)
+
+GD = """\
+state = ["x"]
+[params]
+eta = { positive = true }
+[free]
+lambda = { positive = true }
+[loss]
+expr = "lambda * x**2 / 2"
+[[update]]
+target = "x"
+expr = "x - eta*grad(x)"
+"""
+
+
+def write(tmp_path, text, name="rule.toml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- the examples ------------------------------------------------------------------
+
+
+def test_there_is_an_example_for_each_rule_of_the_issue():
+    names = {path.stem for path in EXAMPLE_FILES}
+    expected = {"gd", "heavy-ball", "nesterov", "ema-momentum", "extragradient", "resnet-block"}
+    assert expected <= names
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_each_example_parses(path):
+    spec = load_spec(path)
+    assert isinstance(spec, RuleSpec)
+    assert spec.source == str(path)
+    assert spec.updates and spec.state
+
+
+# What each example's update map must be, written by hand from its comments.
+EXPECTED_MAPS = {
+    "gd": [x - eta * lam * x],
+    "heavy-ball": [x + beta * v - eta * lam * x, beta * v - eta * lam * x],
+    "nesterov": [
+        x + beta * v - eta * lam * (x + beta * v),
+        beta * v - eta * lam * (x + beta * v),
+    ],
+    "ema-momentum": [
+        x - eta * (beta * m + (1 - beta) * lam * x),
+        beta * m + (1 - beta) * lam * x,
+    ],
+    "extragradient": [x - eta * (y + eta * x), y + eta * (x - eta * y)],
+    "resnet-block": [x - h * a * x],
+}
+
+
+@needs_core
+@pytest.mark.parametrize("stem", sorted(EXPECTED_MAPS))
+def test_example_maps(stem):
+    from symdyn.rulefile import load_rule
+
+    rule = load_rule(EXAMPLES / f"{stem}.toml")
+    assert sp.simplify(rule.map - sp.Matrix(EXPECTED_MAPS[stem])) == sp.zeros(len(rule.state), 1)
+
+
+def _catalogue(stem):
+    """The catalogue rule for an example, or None when the catalogue lacks it."""
+    try:
+        from symdyn import games, models, optimizers
+    except ImportError:
+        return None
+    loss = lam * x**2 / 2
+    builders = {
+        "gd": lambda: optimizers.gd(loss, [x], lr=eta),
+        "heavy-ball": lambda: optimizers.heavy_ball(loss, [x], lr=eta, momentum=beta),
+        "nesterov": lambda: optimizers.nesterov(loss, [x], lr=eta, momentum=beta),
+        "ema-momentum": lambda: optimizers.heavy_ball(
+            loss, [x], lr=eta, momentum=beta, convention="ema"
+        ),
+        "extragradient": lambda: games.extragradient(x * y, [x], [y], lr=eta),
+        "resnet-block": lambda: models.resnet_block(-a * x, [x], h),
+    }
+    try:
+        return builders[stem]()
+    except (AttributeError, TypeError):
+        return None
+
+
+@needs_core
+@pytest.mark.parametrize("stem", sorted(EXPECTED_MAPS))
+def test_example_matches_the_catalogue(stem):
+    """The file and the Python catalogue give the same map (state matched by position)."""
+    from symdyn.rulefile import load_rule
+
+    catalogue = _catalogue(stem)
+    if catalogue is None:
+        pytest.skip(f"the catalogue has no rule for {stem} yet")
+    rule = load_rule(EXAMPLES / f"{stem}.toml")
+    assert len(rule.state) == len(catalogue.state)
+    rename = dict(zip(catalogue.state, rule.state, strict=True))
+    by_name = {s.name: s for s in (*rule.params, *rule.free)}
+    rename |= {s: by_name.get(s.name, s) for s in (*catalogue.params, *catalogue.free)}
+    theirs = catalogue.map.xreplace(rename)
+    assert sp.simplify(rule.map - theirs) == sp.zeros(len(rule.state), 1)
+    assert {s.name for s in rule.params} == {s.name for s in catalogue.params}
+
+
+def test_heavy_ball_spec_fields():
+    spec = load_spec(EXAMPLES / "heavy-ball.toml")
+    gamma = sp.Symbol("gamma", positive=True)
+    assert spec.name == "heavy ball"
+    assert spec.state == (x, v)
+    assert spec.params == (eta, beta)
+    assert spec.free == (lam, gamma)
+    assert spec.loss == lam * x**2 / 2
+    assert [target.name for target, _ in spec.updates] == ["g", "v", "x"]
+    assert spec.updates[0][1] == lam * x
+    assert spec.scaling == ((beta, 1 - gamma * sp.sqrt(eta)),)
+    assert spec.intervals == ((beta, (0, 1)),)
+    assert (spec.step, spec.time_step) == (eta, sp.sqrt(eta))
+    assert spec.simultaneous is False and spec.counter is None
+    assert spec.lines == (17, 21, 25)
+
+
+def test_counter_and_default_assumptions():
+    spec = parse_spec(
+        """\
+name = "nesterov, time-varying"
+state = ["x", "v"]
+counter = "k"
+[params]
+eta = {}
+[[update]]
+target = "v"
+expr = "(k - 1)/(k + 2)*v - eta*x"
+[[update]]
+target = "x"
+expr = "x + v"
+"""
+    )
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    assert spec.counter == k
+    assert spec.params == (sp.Symbol("eta", real=True),)
+    assert spec.updates[0][1].has(k)
+
+
+def test_name_defaults_to_the_file_stem(tmp_path):
+    assert load_spec(write(tmp_path, GD, "my-gd.toml")).name == "my-gd"
+
+
+def test_grad_forms():
+    spec = parse_spec(
+        GD.replace('"x - eta*grad(x)"', '"grad(x) + grad(loss, x) + grad(x**3, x, 2)"')
+    )
+    assert spec.updates[0][1] == 2 * lam * x + 12
+
+
+# -- bad files ---------------------------------------------------------------------
+
+
+def bad(old, new, text=GD):
+    assert old in text
+    return text.replace(old, new)
+
+
+BAD_FILES = [
+    (
+        "undeclared symbol",
+        bad('"x - eta*grad(x)"', '"x - zeta*grad(x)"'),
+        10,
+        "undeclared name `zeta`",
+    ),
+    ("assign to a parameter", bad('target = "x"', 'target = "eta"'), 9, "declared as parameter"),
+    (
+        "assign to a free symbol",
+        bad('target = "x"', 'target = "lambda"'),
+        9,
+        "declared as free symbol",
+    ),
+    ("expression syntax", bad('"x - eta*grad(x)"', '"x - * eta"'), 10, "invalid syntax"),
+    (
+        "__import__",
+        bad('"x - eta*grad(x)"', "\"__import__('os')\""),
+        10,
+        "call to `__import__` is not allowed",
+    ),
+    ("attribute", bad('"x - eta*grad(x)"', '"x.__class__"'), 10, "attribute access"),
+    ("duplicated key", bad("eta = { positive = true }", "eta = {}\neta = {}"), 4, "twice"),
+    ("duplicated table", GD + "[params]\nbeta = {}\n", 11, "twice"),
+    ("toml syntax", bad("[loss]", "[loss"), 6, "invalid TOML"),
+    ("unknown key", "nme = 'x'\n" + GD, 1, "unknown key `nme`"),
+    (
+        "unknown assumption",
+        bad("positive = true }", "postive = true }"),
+        3,
+        "unknown key `postive`",
+    ),
+    (
+        "assumption not a bool",
+        bad("eta = { positive = true }", 'eta = { positive = "yes" }'),
+        3,
+        "true or false",
+    ),
+    (
+        "bad interval",
+        bad("eta = { positive = true }", "eta = { interval = [1, 0] }"),
+        3,
+        "low < high",
+    ),
+    ("reserved name", bad("eta = {", "sqrt = {"), 3, "reserved"),
+    ("declared twice", bad("lambda = {", "x = {"), 5, "declared twice"),
+    ("keyword name", bad("[free]\nlambda", "[free]\n'not an identifier'"), 5, "not an identifier"),
+    ("empty state", bad('state = ["x"]', "state = []"), 1, "non-empty list"),
+    ("no updates", GD.split("[[update]]")[0], 1, r"no \[\[update\]\]"),
+    (
+        "grad(x) without a loss",
+        bad('[loss]\nexpr = "lambda * x**2 / 2"\n', ""),
+        8,
+        r"there is no \[loss\]",
+    ),
+    ("grad of an expression", bad('"x - eta*grad(x)"', '"grad(x + 1)"'), 10, "declared name"),
+    ("temporary read first", bad('"x - eta*grad(x)"', '"x - g"'), 10, "undeclared name `g`"),
+    ("huge exponent", bad('"x - eta*grad(x)"', '"9**9**9"'), 10, "at most 1000"),
+    ("nan literal", bad('"x - eta*grad(x)"', '"x*1e999"'), 10, "not a finite number"),
+    ("scaling an undeclared name", GD + '[scaling]\nbeta = "1 - eta"\n', 12, "can be scaled"),
+    ("limit step not a parameter", GD + '[limit]\nstep = "x"\n', 12, "must name a parameter"),
+    ("expr not a string", bad('"x - eta*grad(x)"', "3"), 10, "must be a string"),
+    ("update without expr", bad('expr = "x - eta*grad(x)"', ""), 8, "has no expr"),
+    (
+        "too many updates",
+        GD + '[[update]]\ntarget = "x"\nexpr = "x"\n' * MAX_UPDATES,
+        11 + 3 * (MAX_UPDATES - 1),
+        "at most",
+    ),
+    ("too long", GD + "#" * MAX_FILE_BYTES, 1, "larger than"),
+]
+
+
+@pytest.mark.parametrize(
+    ("why", "text", "line", "match"), BAD_FILES, ids=[b[0] for b in BAD_FILES]
+)
+def test_bad_files_name_file_and_line(why, text, line, match, tmp_path):
+    path = write(tmp_path, text)
+    with pytest.raises(ParseError, match=match) as info:
+        load_spec(path)
+    error = info.value
+    assert error.source == str(path)
+    assert error.line == line, str(error)
+    assert str(error).startswith(f"{path}:{line}")
+
+
+def test_expression_errors_carry_the_column(tmp_path):
+    path = write(tmp_path, bad('"x - eta*grad(x)"', '"x - zeta*grad(x)"'))
+    with pytest.raises(ParseError) as info:
+        load_spec(path)
+    assert (info.value.line, info.value.column) == (10, len('expr = "x - ') + 1)
+
+
+def test_nothing_in_a_file_is_executed(tmp_path):
+    sentinel = tmp_path / "sentinel"
+    hostile = [
+        f"\"__import__('os').system('touch {sentinel}')\"",
+        f"\"open('{sentinel}', 'w')\"",
+        f"\"[open('{sentinel}', 'w') for _ in 'a']\"",
+    ]
+    for expr in hostile:
+        with pytest.raises(ParseError):
+            parse_spec(bad('"x - eta*grad(x)"', expr))
+    assert not sentinel.exists()
+
+
+def test_file_that_is_not_utf8(tmp_path):
+    path = tmp_path / "rule.toml"
+    path.write_bytes(GD.encode() + b"\n# \xff\n")
+    with pytest.raises(ParseError, match="UTF-8") as info:
+        load_spec(path)
+    assert info.value.line == 12
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ParseError, match="cannot read") as info:
+        load_spec(tmp_path / "missing.toml")
+    assert info.value.line == 1
+
+
+@needs_core
+def test_rule_errors_become_parse_errors_at_the_update_line():
+    from symdyn.rulefile import rule_from_spec
+
+    spec = parse_spec(GD)
+    broken = dataclasses.replace(spec, updates=((eta, x),), lines=(9,))
+    with pytest.raises(ParseError) as info:
+        rule_from_spec(broken)
+    assert (info.value.source, info.value.line) == ("<string>", 9)
+
+
+# -- fuzzing -----------------------------------------------------------------------
+
+
+def _within_bound(text):
+    start = time.perf_counter()
+    try:
+        spec = parse_spec(text)
+    except ParseError as error:
+        assert error.line is not None
+    else:
+        assert isinstance(spec, RuleSpec)
+    assert time.perf_counter() - start < 1.0
+
+
+@given(st.data())
+def test_mutated_example_gives_a_spec_or_a_parse_error(data):
+    text = EXAMPLE_FILES[data.draw(st.integers(0, len(EXAMPLE_FILES) - 1))].read_text()
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, min(len(text), start + 20)))
+    insert = data.draw(st.text(alphabet="xv=\"'[]{}()*+-/.,#\n aeglmrtu_0123456789", max_size=10))
+    _within_bound(text[:start] + insert + text[end:])
+
+
+@given(
+    st.one_of(
+        st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("utf-8", "replace"))
+    )
+)
+def test_random_text_gives_a_spec_or_a_parse_error(text):
+    _within_bound(text)
