@@ -22,7 +22,7 @@ The grammar
 
 Limits, checked before anything is built: the text's length, its bracket
 nesting (before ``ast.parse``, which itself recurses), the tree's depth and
-node count, exponents (every number in an exponent or in the argument of
+node count, ``grad`` nesting, exponents (every number in an exponent or in the argument of
 ``exp`` is at most ``MAX_EXPONENT`` in absolute value, and a numeric power
 is refused if its result would exceed ``MAX_NUMBER_BITS`` bits), and the size
 of every number. Division by zero and results that are infinite, NaN or
@@ -53,6 +53,7 @@ __all__ = [
     "DEFAULT_FUNCTIONS",
     "MAX_DEPTH",
     "MAX_EXPONENT",
+    "MAX_GRAD_NESTING",
     "MAX_LENGTH",
     "MAX_NODES",
     "MAX_NUMBER_BITS",
@@ -72,6 +73,8 @@ MAX_NUMBER_BITS = 4096
 """Largest accepted number, in bits of its numerator or denominator."""
 MAX_ARGUMENTS = 32
 """Most arguments in one call."""
+MAX_GRAD_NESTING = 3
+"""Most ``grad`` calls nested inside one another (repeated derivatives grow fast)."""
 
 
 def _diff_gradient(expr, wrt):
@@ -176,6 +179,22 @@ def _number_bits(expr) -> int:
     return max((_number_bits(atom) for atom in atoms), default=0)
 
 
+def _coefficient_bits(base) -> int:
+    """Bits of the numbers sympy multiplies out when ``base`` is raised to a power.
+
+    ``(2*sqrt(3)*x)**n`` becomes ``2**n * 3**(n/2) * x**n``; ``(x**999)**n`` and
+    ``(x + 2)**n`` compute no number. Over-estimates, never under-estimates.
+    """
+    factors = base.args if isinstance(base, sp.Mul) else (base,)
+    bits = 0
+    for factor in factors:
+        if isinstance(factor, sp.Rational):
+            bits += _number_bits(factor)
+        elif isinstance(factor, sp.Pow) and isinstance(factor.base, sp.Rational):
+            bits += _number_bits(factor.base)
+    return bits
+
+
 def _largest_number(expr) -> int:
     """Largest absolute numerator or denominator among the numbers in ``expr``."""
     atoms = expr.atoms(sp.Rational) if isinstance(expr, sp.Basic) else ()
@@ -216,6 +235,7 @@ class _Builder:
         self.renamed = renamed
         self.source, self.line, self.column, self.lines = where
         self.max_depth = max_depth
+        self.grad_depth = 0
 
     # -- positions and errors ------------------------------------------------
 
@@ -312,6 +332,21 @@ class _Builder:
         )
 
     def binary(self, node, depth):
+        # Left-associative chains (a + b - c*d + ...) are walked iteratively and do not
+        # count as nesting: a long sum is not a deep expression.
+        spine = []
+        while isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Pow):
+            spine.append(node)
+            node = node.left
+        if isinstance(node, ast.BinOp):  # a power at the bottom of the chain
+            spine.append(node)
+            node = node.left
+        result = self.build(node, depth + 1)
+        for link in reversed(spine):
+            result = self.operate(link, result, self.build(link.right, depth + 1))
+        return result
+
+    def operate(self, node, left, right):
         op = type(node.op)
         if op not in _OPERATORS:
             symbol = _REFUSED_OPERATORS.get(op, op.__name__)
@@ -320,8 +355,6 @@ class _Builder:
                 f"operator {symbol} in `{self.segment(node)}` is not allowed; "
                 "expected one of + - * / ** @",
             )
-        left = self.build(node.left, depth + 1)
-        right = self.build(node.right, depth + 1)
         try:
             if op is ast.Add:
                 result = left + right
@@ -355,7 +388,7 @@ class _Builder:
             raise self.error(node, f"`{self.segment(node)}`: an exponent cannot be a matrix")
         self.check_exponent(exponent, node.right)
         if isinstance(exponent, sp.Rational):
-            bits = _number_bits(base) * abs(exponent.p)
+            bits = _coefficient_bits(base) * abs(exponent.p)
             if bits > MAX_NUMBER_BITS:
                 raise self.error(
                     node,
@@ -412,7 +445,16 @@ class _Builder:
                 f"`{self.segment(node)}`: grad differentiates with respect to a declared "
                 f"name, not `{self.segment(wrt)}`",
             )
+        if name == "grad":
+            self.grad_depth += 1
+            if self.grad_depth > MAX_GRAD_NESTING:
+                raise self.error(
+                    node,
+                    f"grad nested more than {MAX_GRAD_NESTING} deep in `{self.segment(node)}`",
+                )
         args = [self.build(arg, depth + 1) for arg in node.args]
+        if name == "grad":
+            self.grad_depth -= 1
         if name == "exp":
             self.check_exponent(args[0], node.args[0])
         try:

@@ -210,6 +210,18 @@ def test_limits_are_configurable():
         parse("-(-(-(-x)))", max_depth=3)
 
 
+def test_long_sums_are_not_deep():
+    """A sum of many terms is a long chain in the syntax tree but not nested."""
+    text = " + ".join(f"{i}*x**{i}" for i in range(1, 80))
+    assert parse(text) == sum(i * x**i for i in range(1, 80))
+
+
+def test_grad_nesting_is_bounded():
+    assert parse("grad(grad(grad(x**5, x), x), x)") == 60 * x**2
+    with pytest.raises(ParseError, match="grad nested more than 3"):
+        parse("grad(grad(grad(grad(x**5, x), x), x), x)")
+
+
 # -- error positions -------------------------------------------------------------
 
 
