@@ -18,7 +18,7 @@ from .core import Tracer, value_of
 
 def _method(f):
     # a Primitive is not a descriptor, so it would not receive ``self`` as a method
-    return lambda *args: f(*args)
+    return lambda *args, **kwargs: f(*args, **kwargs)
 
 
 def _flip(f):
@@ -28,6 +28,18 @@ def _flip(f):
 def _compare(ufunc):
     # comparisons decide control flow; their result carries no derivative
     return lambda self, other: ufunc(value_of(self), value_of(other))
+
+
+def _plain(dtype=None, out=None, order=None):
+    """No keyword arguments, after checking that NumPy passed only the defaults.
+
+    ``np.sum(x)``, ``np.mean(x)`` and ``np.reshape(x, s)`` call these methods
+    with NumPy's own keywords; only their default values can be traced.
+    """
+    for name, value in (("dtype", dtype), ("out", out), ("order", order)):
+        if value is not None:
+            raise AutodiffError(f"{name}={value!r} is not supported on traced values")
+    return {}
 
 
 def _index(index):
@@ -98,9 +110,17 @@ _METHODS = {
     "__hash__": None,
     "__array_ufunc__": _ufunc_call,
     "T": property(lambda self: p.transpose(self)),
-    "sum": lambda self, axis=None, keepdims=False: p.sum(self, axis=axis, keepdims=keepdims),
-    "mean": _method(functions.mean),
-    "reshape": lambda self, *shape: p.reshape(self, shape[0] if len(shape) == 1 else shape),
+    "sum": lambda self, axis=None, dtype=None, out=None, keepdims=False: p.sum(
+        self, axis=axis, keepdims=keepdims, **_plain(dtype, out)
+    ),
+    "mean": lambda self, axis=None, dtype=None, out=None, keepdims=False: functions.mean(
+        self, axis=axis, keepdims=keepdims, **_plain(dtype, out)
+    ),
+    "reshape": lambda self, *shape, order="C": p.reshape(
+        self,
+        shape[0] if len(shape) == 1 else shape,
+        **_plain(order=None if order == "C" else order),
+    ),
     "transpose": lambda self, *axes: p.transpose(
         self, axes[0] if len(axes) == 1 else axes or None
     ),
