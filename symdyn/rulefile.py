@@ -475,6 +475,8 @@ def parse_spec(text: str, source: str = "<string>") -> RuleSpec:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(exc, locator, source) from None
+    except (RecursionError, MemoryError):  # tomllib recurses on nested arrays and tables
+        raise ParseError("invalid TOML: arrays or tables nested too deeply", source, 1) from None
     return _Reader(document, text, source).read()
 
 

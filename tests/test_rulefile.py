@@ -291,6 +291,14 @@ def test_nothing_in_a_file_is_executed(tmp_path):
     assert not sentinel.exists()
 
 
+@pytest.mark.parametrize(
+    "text", ["a = " + "[" * 20000 + "]" * 20000, "a = " + "{b = " * 5000 + "1" + "}" * 5000]
+)
+def test_deeply_nested_toml(text):
+    with pytest.raises(ParseError, match="nested too deeply"):
+        parse_spec(text)
+
+
 def test_file_that_is_not_utf8(tmp_path):
     path = tmp_path / "rule.toml"
     path.write_bytes(GD.encode() + b"\n# \xff\n")
