@@ -127,6 +127,14 @@ def test_example_matches_the_catalogue(stem):
     assert {s.name for s in rule.params} == {s.name for s in catalogue.params}
 
 
+def test_the_documented_example_parses():
+    docs = Path(__file__).resolve().parent.parent / "docs" / "rule-files.md"
+    text = docs.read_text(encoding="utf-8").split("```toml\n")[1].split("```")[0]
+    spec = parse_spec(text, "rule-files.md")
+    assert spec.counter == sp.Symbol("k", integer=True, nonnegative=True)
+    assert dict(spec.scaling) == {beta: 1 - sp.Symbol("gamma", positive=True) * sp.sqrt(eta)}
+
+
 def test_heavy_ball_spec_fields():
     spec = load_spec(EXAMPLES / "heavy-ball.toml")
     gamma = sp.Symbol("gamma", positive=True)
