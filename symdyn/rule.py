@@ -56,12 +56,18 @@ def grad(loss, wrt):
     Derivative(L(x), x)
     """
     loss = _as_expression(loss, "the loss passed to grad")
-    if getattr(loss, "is_Matrix", False):
-        if loss.shape != (1, 1):
-            raise ShapeError(f"grad needs a scalar loss, got a matrix of shape {loss.shape}")
-        loss = loss[0, 0]
+    if getattr(loss, "is_Matrix", False) and loss.shape != (1, 1):
+        raise ShapeError(f"grad needs a scalar loss, got a matrix of shape {loss.shape}")
     if isinstance(wrt, sp.MatrixSymbol):
-        return sp.diff(loss, wrt)
+        if isinstance(loss, sp.MatrixExpr):
+            return sp.diff(loss, wrt)
+        if isinstance(loss, sp.MatrixBase):
+            loss = loss[0, 0]
+        rows, cols = wrt.shape
+        # A scalar written with entries theta[i, 0] differentiates entry by entry.
+        return sp.ImmutableMatrix(rows, cols, lambda i, j: sp.diff(loss, wrt[i, j]))
+    if isinstance(loss, sp.MatrixBase):
+        loss = loss[0, 0]
     if isinstance(wrt, sp.Symbol):
         return sp.diff(loss, wrt)
     if isinstance(wrt, Iterable) and not isinstance(wrt, (str, sp.Basic)):

@@ -28,6 +28,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+@pytest.fixture
+def pdflatex():
+    """Path to pdflatex; the test skips locally without it and fails when ``CI=true``."""
+    return require_program("pdflatex")
+
+
 def require_module(name):
     """Import an optional module; skip locally when missing, fail when ``CI=true``."""
     try:

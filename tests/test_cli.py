@@ -1,0 +1,65 @@
+"""The symdyn command: list, analyze (text, JSON, files) and exit codes."""
+
+import io
+import json
+
+import sympy as sp
+
+from symdyn.catalogue import CATALOGUE
+from symdyn.cli import main
+
+
+def run(*argv):
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_list_names_every_catalogue_rule():
+    code, text = run("list")
+    assert code == 0
+    for name in CATALOGUE:
+        assert name in text
+
+
+def test_analyze_prints_region_and_bound():
+    code, text = run("analyze", "heavy-ball")
+    assert code == 0
+    assert "region:      (beta < 1) & (eta*lambda < 2*beta + 2)" in text
+    assert "0 < eta < 2*(beta + 1)/lambda" in text
+
+
+def test_analyze_json_is_parseable_and_exact():
+    code, text = run("analyze", "nesterov", "--json")
+    assert code == 0
+    data = json.loads(text)
+    # "lambda" is a Python keyword, so rename it before sympy reads the text.
+    lam, beta = sp.symbols("lam beta")
+    upper = sp.sympify(data["step_bound"]["upper"].replace("lambda", "lam"),
+                       locals={"lam": lam, "beta": beta})
+    assert sp.simplify(upper - 2 * (1 + beta) / ((1 + 2 * beta) * lam)) == 0
+    assert data["state"] == ["x", "v_x"]
+
+
+def test_param_substitutes_exact_values():
+    code, text = run("analyze", "heavy-ball", "--param", "beta=1/2", "--param", "lambda=2")
+    assert code == 0
+    assert "eta < 3/2" in text
+
+
+def test_files_are_written(tmp_path):
+    tex, md = tmp_path / "hb.tex", tmp_path / "hb.md"
+    code, _ = run("analyze", "gd", "--latex", str(tex), "--markdown", str(md))
+    assert code == 0
+    assert r"\documentclass" in tex.read_text()
+    assert "## Linear stability" in md.read_text()
+
+
+def test_bad_input_exits_2_with_a_message(capsys):
+    assert run("analyze", "no-such-rule")[0] == 2
+    assert "known rules" in capsys.readouterr().err
+    assert run("analyze", "gd", "--param", "mu=1")[0] == 2
+    assert "has no symbol 'mu'" in capsys.readouterr().err
+    assert run("analyze", "gd", "--param", "eta=__import__('os')")[0] == 2
+    assert "must be a number" in capsys.readouterr().err
+    assert run("frobnicate")[0] == 2

@@ -1,0 +1,231 @@
+"""Stability regions and step bounds: published results, and agreement with numeric
+spectral radii on hypothesis-drawn parameters (including negative momentum)."""
+
+import functools
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import symdyn as sd
+from symdyn.catalogue import CATALOGUE, build
+
+x, y = sp.symbols("x y", real=True)
+eta, beta, lam, a, b, h = sp.symbols("eta beta lambda a b h", positive=True)
+beta_real = sp.Symbol("beta", real=True)
+k = sp.Symbol("k", integer=True, positive=True)
+QUADRATIC = lam * x**2 / 2
+
+
+@functools.lru_cache(maxsize=None)
+def numeric_map(rule):
+    symbols = sorted(rule.free_symbols, key=str)
+    return symbols, sp.lambdify([*rule.state, *symbols], list(rule.map), "numpy")
+
+
+def numeric_radius(rule, values):
+    """Spectral radius from central differences of the map (exact for affine maps)."""
+    symbols, f = numeric_map(rule)
+    params = [float(values[s]) for s in symbols]
+    n = len(rule.state)
+    jac = np.column_stack([
+        (np.array(f(*e, *params), dtype=float) - np.array(f(*-e, *params), dtype=float)) / 2
+        for e in np.eye(n)
+    ])
+    return max(abs(np.linalg.eigvals(jac)))
+
+
+def exact(value):
+    return sp.Rational(str(round(value, 4)))
+
+
+positive = st.floats(0.01, 5).map(exact)
+
+
+@functools.lru_cache(maxsize=None)
+def analysed(name):
+    return sd.stability(build(name))
+momentum = st.floats(0.0, 1.4).map(exact)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+@given(data=st.data())
+def test_is_stable_agrees_with_numeric_spectral_radius(name, data):
+    rule = build(name)
+    result = analysed(name)
+    values = {}
+    for symbol in sorted(rule.free_symbols, key=str):
+        if symbol.is_positive:
+            values[symbol] = data.draw(momentum if symbol.name == "beta" else positive,
+                                       label=symbol.name)
+        else:
+            values[symbol] = data.draw(st.floats(-1.5, 1.5).map(exact), label=symbol.name)
+    radius = numeric_radius(rule, values)
+    assume(abs(radius - 1) > 1e-6)
+    assert result.is_stable(values) == (radius < 1), (values, radius, result.region)
+
+
+NEGATIVE_MOMENTUM = sd.stability(sd.optimizers.heavy_ball(QUADRATIC, [x], eta, beta_real))
+
+
+@given(st.floats(-1.5, 1.5).map(exact), positive, positive)
+def test_negative_momentum(beta0, eta0, lam0):
+    result = NEGATIVE_MOMENTUM
+    rule = result.rule
+    values = {beta_real: beta0, eta: eta0, lam: lam0}
+    radius = numeric_radius(rule, values)
+    assume(abs(radius - 1) > 1e-6)
+    assert result.is_stable(values) == (radius < 1)
+
+
+@pytest.mark.parametrize("name", ["gd", "heavy-ball", "ema-momentum", "resnet-block"])
+@given(data=st.data())
+def test_closed_form_spectral_radius_matches_numeric(name, data):
+    result = analysed(name)
+    rule = result.rule
+    values = {s: data.draw(momentum if s.name == "beta" else positive, label=s.name)
+              for s in sorted(rule.free_symbols, key=str)}
+    assume(not (name == "ema-momentum" and values[beta] >= 1))
+    expected = numeric_radius(rule, values)
+    got = float(result.spectral_radius.subs(values))
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+# -- published step bounds, each exactly ------------------------------------------------
+
+
+def same(left, right):
+    return sp.simplify(left - right) == 0
+
+
+def test_gradient_descent_bound():
+    """η < 2/λ (e.g. Nesterov, Introductory Lectures, 2004)."""
+    bound = sd.step_bound(sd.optimizers.gd(QUADRATIC, [x], eta), eta)
+    assert (bound.lower, bound.upper) == (0, 2 / lam)
+
+
+def test_heavy_ball_bound_and_region():
+    """η < 2(1 + β)/λ, β < 1 (Polyak, 1964)."""
+    rule = sd.optimizers.heavy_ball(QUADRATIC, [x], eta, beta)
+    result = sd.stability(rule)
+    assert result.region == sp.And(beta < 1, sp.Lt(eta * lam, 2 * beta + 2))
+    bound = sd.step_bound(result, eta)
+    assert same(bound.upper, 2 * (1 + beta) / lam)
+    assert bound.requires == (beta < 1,)
+
+
+def test_torch_heavy_ball_is_polyak_in_disguise():
+    polyak = sd.step_bound(sd.optimizers.heavy_ball(QUADRATIC, [x], eta, beta), eta)
+    torch = sd.step_bound(
+        sd.optimizers.heavy_ball(QUADRATIC, [x], eta, beta, convention="torch"), eta
+    )
+    assert same(polyak.upper, torch.upper)
+
+
+def test_ema_momentum_bound():
+    """η < 2(1 + β)/((1 − β)λ) for m ← βm + (1 − β)g, x ← x − ηm."""
+    rule = sd.optimizers.heavy_ball(QUADRATIC, [x], eta, beta, convention="ema")
+    bound = sd.step_bound(rule, eta)
+    assert same(bound.upper, 2 * (1 + beta) / ((1 - beta) * lam))
+
+
+@pytest.mark.parametrize("convention", ["sutskever", "torch", "y-form"])
+def test_nesterov_bound_in_every_convention(convention):
+    """η < 2(1 + β)/((1 + 2β)λ), and η > (β − 1)/(βλ) (Sutskever et al., 2013)."""
+    rule = sd.optimizers.nesterov(QUADRATIC, [x], eta, beta, convention=convention)
+    bound = sd.step_bound(rule, eta)
+    assert same(bound.upper, 2 * (1 + beta) / ((1 + 2 * beta) * lam))
+    assert bound.lower == sp.Max(0, (beta - 1) / (beta * lam))
+
+
+def test_extragradient_bound_comes_from_a_complex_pair():
+    """On f = a·xy extragradient converges iff η < 1/a (Korpelevich, 1976)."""
+    rule = sd.games.extragradient(a * x * y, [x], [y], eta)
+    result = sd.stability(rule)
+    assert all(f.degree() == 2 for f in result.factors)
+    assert sd.step_bound(result, eta).upper == 1 / a
+
+
+def test_resnet_blocks():
+    """Forward Euler: h < 2/a for f = −ax, h < 2a/(a² + b²) for the spiral."""
+    assert sd.step_bound(sd.models.resnet_block(-a * x, [x], h), h).upper == 2 / a
+    spiral = sd.models.resnet_block([-a * x - b * y, b * x - a * y], [x, y], h)
+    assert same(sd.step_bound(spiral, h).upper, 2 * a / (a**2 + b**2))
+
+
+def test_linear_rnn_interval_is_symmetric():
+    w = sp.Symbol("w", real=True)
+    bound = sd.step_bound(sd.models.linear_rnn([[w]], [x]), w)
+    assert (bound.lower, bound.upper) == (-1, 1)
+
+
+# -- marginal and undecided cases ----------------------------------------------------------
+
+
+def test_alternating_gda_cycles_on_the_bilinear_game():
+    """Alternating GDA on xy keeps both eigenvalues on the unit circle for η ≤ 2."""
+    result = sd.stability(sd.games.gda(x * y, [x], [y], eta, mode="alternating"))
+    assert result.region is sp.false
+    assert result.marginal.subs(eta, 1) is sp.true
+    assert result.marginal.subs(eta, 3) is sp.false
+    rule = result.rule
+    for eta0 in (0.1, 1.0, 1.9):
+        assert numeric_radius(rule, {eta: eta0}) == pytest.approx(1, abs=1e-12)
+    assert numeric_radius(rule, {eta: 2.5}) > 1
+
+
+def test_simultaneous_gda_diverges_everywhere():
+    result = sd.stability(sd.games.gda(x * y, [x], [y], eta))
+    assert result.region is sp.false and result.marginal is sp.false
+    assert same(result.spectral_radius, sp.sqrt(1 + eta**2))
+    with pytest.raises(sd.UndecidedError, match="empty"):
+        sd.step_bound(result, eta)
+
+
+def test_boundary_point_is_not_stable():
+    result = sd.stability(sd.optimizers.gd(QUADRATIC, [x], eta))
+    assert not result.is_stable({eta: 2, lam: 1})
+    assert result.marginal.subs({eta: 2, lam: 1}) is sp.true
+
+
+def test_is_stable_with_missing_values_is_undecided():
+    result = sd.stability(sd.optimizers.heavy_ball(QUADRATIC, [x], eta, beta))
+    with pytest.raises(sd.UndecidedError, match="lambda"):
+        result.is_stable({eta: 0.1, beta: 0.5})
+    # ... unless the assumptions settle it: beta < 1 does not involve lambda.
+    assert result.is_stable({eta: 0, beta: 0.5, lam: 3}) is True
+
+
+def test_parameters_without_sign_information_are_undecided():
+    loose = sp.Symbol("beta")
+    with pytest.raises(sd.UndecidedError, match="beta"):
+        sd.stability(sd.optimizers.heavy_ball(QUADRATIC, [x], eta, loose))
+
+
+def test_time_varying_rule_is_undecided_until_the_counter_is_fixed():
+    rule = sd.optimizers.nesterov(QUADRATIC, [x], eta, (k - 1) / (k + 2), counter=k)
+    assert rule.is_time_varying
+    with pytest.raises(sd.UndecidedError, match="counter"):
+        sd.stability(rule)
+    frozen = sd.stability(rule.subs({k: 10}))
+    assert frozen.is_stable({eta: sp.Rational(1, 2), lam: 1})
+
+
+def test_nonlinear_rule_is_linearised_at_its_fixed_point_or_origin():
+    rule = sd.UpdateRule([x], [(x, x - eta * (x**3 - x))], [eta])
+    at_one = sd.stability(rule, at={x: 1})
+    assert at_one.region == sp.Lt(eta, 1)
+    at_origin = sd.stability(rule)  # the origin is a maximum of x**4/4 - x**2/2
+    assert at_origin.region is sp.false
+
+
+def test_factorisation_splits_decoupled_modes():
+    mu = sp.Symbol("mu", positive=True)
+    rule = sd.optimizers.heavy_ball(lam * x**2 / 2 + mu * y**2 / 2, [x, y], eta, beta)
+    result = sd.stability(rule)
+    assert len(result.factors) == 2
+    for lam0, mu0, eta0 in [(1, 10, 0.3), (1, 10, 0.1), (2, 3, 1.2)]:
+        values = {lam: lam0, mu: mu0, eta: sp.Rational(str(eta0)), beta: sp.Rational(1, 2)}
+        assert result.is_stable(values) == (numeric_radius(rule, values) < 1)
