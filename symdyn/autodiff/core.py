@@ -156,6 +156,8 @@ class Primitive:
         outer transforms, which ``fun`` must handle by calling primitives).
     name : str, optional
         Shown in error messages and in :func:`~symdyn.autodiff.to_dot`.
+    doc : str, optional
+        The docstring of this operation.
 
     Examples
     --------
@@ -168,9 +170,10 @@ class Primitive:
     12.0
     """
 
-    def __init__(self, fun, name=None):
+    def __init__(self, fun, name=None, doc=None):
         self.fun = fun
         self.name = name or fun.__name__
+        self.__doc__ = doc
         self.vjp = None
         self.jvp = None
 

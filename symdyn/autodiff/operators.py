@@ -1,10 +1,12 @@
 """Python operators and NumPy ufuncs on traced values.
 
-The operators are attached to :class:`~symdyn.autodiff.core.Tracer` here,
-not in its class body, because they are primitives and the primitives need
-the class first. With them a tracer reads like an ``ndarray``: ``2 * x``,
-``x ** 2``, ``1 / x``, ``A @ x``, ``x[1:]``, ``x.T``, ``x.sum(axis=0)``, and
-``np.exp(x)`` for the ufuncs listed in :data:`UFUNCS`.
+With these a tracer reads like an ``ndarray``: ``2 * x``, ``x ** 2``,
+``1 / x``, ``A @ x``, ``x[1:]``, ``x.T``, ``x.sum(axis=0)``, ``np.exp(x)``
+for the ufuncs in :data:`UFUNCS`, and ``np.sum``, ``np.mean``,
+``np.reshape``, ``np.transpose``, which NumPy forwards to the methods of the
+same names. They are attached to :class:`~symdyn.autodiff.core.Tracer` here,
+not in its class body, because they are primitives, and the primitives need
+the class first.
 """
 
 import numpy as np
@@ -30,16 +32,30 @@ def _compare(ufunc):
     return lambda self, other: ufunc(value_of(self), value_of(other))
 
 
-def _plain(dtype=None, out=None, order=None):
-    """No keyword arguments, after checking that NumPy passed only the defaults.
-
-    ``np.sum(x)``, ``np.mean(x)`` and ``np.reshape(x, s)`` call these methods
-    with NumPy's own keywords; only their default values can be traced.
-    """
-    for name, value in (("dtype", dtype), ("out", out), ("order", order)):
+def _only_defaults(**keywords):
+    """Refuse NumPy keywords (``np.sum(x, dtype=...)``) that tracing cannot honour."""
+    for name, value in keywords.items():
         if value is not None:
             raise AutodiffError(f"{name}={value!r} is not supported on traced values")
-    return {}
+
+
+def _sum(self, axis=None, dtype=None, out=None, keepdims=False):
+    _only_defaults(dtype=dtype, out=out)
+    return p.sum(self, axis=axis, keepdims=keepdims)
+
+
+def _mean(self, axis=None, dtype=None, out=None, keepdims=False):
+    _only_defaults(dtype=dtype, out=out)
+    return functions.mean(self, axis=axis, keepdims=keepdims)
+
+
+def _reshape(self, *shape, order="C"):
+    _only_defaults(order=None if order == "C" else order)
+    return p.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+
+def _transpose(self, *axes):
+    return p.transpose(self, axes[0] if len(axes) == 1 else axes or None)
 
 
 def _index(index):
@@ -110,21 +126,11 @@ _METHODS = {
     "__hash__": None,
     "__array_ufunc__": _ufunc_call,
     "T": property(lambda self: p.transpose(self)),
-    "sum": lambda self, axis=None, dtype=None, out=None, keepdims=False: p.sum(
-        self, axis=axis, keepdims=keepdims, **_plain(dtype, out)
-    ),
-    "mean": lambda self, axis=None, dtype=None, out=None, keepdims=False: functions.mean(
-        self, axis=axis, keepdims=keepdims, **_plain(dtype, out)
-    ),
-    "reshape": lambda self, *shape, order="C": p.reshape(
-        self,
-        shape[0] if len(shape) == 1 else shape,
-        **_plain(order=None if order == "C" else order),
-    ),
-    "transpose": lambda self, *axes: p.transpose(
-        self, axes[0] if len(axes) == 1 else axes or None
-    ),
+    "sum": _sum,
+    "mean": _mean,
+    "reshape": _reshape,
+    "transpose": _transpose,
 }
 
-for _name, _method in _METHODS.items():
-    setattr(Tracer, _name, _method)
+for _attribute, _value in _METHODS.items():
+    setattr(Tracer, _attribute, _value)

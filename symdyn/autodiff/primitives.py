@@ -13,6 +13,7 @@ from numbers import Number
 import numpy as np
 
 from .core import Primitive, defjvp, defvjp, value_of
+from .docstrings import DOCS
 
 
 def _shape(x):
@@ -60,12 +61,12 @@ def _spread(g, x, axis, keepdims):
 
 # Arithmetic ------------------------------------------------------------------
 
-add = Primitive(np.add, "add")
-subtract = Primitive(np.subtract, "subtract")
-multiply = Primitive(np.multiply, "multiply")
-divide = Primitive(np.true_divide, "divide")
-power = Primitive(np.power, "power")
-negative = Primitive(np.negative, "negative")
+add = Primitive(np.add, "add", DOCS["add"])
+subtract = Primitive(np.subtract, "subtract", DOCS["subtract"])
+multiply = Primitive(np.multiply, "multiply", DOCS["multiply"])
+divide = Primitive(np.true_divide, "divide", DOCS["divide"])
+power = Primitive(np.power, "power", DOCS["power"])
+negative = Primitive(np.negative, "negative", DOCS["negative"])
 
 defvjp(add, lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y))
 defjvp(
@@ -138,17 +139,17 @@ def _balance(x, y):
     return ((x > y) + 0.5 * (x == y)).astype(np.result_type(x, y))
 
 
-exp = Primitive(np.exp, "exp")
-log = Primitive(np.log, "log")
-sqrt = Primitive(np.sqrt, "sqrt")
-abs = Primitive(np.abs, "abs")
-sin = Primitive(np.sin, "sin")
-cos = Primitive(np.cos, "cos")
-tanh = Primitive(np.tanh, "tanh")
-sigmoid = Primitive(_sigmoid, "sigmoid")
-relu = Primitive(lambda x: np.maximum(x, 0.0), "relu")
-maximum = Primitive(np.maximum, "maximum")
-minimum = Primitive(np.minimum, "minimum")
+exp = Primitive(np.exp, "exp", DOCS["exp"])
+log = Primitive(np.log, "log", DOCS["log"])
+sqrt = Primitive(np.sqrt, "sqrt", DOCS["sqrt"])
+abs = Primitive(np.abs, "abs", DOCS["abs"])
+sin = Primitive(np.sin, "sin", DOCS["sin"])
+cos = Primitive(np.cos, "cos", DOCS["cos"])
+tanh = Primitive(np.tanh, "tanh", DOCS["tanh"])
+sigmoid = Primitive(_sigmoid, "sigmoid", DOCS["sigmoid"])
+relu = Primitive(lambda x: np.maximum(x, 0.0), "relu", DOCS["relu"])
+maximum = Primitive(np.maximum, "maximum", DOCS["maximum"])
+minimum = Primitive(np.minimum, "minimum", DOCS["minimum"])
 
 defvjp(exp, lambda g, ans, x: multiply(g, ans))
 defjvp(exp, lambda t, ans, x: multiply(t, ans))
@@ -217,7 +218,7 @@ def where(condition, x, y):
 
 # Linear algebra --------------------------------------------------------------
 
-matmul = Primitive(np.matmul, "matmul")
+matmul = Primitive(np.matmul, "matmul", DOCS["matmul"])
 
 
 def _swap(a):
@@ -251,7 +252,7 @@ defjvp(matmul, lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a,
 
 # Reductions ------------------------------------------------------------------
 
-sum = Primitive(np.sum, "sum")
+sum = Primitive(np.sum, "sum", DOCS["sum"])
 defvjp(sum, lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis, keepdims))
 defjvp(sum, lambda t, ans, x, axis=None, keepdims=False: sum(t, axis=axis, keepdims=keepdims))
 
@@ -266,8 +267,8 @@ def _arg_extremum_weights(ans, x, axis, keepdims):
     return (hits / np.sum(hits, axis=axis, keepdims=True)).astype(x.dtype)
 
 
-amax = Primitive(np.max, "max")
-amin = Primitive(np.min, "min")
+amax = Primitive(np.max, "max", DOCS["max"])
+amin = Primitive(np.min, "min", DOCS["min"])
 for _extremum in (amax, amin):
     defvjp(
         _extremum,
@@ -286,15 +287,15 @@ for _extremum in (amax, amin):
 
 # Shapes ----------------------------------------------------------------------
 
-reshape = Primitive(np.reshape, "reshape")
+reshape = Primitive(np.reshape, "reshape", DOCS["reshape"])
 defvjp(reshape, lambda g, ans, x, shape: reshape(g, _shape(x)))
 defjvp(reshape, lambda t, ans, x, shape: reshape(t, shape))
 
-broadcast_to = Primitive(np.broadcast_to, "broadcast_to")
+broadcast_to = Primitive(np.broadcast_to, "broadcast_to", DOCS["broadcast_to"])
 defvjp(broadcast_to, lambda g, ans, x, shape: unbroadcast(g, x))
 defjvp(broadcast_to, lambda t, ans, x, shape: broadcast_to(t, shape))
 
-transpose = Primitive(np.transpose, "transpose")
+transpose = Primitive(np.transpose, "transpose", DOCS["transpose"])
 defvjp(
     transpose,
     lambda g, ans, x, axes=None: transpose(g, None if axes is None else np.argsort(axes)),
