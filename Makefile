@@ -16,7 +16,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 run: $(STAMP)
 	mkdir -p build
-	$(BIN)/symdyn analyze heavy-ball --latex build/heavy-ball.tex --markdown build/heavy-ball.md --pdf build/heavy-ball.pdf
+	$(BIN)/symdyn analyze heavy-ball --latex build/heavy-ball.tex --markdown build/heavy-ball.md \
+		$(if $(shell command -v pdflatex),--pdf build/heavy-ball.pdf)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q symdyn tests

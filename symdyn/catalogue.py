@@ -51,8 +51,9 @@ _ENTRIES = {
     ),
     "heavy-ball-torch": Entry(
         "PyTorch SGD momentum (dampening τ) on λx²/2",
-        lambda: optimizers.heavy_ball(QUADRATIC, [x], eta, beta, convention="torch",
-                                      dampening=tau),
+        lambda: optimizers.heavy_ball(
+            QUADRATIC, [x], eta, beta, convention="torch", dampening=tau
+        ),
         eta,
     ),
     "ema-momentum": Entry(

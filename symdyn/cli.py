@@ -56,15 +56,26 @@ def _substitutions(rule, assignments):
     return values
 
 
-def _analysis(name, params):
-    entry = CATALOGUE.get(name)
-    rule = build(name)
+def _load(target):
+    """A rule and its step symbol, from a catalogue name or a TOML rule file."""
+    if target.endswith(".toml"):
+        from symdyn.rulefile import load_spec, rule_from_spec
+
+        spec = load_spec(target)
+        rule = rule_from_spec(spec)
+        step = spec.step if spec.step is not None else (rule.params[0] if rule.params else None)
+        return rule, step
+    rule = build(target)
+    return rule, CATALOGUE[target].step
+
+
+def _analysis(target, params):
+    rule, step = _load(target)
     values = _substitutions(rule, params)
     if values:
         rule = rule.subs(values)
     result = stability(rule)
     bound = None
-    step = entry.step if entry is not None else None
     if step is not None and step in rule.params and result.region is not sp.false:
         try:
             bound = step_bound(result, step)
@@ -125,8 +136,11 @@ def _cmd_list(args, out):
 
 def _cmd_analyze(args, out):
     rule, result, bound = _analysis(args.rule, args.param)
-    derivation = bound.derivation if bound is not None and not isinstance(bound, Exception) \
+    derivation = (
+        bound.derivation
+        if bound is not None and not isinstance(bound, Exception)
         else result.derivation
+    )
     if args.json:
         json.dump(_as_json(rule, result, bound), out, indent=2)
         print(file=out)
@@ -147,9 +161,13 @@ def _parser():
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the catalogue rules")
     analyze = commands.add_parser("analyze", help="derive stability region and step bound")
-    analyze.add_argument("rule", help="a catalogue name (see `symdyn list`)")
-    analyze.add_argument("--param", action="append", metavar="NAME=VALUE",
-                         help="fix a symbol to an exact number (repeatable)")
+    analyze.add_argument("rule", help="a catalogue name (see `symdyn list`) or a FILE.toml")
+    analyze.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="fix a symbol to an exact number (repeatable)",
+    )
     analyze.add_argument("--latex", metavar="FILE", help="write the derivation as LaTeX")
     analyze.add_argument("--markdown", metavar="FILE", help="write the derivation as Markdown")
     analyze.add_argument("--pdf", metavar="FILE", help="compile the derivation with pdflatex")

@@ -86,7 +86,7 @@ def _quadratic_sign(expr, symbol, depth):
         return None
     exponents = [m[0] for m in poly.monoms() if m[0]]
     g = math.gcd(*exponents) if exponents else 1
-    if g > 1 and (symbol.is_positive or g % 2 == 0 and symbol.is_real):
+    if g > 1 and (symbol.is_positive or (g % 2 == 0 and symbol.is_real)):
         power = sp.Dummy("u", positive=bool(symbol.is_positive), nonnegative=True)
         poly = sp.Poly(expr.subs(symbol**g, power), power)
         symbol = power
@@ -146,8 +146,9 @@ def _present(rest, sign, weak):
             return (sp.Le if weak else sp.Lt)(small, large)
         constants = [t for t in positive if t.is_Number]
         if constants and len(positive) > len(constants):
-            return (sp.Ge if weak else sp.Gt)(sp.Add(*(set(positive) - set(constants))),
-                                            -sp.Add(*constants))
+            return (sp.Ge if weak else sp.Gt)(
+                sp.Add(*(set(positive) - set(constants))), -sp.Add(*constants)
+            )
     if rest.could_extract_minus_sign():
         return (sp.Le if weak else sp.Lt)(-rest, 0)
     return (sp.Ge if weak else sp.Gt)(rest, 0)
@@ -340,8 +341,10 @@ def schur_criterion(poly):
         if k == n:
             reasons.append("$p(1) > 0$: no real root at or beyond $z = 1$")
         elif n == 2:
-            reasons.append("the product of the roots is below 1 in modulus: "
-                           "a complex pair stays inside the circle")
+            reasons.append(
+                "the product of the roots is below 1 in modulus: "
+                "a complex pair stays inside the circle"
+            )
         else:
             reasons.append(f"the coefficient of $s^{{{n - k}}}$ of the transform is positive")
     H = hurwitz_matrix(sp.Poly(sum(c * s ** (n - i) for i, c in enumerate(coeffs)), s))

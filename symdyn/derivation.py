@@ -70,9 +70,22 @@ _SPECIAL = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
-_UNICODE = {"≤": r"$\le$", "≥": r"$\ge$", "−": "-", "×": r"$\times$", "←": r"$\leftarrow$",
-            "—": "---", "–": "--", "’": "'", "λ": r"$\lambda$", "η": r"$\eta$",
-            "β": r"$\beta$", "μ": r"$\mu$", "ρ": r"$\rho$", "∇": r"$\nabla$"}
+_UNICODE = {
+    "≤": r"$\le$",
+    "≥": r"$\ge$",
+    "−": "-",
+    "×": r"$\times$",
+    "←": r"$\leftarrow$",
+    "—": "---",
+    "–": "--",
+    "’": "'",
+    "λ": r"$\lambda$",
+    "η": r"$\eta$",
+    "β": r"$\beta$",
+    "μ": r"$\mu$",
+    "ρ": r"$\rho$",
+    "∇": r"$\nabla$",
+}
 
 
 def _escape_text(text):
@@ -85,8 +98,10 @@ def _escape_text(text):
 def _prose_latex(text):
     """Escape prose for LaTeX, leaving ``$...$`` inline math untouched."""
     parts = re.split(r"(\$[^$]+\$)", text)
-    return "".join(p if p.startswith("$") and p.endswith("$") and len(p) > 1
-                   else _escape_text(p) for p in parts)
+    return "".join(
+        p if p.startswith("$") and p.endswith("$") and len(p) > 1 else _escape_text(p)
+        for p in parts
+    )
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,8 @@ class Derivation:
     --------
     >>> import sympy as sp
     >>> x = sp.Symbol("x")
-    >>> d = Derivation("A tiny fact").then("Differentiate $x^2$:", sp.Eq(sp.Derivative(x**2, x), 2*x))
+    >>> fact = sp.Eq(sp.Derivative(x**2, x), 2 * x)
+    >>> d = Derivation("A tiny fact").then("Differentiate $x^2$:", fact)
     >>> print(d.to_markdown())
     ## A tiny fact
     <BLANKLINE>
@@ -224,7 +240,9 @@ class Derivation:
         for step in self.steps:
             for item in step.math_items():
                 parts.append(_math_latex(item))
-        return "$\\displaystyle " + r" \\ ".join(parts) + "$" if parts else None
+        if not parts:
+            return None
+        return "$$\\begin{gathered} " + r" \\ ".join(parts) + r" \end{gathered}$$"
 
     def __str__(self):
         return self.to_markdown()

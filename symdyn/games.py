@@ -66,11 +66,15 @@ def gda(objective, x, y, lr, lr_y=None, mode="simultaneous", name=None):
     if mode not in ("simultaneous", "alternating"):
         raise RuleError(f"gda: unknown mode {mode!r}; use 'simultaneous' or 'alternating'")
     x, y, lr_y, params, free, gx, gy = _setup(objective, x, y, lr, lr_y)
-    updates = [(v, v - lr * g) for v, g in zip(x, gx)]
-    updates += [(v, v + lr_y * g) for v, g in zip(y, gy)]
+    updates = [(v, v - lr * g) for v, g in zip(x, gx, strict=True)]
+    updates += [(v, v + lr_y * g) for v, g in zip(y, gy, strict=True)]
     return UpdateRule(
-        x + y, updates, params, name=name or f"{mode} GDA",
-        simultaneous=mode == "simultaneous", free=free,
+        x + y,
+        updates,
+        params,
+        name=name or f"{mode} GDA",
+        simultaneous=mode == "simultaneous",
+        free=free,
     )
 
 
@@ -95,11 +99,11 @@ def extragradient(objective, x, y, lr, lr_y=None, name="extragradient"):
     x, y, lr_y, params, free, gx, gy = _setup(objective, x, y, lr, lr_y)
     hx = [sp.Symbol(f"{v.name}_half", real=True) for v in x]
     hy = [sp.Symbol(f"{v.name}_half", real=True) for v in y]
-    at_half = dict(zip(x + y, hx + hy))
-    updates = [(h, v - lr * g) for h, v, g in zip(hx, x, gx)]
-    updates += [(h, v + lr_y * g) for h, v, g in zip(hy, y, gy)]
-    updates += [(v, v - lr * g.xreplace(at_half)) for v, g in zip(x, gx)]
-    updates += [(v, v + lr_y * g.xreplace(at_half)) for v, g in zip(y, gy)]
+    at_half = dict(zip(x + y, hx + hy, strict=True))
+    updates = [(h, v - lr * g) for h, v, g in zip(hx, x, gx, strict=True)]
+    updates += [(h, v + lr_y * g) for h, v, g in zip(hy, y, gy, strict=True)]
+    updates += [(v, v - lr * g.xreplace(at_half)) for v, g in zip(x, gx, strict=True)]
+    updates += [(v, v + lr_y * g.xreplace(at_half)) for v, g in zip(y, gy, strict=True)]
     return UpdateRule(x + y, updates, params, name=name, free=free)
 
 
@@ -123,10 +127,10 @@ def optimistic_gda(objective, x, y, lr, lr_y=None, name="optimistic GDA"):
     x, y, lr_y, params, free, gx, gy = _setup(objective, x, y, lr, lr_y)
     px = [sp.Symbol(f"{v.name}_prev", real=True) for v in x]
     py = [sp.Symbol(f"{v.name}_prev", real=True) for v in y]
-    at_prev = dict(zip(x + y, px + py))
-    updates = [(v, v - 2 * lr * g + lr * g.xreplace(at_prev)) for v, g in zip(x, gx)]
-    updates += [(v, v + 2 * lr_y * g - lr_y * g.xreplace(at_prev)) for v, g in zip(y, gy)]
-    updates += list(zip(px + py, x + y))
-    return UpdateRule(
-        x + y + px + py, updates, params, name=name, simultaneous=True, free=free
-    )
+    at_prev = dict(zip(x + y, px + py, strict=True))
+    updates = [(v, v - 2 * lr * g + lr * g.xreplace(at_prev)) for v, g in zip(x, gx, strict=True)]
+    updates += [
+        (v, v + 2 * lr_y * g - lr_y * g.xreplace(at_prev)) for v, g in zip(y, gy, strict=True)
+    ]
+    updates += list(zip(px + py, x + y, strict=True))
+    return UpdateRule(x + y + px + py, updates, params, name=name, simultaneous=True, free=free)

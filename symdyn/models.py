@@ -55,7 +55,7 @@ def resnet_block(residual, state, h, name="ResNet block"):
     if len(f) != len(state):
         raise ShapeError(f"{name}: f has {len(f)} components for a state of {len(state)}")
     params = sorted(sp.sympify(h).free_symbols, key=str)
-    updates = [(x, x + h * fx) for x, fx in zip(state, f)]
+    updates = [(x, x + h * fx) for x, fx in zip(state, f, strict=True)]
     return UpdateRule(
         state, updates, params, name=name, simultaneous=True, free=_free(f, state, params)
     )
@@ -76,7 +76,11 @@ def _rnn(activation, weights, hidden, input_term, name):
     params = sorted(set().union(*(sp.sympify(w).free_symbols for w in W)), key=str)
     params = [p for p in params if p not in hidden]
     return UpdateRule(
-        hidden, list(zip(hidden, values)), params, name=name, simultaneous=True,
+        hidden,
+        list(zip(hidden, values, strict=True)),
+        params,
+        name=name,
+        simultaneous=True,
         free=_free(values, hidden, params),
     )
 
@@ -110,4 +114,3 @@ def tanh_rnn(weights, hidden, input_term=None, name="tanh RNN"):
     Matrix([[w]])
     """
     return _rnn(sp.tanh, weights, hidden, input_term, name)
-

@@ -43,8 +43,9 @@ def _params(*values, counter=None):
 
 
 def _free(loss, variables, params):
-    return sorted(sp.sympify(loss).free_symbols - set(variables) - set(params),
-                  key=sp.default_sort_key)
+    return sorted(
+        sp.sympify(loss).free_symbols - set(variables) - set(params), key=sp.default_sort_key
+    )
 
 
 def gd(loss, variables, lr, name="gradient descent"):
@@ -60,8 +61,8 @@ def gd(loss, variables, lr, name="gradient descent"):
     """
     variables = _variables(variables)
     grads = _buffers("g", variables)
-    updates = list(zip(grads, _gradients(loss, variables)))
-    updates += [(x, x - lr * g) for x, g in zip(variables, grads)]
+    updates = list(zip(grads, _gradients(loss, variables), strict=True))
+    updates += [(x, x - lr * g) for x, g in zip(variables, grads, strict=True)]
     params = _params(lr)
     return UpdateRule(variables, updates, params, name=name, free=_free(loss, variables, params))
 
@@ -105,21 +106,25 @@ def heavy_ball(
     """
     variables = _variables(variables)
     grads = _buffers("g", variables)
-    updates = list(zip(grads, _gradients(loss, variables)))
+    updates = list(zip(grads, _gradients(loss, variables), strict=True))
     if convention == "polyak":
         buffers = _buffers("v", variables)
-        updates += [(v, momentum * v - lr * g) for v, g in zip(buffers, grads)]
-        updates += [(x, x + v) for x, v in zip(variables, buffers)]
+        updates += [(v, momentum * v - lr * g) for v, g in zip(buffers, grads, strict=True)]
+        updates += [(x, x + v) for x, v in zip(variables, buffers, strict=True)]
         params = _params(lr, momentum, counter=counter)
     elif convention == "torch":
         buffers = _buffers("b", variables)
-        updates += [(b, momentum * b + (1 - dampening) * g) for b, g in zip(buffers, grads)]
-        updates += [(x, x - lr * b) for x, b in zip(variables, buffers)]
+        updates += [
+            (b, momentum * b + (1 - dampening) * g) for b, g in zip(buffers, grads, strict=True)
+        ]
+        updates += [(x, x - lr * b) for x, b in zip(variables, buffers, strict=True)]
         params = _params(lr, momentum, dampening, counter=counter)
     elif convention == "ema":
         buffers = _buffers("m", variables)
-        updates += [(m, momentum * m + (1 - momentum) * g) for m, g in zip(buffers, grads)]
-        updates += [(x, x - lr * m) for x, m in zip(variables, buffers)]
+        updates += [
+            (m, momentum * m + (1 - momentum) * g) for m, g in zip(buffers, grads, strict=True)
+        ]
+        updates += [(x, x - lr * m) for x, m in zip(variables, buffers, strict=True)]
         params = _params(lr, momentum, counter=counter)
     else:
         raise RuleError(
@@ -174,28 +179,34 @@ def nesterov(loss, variables, lr, momentum, convention="sutskever", name=None, c
     gradients = _gradients(loss, variables)
     if convention == "sutskever":
         buffers = _buffers("v", variables)
-        lookahead = {x: x + momentum * v for x, v in zip(variables, buffers)}
+        lookahead = {x: x + momentum * v for x, v in zip(variables, buffers, strict=True)}
         grads = _buffers("g", variables)
-        updates = [(g, d.xreplace(lookahead)) for g, d in zip(grads, gradients)]
-        updates += [(v, momentum * v - lr * g) for v, g in zip(buffers, grads)]
-        updates += [(x, x + v) for x, v in zip(variables, buffers)]
+        updates = [(g, d.xreplace(lookahead)) for g, d in zip(grads, gradients, strict=True)]
+        updates += [(v, momentum * v - lr * g) for v, g in zip(buffers, grads, strict=True)]
+        updates += [(x, x + v) for x, v in zip(variables, buffers, strict=True)]
         state = variables + buffers
     elif convention == "torch":
         buffers = _buffers("b", variables)
         grads = _buffers("g", variables)
-        updates = list(zip(grads, gradients))
-        updates += [(b, momentum * b + g) for b, g in zip(buffers, grads)]
-        updates += [(x, x - lr * (g + momentum * b)) for x, g, b in zip(variables, grads, buffers)]
+        updates = list(zip(grads, gradients, strict=True))
+        updates += [(b, momentum * b + g) for b, g in zip(buffers, grads, strict=True)]
+        updates += [
+            (x, x - lr * (g + momentum * b))
+            for x, g, b in zip(variables, grads, buffers, strict=True)
+        ]
         state = variables + buffers
     elif convention == "y-form":
         previous = [sp.Symbol(f"{x.name}_prev", real=True) for x in variables]
         points = _buffers("y", variables)
-        at_y = dict(zip(variables, points))
+        at_y = dict(zip(variables, points, strict=True))
         grads = _buffers("g", variables)
-        updates = [(y, x + momentum * (x - p)) for y, x, p in zip(points, variables, previous)]
-        updates += [(g, d.xreplace(at_y)) for g, d in zip(grads, gradients)]
-        updates += list(zip(previous, variables))
-        updates += [(x, y - lr * g) for x, y, g in zip(variables, points, grads)]
+        updates = [
+            (y, x + momentum * (x - p))
+            for y, x, p in zip(points, variables, previous, strict=True)
+        ]
+        updates += [(g, d.xreplace(at_y)) for g, d in zip(grads, gradients, strict=True)]
+        updates += list(zip(previous, variables, strict=True))
+        updates += [(x, y - lr * g) for x, y, g in zip(variables, points, grads, strict=True)]
         state = variables + previous
     else:
         raise RuleError(

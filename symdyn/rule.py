@@ -171,9 +171,7 @@ class UpdateRule:
         strict = self.free is not None
         declared_free = _symbol_tuple(self.free, "free symbol") if strict else ()
         counter = self.counter
-        if counter is not None and not (
-            isinstance(counter, sp.Symbol) and counter.is_integer
-        ):
+        if counter is not None and not (isinstance(counter, sp.Symbol) and counter.is_integer):
             raise RuleError(
                 f"{self.name}: counter must be a sympy Symbol declared integer=True, "
                 f"got {counter!r}"
@@ -207,7 +205,9 @@ class UpdateRule:
         try:
             pairs = list(self.updates)
         except TypeError:
-            raise RuleError(f"{self.name}: updates must be a sequence of (target, value)") from None
+            raise RuleError(
+                f"{self.name}: updates must be a sequence of (target, value)"
+            ) from None
         for number, pair in enumerate(pairs, start=1):
             try:
                 target, value = pair
@@ -217,7 +217,9 @@ class UpdateRule:
                 ) from None
             where = f"{self.name}: update {number} ({target} ← ...)"
             if not isinstance(target, (sp.Symbol, sp.MatrixSymbol)):
-                raise AssignmentError(f"{where}: the target must be a sympy Symbol, got {target!r}")
+                raise AssignmentError(
+                    f"{where}: the target must be a sympy Symbol, got {target!r}"
+                )
             if target in params:
                 raise AssignmentError(
                     f"{where}: {target} is a parameter and cannot be assigned; "
@@ -335,7 +337,7 @@ class UpdateRule:
         >>> UpdateRule([x], [(x, x - eta * (x**2 - 1))], [eta]).fixed_points()
         [{x: -1}, {x: 1}]
         """
-        equations = [sp.Eq(new, old) for new, old in zip(self.next_state, self.state)]
+        equations = [sp.Eq(new, old) for new, old in zip(self.next_state, self.state, strict=True)]
         equations = [e for e in equations if e is not sp.true]
         if not equations:
             return [{}]
@@ -382,8 +384,10 @@ class UpdateRule:
         >>> rule.subs({beta: 0}).params
         (eta,)
         """
-        mapping = {sp.sympify(k): _as_expression(v, f"the value for {k}") for k, v in
-                   dict(mapping).items()}
+        mapping = {
+            sp.sympify(k): _as_expression(v, f"the value for {k}")
+            for k, v in dict(mapping).items()
+        }
         states = [k for k in mapping if k in self.state]
         if states:
             raise AssignmentError(

@@ -50,8 +50,11 @@ def _exact(value):
         raise TypeError(f"expected a number, got {value!r}")
     if isinstance(value, numbers.Integral):
         return sp.Integer(int(value))
-    return sp.Rational(float(value)) if not isinstance(value, numbers.Rational) else \
-        sp.Rational(value.numerator, value.denominator)
+    return (
+        sp.Rational(float(value))
+        if not isinstance(value, numbers.Rational)
+        else sp.Rational(value.numerator, value.denominator)
+    )
 
 
 def _decide(relations, values, what):
@@ -269,7 +272,8 @@ def _analyse(rule, point, jac, derivation):
         "$z = (1+s)/(1-s)$ that sends the open unit disc onto the open left half-plane "
         "and then the Liénard–Chipart form of the Routh–Hurwitz test, this holds if and "
         "only if each of the following is positive: "
-        + "; ".join(f"({i}) {reason}" for i, reason in enumerate(reasons, 1)) + ".",
+        + "; ".join(f"({i}) {reason}" for i, reason in enumerate(reasons, 1))
+        + ".",
         tuple(sp.Gt(sp.factor(e), 0, evaluate=False) for e in raw),
     )
     criterion = Criterion(tuple(raw), tuple(reasons))
@@ -282,8 +286,10 @@ def _analyse(rule, point, jac, derivation):
         region if region in (sp.true, sp.false) else tuple(conditions),
     )
     radii = [_factor_radius(f) for f in factors]
-    radius = None if any(r is None for r in radii) else (
-        radii[0] if len(radii) == 1 else sp.Max(*radii)
+    radius = (
+        None
+        if any(r is None for r in radii)
+        else (radii[0] if len(radii) == 1 else sp.Max(*radii))
     )
     if radius is not None:
         derivation = derivation.then(
@@ -324,8 +330,9 @@ def _poly_latex(poly):
             terms.append(("-" if coeff == -1 else "") + monomial)
         else:
             wrap = coeff.is_Add
-            terms.append((f"\\left({sp.latex(coeff)}\\right)" if wrap else sp.latex(coeff))
-                         + " " + monomial)
+            terms.append(
+                (f"\\left({sp.latex(coeff)}\\right)" if wrap else sp.latex(coeff)) + " " + monomial
+            )
     return " + ".join(terms).replace("+ -", "- ")
 
 

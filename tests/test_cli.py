@@ -35,8 +35,9 @@ def test_analyze_json_is_parseable_and_exact():
     data = json.loads(text)
     # "lambda" is a Python keyword, so rename it before sympy reads the text.
     lam, beta = sp.symbols("lam beta")
-    upper = sp.sympify(data["step_bound"]["upper"].replace("lambda", "lam"),
-                       locals={"lam": lam, "beta": beta})
+    upper = sp.sympify(
+        data["step_bound"]["upper"].replace("lambda", "lam"), locals={"lam": lam, "beta": beta}
+    )
     assert sp.simplify(upper - 2 * (1 + beta) / ((1 + 2 * beta) * lam)) == 0
     assert data["state"] == ["x", "v_x"]
 
@@ -63,3 +64,17 @@ def test_bad_input_exits_2_with_a_message(capsys):
     assert run("analyze", "gd", "--param", "eta=__import__('os')")[0] == 2
     assert "must be a number" in capsys.readouterr().err
     assert run("frobnicate")[0] == 2
+
+
+def test_analyze_accepts_a_rule_file():
+    code, text = run("analyze", "examples/rules/heavy-ball.toml")
+    assert code == 0
+    assert "0 < eta < 2*(beta + 1)/lambda" in text
+
+
+def test_bad_rule_file_exits_2_naming_file_and_line(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nstate = ["x"]\n[[update]]\ntarget = "x"\nexpr = "x.__class__"\n')
+    assert run("analyze", str(bad))[0] == 2
+    err = capsys.readouterr().err
+    assert "bad.toml:5" in err

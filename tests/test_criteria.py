@@ -59,12 +59,15 @@ def test_negative_leading_coefficient_of_unknown_sign(lead, a0, b0, c0):
 
 
 def test_known_forms():
-    eta, lam, beta = sp.symbols("eta lambda beta", positive=True)
+    eta, lam = sp.symbols("eta lambda", positive=True)
     assert schur_conditions(z - (1 - eta * lam), z) == (sp.Lt(eta * lam, 2),)
     # Marginal: roots on the circle for every eta (alternating GDA on xy).
     assert schur_conditions(z**2 - (2 - eta**2) * z + 1, z) == (sp.false,)
     assert hurwitz_conditions(s**3 + a * s**2 + b * s + c, s) == (
-        a > 0, b > 0, c > 0, sp.Lt(c, a * b)
+        a > 0,
+        b > 0,
+        c > 0,
+        sp.Lt(c, a * b),
     )
 
 
@@ -75,7 +78,7 @@ def test_coefficients_without_sign_information_are_undecided():
 
 
 def test_sign_of_uses_assumptions_factoring_and_discriminants():
-    h, p, q = sp.symbols("h p q", positive=True)
+    h, p = sp.symbols("h p", positive=True)
     assert sign_of(h * p) == 1
     assert sign_of(-(h + 1) * (p + 2)) == -1
     assert sign_of(p**4 * h**4 - 3 * p**2 * h**2 + 4) == 1  # biquadratic, negative discriminant
@@ -83,8 +86,10 @@ def test_sign_of_uses_assumptions_factoring_and_discriminants():
     assert simplify_condition(-(h + 1)) is sp.false
 
 
-@pytest.mark.skipif(not hasattr(sp.Poly, "schur_conditions"),
-                    reason="this SymPy has no Poly.schur_conditions (added in 1.15)")
+@pytest.mark.skipif(
+    not hasattr(sp.Poly, "schur_conditions"),
+    reason="this SymPy has no Poly.schur_conditions (added in 1.15)",
+)
 @given(st.lists(coefficient, min_size=2, max_size=4))
 def test_agrees_with_sympy_schur_conditions(tail):
     poly = sp.Poly([1, *(sp.Rational(str(c)) for c in tail)], z)

@@ -18,7 +18,11 @@ def compile_latex(source, tmp_path, pdflatex):
     tex.write_text(source, encoding="utf-8")
     done = subprocess.run(
         [pdflatex, "-interaction=nonstopmode", "-halt-on-error", tex.name],
-        cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
@@ -52,11 +56,19 @@ def test_markdown_has_display_math_for_every_equation():
 
 
 def test_stability_derivation_reads_like_a_paper():
-    result = sd.stability(sd.optimizers.heavy_ball(lam * x**2 / 2, [x], eta, sp.Symbol(
-        "beta", positive=True)))
+    result = sd.stability(
+        sd.optimizers.heavy_ball(lam * x**2 / 2, [x], eta, sp.Symbol("beta", positive=True))
+    )
     texts = " ".join(step.text for step in result.derivation.steps)
-    for phrase in ("assignments", "update map", "Jacobian", "characteristic polynomial",
-                   "Schur–Cohn–Jury", "stability region", "spectral radius"):
+    for phrase in (
+        "assignments",
+        "update map",
+        "Jacobian",
+        "characteristic polynomial",
+        "Schur–Cohn–Jury",
+        "stability region",
+        "spectral radius",
+    ):
         assert phrase in texts
 
 

@@ -30,14 +30,16 @@ def test_sequential_assignments_read_earlier_ones():
 
 
 def test_simultaneous_assignments_read_the_old_state():
-    rule = sd.UpdateRule([x, v], [(v, beta * v - eta * lam * x), (x, x + v)], [eta, beta],
-                         simultaneous=True)
+    rule = sd.UpdateRule(
+        [x, v], [(v, beta * v - eta * lam * x), (x, x + v)], [eta, beta], simultaneous=True
+    )
     assert rule.map == sp.Matrix([x + v, beta * v - eta * lam * x])
 
 
 def test_temporaries_still_substitute_in_simultaneous_mode():
-    rule = sd.UpdateRule([x, y], [(g, x - y), (x, x - eta * g), (y, y + eta * g)], [eta],
-                         simultaneous=True)
+    rule = sd.UpdateRule(
+        [x, y], [(g, x - y), (x, x - eta * g), (y, y + eta * g)], [eta], simultaneous=True
+    )
     assert rule.map == sp.Matrix([x - eta * (x - y), y + eta * (x - y)])
 
 
@@ -54,17 +56,21 @@ def test_map_equals_running_the_assignments_as_code(x0, v0, eta0, beta0):
 
 @given(st.floats(-2, 2), st.floats(-2, 2), st.floats(0.01, 1), st.floats(0.0, 0.99))
 def test_jacobian_matches_central_differences(x0, v0, eta0, beta0):
-    rule = sd.UpdateRule([x, v], [(v, beta * v - eta * sp.sin(x) * x**2), (x, x + v)],
-                         [eta, beta])
+    rule = sd.UpdateRule([x, v], [(v, beta * v - eta * sp.sin(x) * x**2), (x, x + v)], [eta, beta])
     values = {eta: eta0, beta: beta0}
     f = sp.lambdify([x, v], rule.map.subs(values), "numpy")
     jac = np.array(rule.jacobian(at={x: x0, v: v0, **values}), dtype=float)
     step = 1e-6
-    numeric = np.column_stack([
-        (np.ravel(f(*(np.array([x0, v0]) + step * e))) -
-         np.ravel(f(*(np.array([x0, v0]) - step * e)))) / (2 * step)
-        for e in np.eye(2)
-    ])
+    numeric = np.column_stack(
+        [
+            (
+                np.ravel(f(*(np.array([x0, v0]) + step * e)))
+                - np.ravel(f(*(np.array([x0, v0]) - step * e)))
+            )
+            / (2 * step)
+            for e in np.eye(2)
+        ]
+    )
     np.testing.assert_allclose(jac, numeric, rtol=1e-5, atol=1e-7)
 
 
@@ -132,8 +138,9 @@ def test_grad_refuses_strings_and_bad_variables():
 def test_undeclared_symbol_is_named_with_its_update():
     typo = sp.Symbol("etaa", positive=True)
     with pytest.raises(sd.UnknownSymbolError, match=r"update 2 .*etaa"):
-        sd.UpdateRule([x, v], [(v, beta * v - eta * lam * x), (x, x + typo * v)],
-                      [eta, beta], free=[lam])
+        sd.UpdateRule(
+            [x, v], [(v, beta * v - eta * lam * x), (x, x + typo * v)], [eta, beta], free=[lam]
+        )
 
 
 def test_temporary_read_before_assignment_is_refused():

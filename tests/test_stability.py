@@ -19,7 +19,7 @@ k = sp.Symbol("k", integer=True, positive=True)
 QUADRATIC = lam * x**2 / 2
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def numeric_map(rule):
     symbols = sorted(rule.free_symbols, key=str)
     return symbols, sp.lambdify([*rule.state, *symbols], list(rule.map), "numpy")
@@ -30,10 +30,12 @@ def numeric_radius(rule, values):
     symbols, f = numeric_map(rule)
     params = [float(values[s]) for s in symbols]
     n = len(rule.state)
-    jac = np.column_stack([
-        (np.array(f(*e, *params), dtype=float) - np.array(f(*-e, *params), dtype=float)) / 2
-        for e in np.eye(n)
-    ])
+    jac = np.column_stack(
+        [
+            (np.array(f(*e, *params), dtype=float) - np.array(f(*-e, *params), dtype=float)) / 2
+            for e in np.eye(n)
+        ]
+    )
     return max(abs(np.linalg.eigvals(jac)))
 
 
@@ -44,9 +46,11 @@ def exact(value):
 positive = st.floats(0.01, 5).map(exact)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def analysed(name):
     return sd.stability(build(name))
+
+
 momentum = st.floats(0.0, 1.4).map(exact)
 
 
@@ -58,8 +62,9 @@ def test_is_stable_agrees_with_numeric_spectral_radius(name, data):
     values = {}
     for symbol in sorted(rule.free_symbols, key=str):
         if symbol.is_positive:
-            values[symbol] = data.draw(momentum if symbol.name == "beta" else positive,
-                                       label=symbol.name)
+            values[symbol] = data.draw(
+                momentum if symbol.name == "beta" else positive, label=symbol.name
+            )
         else:
             values[symbol] = data.draw(st.floats(-1.5, 1.5).map(exact), label=symbol.name)
     radius = numeric_radius(rule, values)
@@ -85,8 +90,10 @@ def test_negative_momentum(beta0, eta0, lam0):
 def test_closed_form_spectral_radius_matches_numeric(name, data):
     result = analysed(name)
     rule = result.rule
-    values = {s: data.draw(momentum if s.name == "beta" else positive, label=s.name)
-              for s in sorted(rule.free_symbols, key=str)}
+    values = {
+        s: data.draw(momentum if s.name == "beta" else positive, label=s.name)
+        for s in sorted(rule.free_symbols, key=str)
+    }
     assume(not (name == "ema-momentum" and values[beta] >= 1))
     expected = numeric_radius(rule, values)
     got = float(result.spectral_radius.subs(values))
