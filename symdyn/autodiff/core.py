@@ -88,7 +88,19 @@ class Tracer:
 
 
 class ReverseTracer(Tracer):
-    """A tracer of reverse mode: it remembers the :class:`Node` that made it."""
+    """A tracer of reverse mode: it remembers the :class:`Node` that made it.
+
+    Examples
+    --------
+    >>> import symdyn.autodiff as ad
+    >>> def f(x):
+    ...     y = ad.exp(x)
+    ...     print(y.node.primitive.name, len(y.node.parents))
+    ...     return y
+    >>> float(ad.grad(f)(0.0))
+    exp 1
+    1.0
+    """
 
     __slots__ = ("node",)
 
@@ -98,7 +110,18 @@ class ReverseTracer(Tracer):
 
 
 class ForwardTracer(Tracer):
-    """A tracer of forward mode: it carries its tangent along."""
+    """A tracer of forward mode: it carries its tangent along.
+
+    Examples
+    --------
+    >>> import symdyn.autodiff as ad
+    >>> def f(x):
+    ...     y = 3.0 * x
+    ...     print(float(y.tangent))
+    ...     return y
+    >>> _ = ad.jvp(f, 1.0, 2.0)
+    6.0
+    """
 
     __slots__ = ("tangent",)
 
@@ -182,9 +205,15 @@ class Primitive:
 
     def __call__(self, *args, **kwargs):
         top = None
+        nested = False  # whether tracers of another level are present
         for arg in args:
-            if isinstance(arg, Tracer) and (top is None or arg.level > top.level):
-                top = arg
+            if isinstance(arg, Tracer):
+                if top is None:
+                    top = arg
+                elif arg.level != top.level:
+                    nested = True
+                    if arg.level > top.level:
+                        top = arg
         if top is None:
             return self.fun(*args, **kwargs)
         level = top.level
@@ -194,7 +223,8 @@ class Primitive:
             if isinstance(arg, Tracer) and arg.level == level:
                 raw[i] = arg.value
                 argnums.append(i)
-        ans = self(*raw, **kwargs)
+                nested = nested or isinstance(arg.value, Tracer)
+        ans = self(*raw, **kwargs) if nested else self.fun(*raw, **kwargs)
         if isinstance(top, ReverseTracer):
             parents = [args[i].node for i in argnums]
             return ReverseTracer(ans, level, Node(self, raw, kwargs, argnums, parents, ans))
