@@ -65,7 +65,7 @@ class Tracer:
     shape = property(lambda self: np.shape(self.value), doc="Shape of the traced array.")
     ndim = property(lambda self: len(self.shape), doc="Number of dimensions.")
     size = property(lambda self: int(np.prod(self.shape)), doc="Number of elements.")
-    dtype = property(lambda self: _dtype(self.value), doc="NumPy dtype of the traced array.")
+    dtype = property(lambda self: dtype_of(self.value), doc="NumPy dtype of the traced array.")
 
     def __len__(self):
         return len(self.value)
@@ -150,10 +150,15 @@ class Node:
         self.ans = ans
 
 
-def _dtype(x):
-    while isinstance(x, Tracer):
-        x = x.value
-    return np.result_type(x)
+def dtype_of(x):
+    """The NumPy dtype of ``x``, traced or not.
+
+    Examples
+    --------
+    >>> dtype_of(2.0)
+    dtype('float64')
+    """
+    return np.result_type(value_of(x))
 
 
 def value_of(x):
@@ -184,7 +189,6 @@ class Primitive:
 
     Examples
     --------
-    >>> import numpy as np
     >>> cube = Primitive(lambda x: x**3, "cube")
     >>> defvjp(cube, lambda g, ans, x: g * 3 * x**2)
     >>> defjvp(cube, lambda t, ans, x: t * 3 * x**2)
@@ -226,6 +230,8 @@ class Primitive:
                 nested = nested or isinstance(arg.value, Tracer)
         ans = self(*raw, **kwargs) if nested else self.fun(*raw, **kwargs)
         if isinstance(top, ReverseTracer):
+            if self.vjp is None:
+                raise AutodiffError(f"no reverse-mode rule (VJP) is defined for {self.name}")
             parents = [args[i].node for i in argnums]
             return ReverseTracer(ans, level, Node(self, raw, kwargs, argnums, parents, ans))
         if self.jvp is None:

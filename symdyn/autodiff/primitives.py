@@ -12,7 +12,7 @@ from numbers import Number
 
 import numpy as np
 
-from .core import Primitive, defjvp, defvjp, value_of
+from .core import Primitive, defjvp, defvjp, dtype_of, value_of
 from .docstrings import DOCS
 
 
@@ -356,14 +356,10 @@ def _concatenate_vjp(argnums, g, ans, args, kwargs):
 
 
 def _concatenate_jvp(argnums, tangents, ans, args, kwargs):
-    parts = [np.zeros(_shape(a), _dtype_of(a)) for a in args[1:]]
+    parts = [np.zeros(_shape(a), dtype_of(a)) for a in args[1:]]
     for i, t in zip(argnums, tangents, strict=True):
         parts[i - 1] = t
     return _concatenate(args[0], *parts)
-
-
-def _dtype_of(x):
-    return np.result_type(value_of(x))
 
 
 _concatenate = Primitive(lambda axis, *arrays: np.concatenate(arrays, axis), "concatenate")

@@ -11,7 +11,7 @@ import numpy as np
 
 from symdyn.errors import AutodiffError
 
-from .core import ForwardTracer, Node, ReverseTracer, Tracer, backward, new_level
+from .core import ForwardTracer, Node, ReverseTracer, Tracer, backward, dtype_of, new_level
 from .functions import stack
 from .primitives import add, multiply, reshape, sum
 
@@ -105,6 +105,8 @@ def pullback(f, args, argnums, name="vjp"):
     shape = np.shape(out)
 
     def pull(g):
+        if not isinstance(g, Tracer):
+            g = np.asarray(g, dtype=dtype_of(out))
         if np.shape(g) != shape:
             raise AutodiffError(f"{name}: cotangent of shape {np.shape(g)}, expected {shape}")
         found = backward(out, g, leaves) if traced else [None] * len(leaves)
@@ -172,14 +174,10 @@ def value_and_grad(f, argnum=0):
                 f"grad: the function must return a scalar, got shape {np.shape(value)}; "
                 "use ad.jacobian or ad.vjp for array outputs"
             )
-        grads = pull(np.ones((), dtype=np.result_type(_dtype(value))))
+        grads = pull(np.ones((), dtype=np.result_type(dtype_of(value))))
         return value, grads[0] if isinstance(argnum, int) else tuple(grads)
 
     return value_and_gradient
-
-
-def _dtype(x):
-    return x.dtype if isinstance(x, Tracer) else np.result_type(x)
 
 
 def grad(f, argnum=0):
@@ -223,12 +221,14 @@ def jvp(f, x, v):
     (array([0.0000000e+00, 1.2246468e-16]), array([ 1., -2.]))
     """
     x = _input(x, "jvp: the point x")
+    if not isinstance(v, Tracer):
+        v = np.asarray(v, dtype=x.dtype)
     if np.shape(v) != x.shape:
         raise AutodiffError(f"jvp: tangent of shape {np.shape(v)}, expected {x.shape}")
     level = new_level()
     out = f(ForwardTracer(x, level, v))
     if not _output(out, level, "jvp", isinstance(x, Tracer)):
-        return out, _connect(np.zeros(np.shape(out), dtype=_dtype(out)), x)
+        return out, _connect(np.zeros(np.shape(out), dtype=dtype_of(out)), x)
     return out.value, _connect(out.tangent, x)
 
 
@@ -250,13 +250,19 @@ def jacobian(f):
     @functools.wraps(f)
     def jacobian_of_f(x):
         x = _input(x, "jacobian: the point x")
-        value, pull = vjp(f, x)
-        out_shape, in_shape = np.shape(value), x.shape
-        out_size, in_size = int(np.prod(out_shape)), int(np.prod(in_shape))
+        in_shape, in_size = x.shape, x.size
+        if in_size == 0:
+            return np.zeros(np.shape(f(x)) + in_shape)
+        value, first_column = jvp(f, x, _basis(0, in_shape, x.dtype))
+        out_shape, out_size = np.shape(value), int(np.prod(np.shape(value)))
+        if out_size == 0:
+            return np.zeros(out_shape + in_shape, dtype=x.dtype)
         if out_size < in_size:
-            rows = [pull(_basis(i, out_shape, _dtype(value))) for i in range(out_size)]
+            pull = vjp(f, x)[1]
+            rows = [pull(_basis(i, out_shape, dtype_of(value))) for i in range(out_size)]
             return reshape(stack(rows), out_shape + in_shape)
-        columns = [jvp(f, x, _basis(j, in_shape, x.dtype))[1] for j in range(in_size)]
+        columns = [first_column]
+        columns += [jvp(f, x, _basis(j, in_shape, x.dtype))[1] for j in range(1, in_size)]
         return reshape(stack(columns, axis=-1), out_shape + in_shape)
 
     return jacobian_of_f

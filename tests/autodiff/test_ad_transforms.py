@@ -162,5 +162,11 @@ def test_a_new_primitive_is_one_definition_per_rule():
 
 def test_primitive_without_a_rule_names_itself():
     floor = ad.Primitive(np.floor, "floor")
-    with pytest.raises(AutodiffError, match="floor"):
+    with pytest.raises(AutodiffError, match=r"forward-mode rule .* floor"):
         ad.jvp(floor, 1.5, 1.0)
+    with pytest.raises(AutodiffError, match=r"reverse-mode rule .* floor"):
+        ad.grad(floor)(1.5)
+    half = ad.Primitive(lambda x, n: x / n, "half")
+    ad.defvjp(half, lambda g, ans, x, n: g / n)
+    with pytest.raises(AutodiffError, match="half is not differentiable in argument 1"):
+        ad.grad(half, argnum=1)(1.0, 2.0)
