@@ -16,10 +16,6 @@ from .core import Primitive, defjvp, defvjp, dtype_of, value_of
 from .docstrings import DOCS
 
 
-def _shape(x):
-    return np.shape(x)
-
-
 def unbroadcast(g, x):
     """Sum the cotangent ``g`` over the axes along which ``x`` was broadcast.
 
@@ -28,8 +24,8 @@ def unbroadcast(g, x):
     >>> unbroadcast(np.ones((2, 3)), np.zeros((1, 3)))
     array([[2., 2., 2.]])
     """
-    shape = _shape(x)
-    g_shape = _shape(g)
+    shape = np.shape(x)
+    g_shape = np.shape(g)
     if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
@@ -41,7 +37,7 @@ def unbroadcast(g, x):
 
 def broadcast_like(t, ans):
     """``t`` broadcast to the shape of ``ans`` (a tangent must have the result's shape)."""
-    return t if _shape(t) == _shape(ans) else broadcast_to(t, _shape(ans))
+    return t if np.shape(t) == np.shape(ans) else broadcast_to(t, np.shape(ans))
 
 
 def _kept_shape(shape, axis):
@@ -55,8 +51,8 @@ def _kept_shape(shape, axis):
 def _spread(g, x, axis, keepdims):
     """The cotangent of a reduction over ``axis`` spread back to the shape of ``x``."""
     if not keepdims:
-        g = reshape(g, _kept_shape(_shape(x), axis))
-    return broadcast_to(g, _shape(x))
+        g = reshape(g, _kept_shape(np.shape(x), axis))
+    return broadcast_to(g, np.shape(x))
 
 
 # Arithmetic ------------------------------------------------------------------
@@ -233,7 +229,7 @@ def _matmul_vjp_a(g, ans, a, b):
     if np.ndim(b) == 1:
         return unbroadcast(multiply(expand_dims(g, -1), b), a)
     if np.ndim(a) == 1:
-        return unbroadcast(reshape(matmul(b, expand_dims(g, -1)), _shape(b)[:-1]), a)
+        return unbroadcast(reshape(matmul(b, expand_dims(g, -1)), np.shape(b)[:-1]), a)
     return unbroadcast(matmul(g, _swap(b)), a)
 
 
@@ -243,7 +239,9 @@ def _matmul_vjp_b(g, ans, a, b):
     if np.ndim(a) == 1:
         return unbroadcast(multiply(expand_dims(a, -1), expand_dims(g, -2)), b)
     if np.ndim(b) == 1:
-        return unbroadcast(reshape(matmul(_swap(a), expand_dims(g, -1)), (*_shape(g)[:-1], -1)), b)
+        return unbroadcast(
+            reshape(matmul(_swap(a), expand_dims(g, -1)), (*np.shape(g)[:-1], -1)), b
+        )
     return unbroadcast(matmul(_swap(a), g), b)
 
 
@@ -288,7 +286,7 @@ for _extremum in (amax, amin):
 # Shapes ----------------------------------------------------------------------
 
 reshape = Primitive(np.reshape, "reshape", DOCS["reshape"])
-defvjp(reshape, lambda g, ans, x, shape: reshape(g, _shape(x)))
+defvjp(reshape, lambda g, ans, x, shape: reshape(g, np.shape(x)))
 defjvp(reshape, lambda t, ans, x, shape: reshape(t, shape))
 
 broadcast_to = Primitive(np.broadcast_to, "broadcast_to", DOCS["broadcast_to"])
@@ -311,7 +309,7 @@ def expand_dims(x, axis):
     >>> expand_dims(np.zeros(3), -1).shape
     (3, 1)
     """
-    shape = list(_shape(x))
+    shape = list(np.shape(x))
     shape.insert(axis % (len(shape) + 1), 1)
     return reshape(x, tuple(shape))
 
@@ -338,7 +336,7 @@ def _scatter(g, index, shape):
 
 getitem = Primitive(lambda x, index: x[index], "getitem")
 scatter = Primitive(_scatter, "scatter")
-defvjp(getitem, lambda g, ans, x, index: scatter(g, index, _shape(x)))
+defvjp(getitem, lambda g, ans, x, index: scatter(g, index, np.shape(x)))
 defjvp(getitem, lambda t, ans, x, index: getitem(t, index))
 defvjp(scatter, lambda g, ans, v, index, shape: getitem(g, index))
 defjvp(scatter, lambda t, ans, v, index, shape: scatter(t, index, shape))
@@ -347,16 +345,16 @@ defjvp(scatter, lambda t, ans, v, index, shape: scatter(t, index, shape))
 def _concatenate_vjp(argnums, g, ans, args, kwargs):
     axis, arrays = args[0], args[1:]
     axis %= np.ndim(ans)
-    ends = np.cumsum([_shape(a)[axis] for a in arrays])
+    ends = np.cumsum([np.shape(a)[axis] for a in arrays])
     lead = (slice(None),) * axis
     return [
-        getitem(g, (*lead, slice(ends[i - 1] - _shape(args[i])[axis], ends[i - 1])))
+        getitem(g, (*lead, slice(ends[i - 1] - np.shape(args[i])[axis], ends[i - 1])))
         for i in argnums
     ]
 
 
 def _concatenate_jvp(argnums, tangents, ans, args, kwargs):
-    parts = [np.zeros(_shape(a), dtype_of(a)) for a in args[1:]]
+    parts = [np.zeros(np.shape(a), dtype_of(a)) for a in args[1:]]
     for i, t in zip(argnums, tangents, strict=True):
         parts[i - 1] = t
     return _concatenate(args[0], *parts)
