@@ -33,6 +33,7 @@ def test_dot_text_names_each_operation_with_its_shape_and_links_operands():
         "divide\\nscalar",
     ]
     edges = re.findall(r"(n\d+) -> (n\d+);", text)
+    assert {end for edge in edges for end in edge} <= set(labels)
     assert ("n0", "n2") in edges and ("n1", "n2") in edges and ("n5", "n6") in edges
     assert len(edges) == 6
 
