@@ -5,6 +5,8 @@ Each works on plain arrays and on traced values alike.
 
 import numpy as np
 
+from symdyn.errors import AutodiffError
+
 from . import primitives as p
 from .core import Tracer, value_of
 
@@ -74,12 +76,17 @@ def array(nested):
 def dot(a, b):
     """NumPy's ``dot`` for operands of at most two dimensions (scalars multiply).
 
+    For more dimensions use :func:`matmul`, whose batch rules differ from ``np.dot``.
+
     Examples
     --------
     >>> dot(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
     np.float64(11.0)
     """
-    if np.ndim(value_of(a)) == 0 or np.ndim(value_of(b)) == 0:
+    dims = np.ndim(value_of(a)), np.ndim(value_of(b))
+    if max(dims) > 2:
+        raise AutodiffError(f"dot takes operands of at most 2 dimensions, got {dims}; use matmul")
+    if min(dims) == 0:
         return p.multiply(a, b)
     return p.matmul(a, b)
 
@@ -107,7 +114,8 @@ def logsumexp(x, axis=None, keepdims=False):
     shift = np.max(value_of(x), axis=axis, keepdims=True)
     total = p.log(p.sum(p.exp(p.subtract(x, shift)), axis=axis, keepdims=True))
     out = p.add(total, shift)
-    return out if keepdims else p.reshape(out, np.shape(np.sum(value_of(x), axis=axis)))
+    # summing over the kept length-one axes drops them
+    return out if keepdims else p.sum(out, axis=axis)
 
 
 def log_softmax(x, axis=-1):

@@ -143,6 +143,7 @@ def test_gradient_of_a_scalar_keeps_shape_and_dtype():
         (lambda: ad.grad(lambda x: ad.sum(np.cumsum(x)))(np.ones(2)), "cannot be converted"),
         (lambda: ad.grad(lambda x: np.arctan(x))(1.0), "np.arctan is not differentiable"),
         (lambda: ad.grad(lambda x: np.sum(x, dtype=np.float32))(np.ones(2)), "dtype="),
+        (lambda: ad.dot(np.ones((2, 2, 2)), np.ones(2)), "use matmul"),
     ],
 )
 def test_bad_input_raises_a_clear_autodiff_error(call, message):
