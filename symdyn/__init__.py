@@ -24,6 +24,16 @@ from symdyn.errors import (
     UndecidedError,
     UnknownSymbolError,
 )
+from symdyn.numeric import (
+    NumericFunction,
+    Optimizer,
+    SimulationResult,
+    StabilityMap,
+    as_optimizer,
+    lambdify,
+    simulate,
+    stability_map,
+)
 from symdyn.rule import UpdateRule, grad
 from symdyn.stability import StabilityResult, StepBound, charpoly, stability, step_bound
 
@@ -34,22 +44,30 @@ __all__ = [
     "Derivation",
     "ExpressionTypeError",
     "LatexError",
+    "NumericFunction",
+    "Optimizer",
     "ParseError",
     "RuleError",
     "ShapeError",
+    "SimulationResult",
+    "StabilityMap",
     "StabilityResult",
     "StepBound",
     "SymdynError",
     "UndecidedError",
     "UnknownSymbolError",
     "UpdateRule",
+    "as_optimizer",
     "charpoly",
     "games",
     "grad",
     "hurwitz_conditions",
+    "lambdify",
     "models",
     "optimizers",
     "schur_conditions",
+    "simulate",
     "stability",
+    "stability_map",
     "step_bound",
 ]

@@ -1,0 +1,687 @@
+"""Fast numeric evaluation of rules: lambdify, batched simulation, stability maps.
+
+Every symbolic object becomes vectorised NumPy code through
+``sympy.lambdify`` (common subexpressions eliminated); nothing numeric here
+decides a symbolic claim, it only checks and explores.
+
+Examples
+--------
+>>> import numpy as np
+>>> import sympy as sp
+>>> import symdyn as sd
+>>> x = sp.Symbol("x", real=True)
+>>> eta, beta, lam = sp.symbols("eta beta lambda", positive=True)
+>>> rule = sd.optimizers.heavy_ball(lam * x**2 / 2, [x], lr=eta, momentum=beta)
+>>> step = sd.lambdify(rule)
+>>> step(1.0, 0.0, eta=0.1, beta=0.9, **{"lambda": 1.0})
+(array(0.9), array(-0.1))
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import sympy as sp
+
+from symdyn.errors import ExpressionTypeError, RuleError, ShapeError, SymdynError, UndecidedError
+from symdyn.rule import UpdateRule
+from symdyn.stability import StabilityResult, stability
+
+__all__ = [
+    "ArgumentError",
+    "NumericFunction",
+    "Optimizer",
+    "SimulationResult",
+    "StabilityMap",
+    "as_optimizer",
+    "lambdify",
+    "simulate",
+    "stability_map",
+]
+
+_WHAT = ("map", "jacobian", "region", "spectral_radius")
+_BACKENDS = ("numpy", "autodiff")
+
+
+class ArgumentError(SymdynError, TypeError):
+    """A numeric function got a missing, unknown or misplaced argument."""
+
+
+def _names(symbols):
+    return tuple(str(s) for s in symbols)
+
+
+@dataclass(frozen=True, eq=False)
+class NumericFunction:
+    """A lambdified rule quantity: ``f(*state_arrays, **values)``.
+
+    Attributes
+    ----------
+    what : str
+        ``"map"``, ``"jacobian"``, ``"region"`` or ``"spectral_radius"``.
+    backend : str
+    state : tuple of sympy.Symbol
+        The positional arguments, in order (empty for quantities of a
+        :class:`~symdyn.stability.StabilityResult`).
+    keywords : tuple of sympy.Symbol
+        The symbols whose values must be passed by name (``str(symbol)``).
+    optional : frozenset of str
+        Names of other symbols of the rule, accepted and ignored, so one
+        dictionary of values serves every quantity of a rule.
+    expressions : tuple of sympy.Expr
+    """
+
+    what: str
+    backend: str
+    state: tuple
+    keywords: tuple
+    optional: frozenset
+    expressions: tuple = field(repr=False)
+    function: Callable = field(repr=False)
+
+    def __call__(self, *state, **values):
+        if len(state) != len(self.state):
+            raise ArgumentError(
+                f"{self.what}: expected {len(self.state)} positional state arrays "
+                f"({', '.join(_names(self.state)) or 'none'}), got {len(state)}"
+            )
+        names = _names(self.keywords)
+        missing = [n for n in names if n not in values]
+        unknown = [n for n in values if n not in names and n not in self.optional]
+        if missing or unknown:
+            raise ArgumentError(
+                f"{self.what}: "
+                + (f"missing values for {', '.join(missing)}; " if missing else "")
+                + (f"no symbol called {', '.join(unknown)}; " if unknown else "")
+                + f"pass {', '.join(names) or 'no keywords'} by name "
+                "(lambda as **{'lambda': value})"
+            )
+        args = (*state, *(values[n] for n in names))
+        if self.backend != "numpy":
+            return self.function(*args)
+        args = tuple(np.asarray(a) if isinstance(a, (list, tuple)) else a for a in args)
+        shape = np.broadcast_shapes(*(np.shape(a) for a in (*state, *values.values())))
+        if self.what == "region":  # sympy prints And as logical_and.reduce((a, b)): same shapes
+            args = tuple(np.broadcast_to(a, shape) for a in args)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            out = self.function(*args)
+        if self.what == "map":
+            return tuple(_full(o, shape) for o in out)
+        if self.what == "jacobian":
+            n = math.isqrt(len(self.expressions))
+            return np.stack([_full(o, shape) for o in out], axis=-1).reshape(*shape, n, n)
+        out = _full(out, shape)
+        if self.what == "spectral_radius":
+            out = self._complex_where_nan(out, args, shape)
+        return out
+
+    def _complex_where_nan(self, out, args, shape):
+        """Re-evaluate in complex arithmetic where real arithmetic gave nan.
+
+        Closed-form roots may pass through complex intermediates (the square
+        root of a negative discriminant) whose modulus is real again.
+        """
+        lost = np.isnan(out)
+        for a in args:
+            lost &= np.isfinite(a)
+        if not lost.any():
+            return out
+        subset = [np.broadcast_to(a, shape)[lost].astype(complex) for a in args]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            value = np.asarray(self.function(*subset))
+        out = out.astype(float, copy=True)
+        out[lost] = np.abs(value) if np.iscomplexobj(value) else value
+        return out
+
+
+def _full(value, shape):
+    value = np.asarray(value)
+    if value.shape != shape:
+        value = np.broadcast_to(value, shape).copy()
+    return value
+
+
+def _split(rule_or_result):
+    if isinstance(rule_or_result, StabilityResult):
+        return rule_or_result.rule, rule_or_result
+    if isinstance(rule_or_result, UpdateRule):
+        return rule_or_result, None
+    raise ExpressionTypeError(
+        f"expected an UpdateRule or a StabilityResult, got {type(rule_or_result).__name__}"
+    )
+
+
+def _target(rule, result, what):
+    """Positional symbols and expressions of one quantity."""
+    if what == "map" or (what == "jacobian" and result is None):
+        if rule is None:
+            raise ExpressionTypeError(f"{what}: the StabilityResult has no rule (it was a matrix)")
+        if what == "map":
+            return rule.state, tuple(rule.next_state)
+        return rule.state, tuple(rule.jacobian())
+    result = result if result is not None else stability(rule)
+    if what == "jacobian":
+        return (), tuple(result.jacobian)
+    if what == "region":
+        return (), (result.region,)
+    if result.spectral_radius is None:
+        raise UndecidedError(
+            "spectral_radius: no closed form (a factor of degree ≥ 3 has no explicit "
+            "roots); use what='jacobian' and numpy.linalg.eigvals"
+        )
+    return (), (result.spectral_radius,)
+
+
+def lambdify(rule_or_result, what="map", backend="numpy"):
+    """Vectorised numeric code for a rule's map, Jacobian, region or spectral radius.
+
+    Parameters
+    ----------
+    rule_or_result : UpdateRule or StabilityResult
+    what : {"map", "jacobian", "region", "spectral_radius"}
+        ``"map"`` returns a tuple of arrays in state order; ``"jacobian"``
+        an array shaped ``batch + (n, n)`` (the rule's Jacobian takes the
+        state; a result's, taken at its linearisation point, does not);
+        ``"region"`` a boolean array; ``"spectral_radius"`` a float array.
+        The last two are computed with :func:`~symdyn.stability.stability`
+        when a rule is given.
+    backend : {"numpy", "autodiff"}
+        ``"autodiff"`` emits code on :data:`symdyn.autodiff.namespace`, so
+        the function runs on traced values (outputs are returned as
+        generated, without broadcasting).
+
+    Returns
+    -------
+    NumericFunction
+        Called as ``f(*state_arrays, **values)`` with a value for each
+        name in ``f.keywords`` (parameters, free symbols and the counter of
+        a time-varying rule); every argument broadcasts.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta, lam = sp.symbols("eta lambda", positive=True)
+    >>> step = lambdify(UpdateRule([x], [(x, x - eta * lam * x)], [eta]))
+    >>> step.keywords
+    (eta, lambda)
+    >>> step([1.0, 2.0], eta=0.5, **{"lambda": 1.0})
+    (array([0.5, 1. ]),)
+    """
+    if what not in _WHAT:
+        raise ArgumentError(f"what={what!r}; use one of {', '.join(_WHAT)}")
+    if backend not in _BACKENDS:
+        raise ArgumentError(f"backend={backend!r}; use one of {', '.join(_BACKENDS)}")
+    if backend == "autodiff" and what not in ("map", "spectral_radius"):
+        raise ArgumentError("backend='autodiff' lambdifies what='map' or 'spectral_radius'")
+    rule, result = _split(rule_or_result)
+    positional, expressions = _target(rule, result, what)
+    used = set()
+    for expr in expressions:
+        used |= sp.sympify(expr).free_symbols
+    used -= set(positional)
+    order = []
+    if rule is not None:
+        order = [*rule.params, *rule.free] + ([rule.counter] if rule.counter is not None else [])
+    order += sorted(used - set(order), key=sp.default_sort_key)
+    keywords = tuple(s for s in order if s in used)
+    optional = frozenset(_names(order)) - frozenset(_names(keywords))
+    if backend == "autodiff":
+        from symdyn.autodiff import namespace
+
+        modules = [dict(namespace)]
+    else:
+        modules = "numpy"
+    body = expressions if what != "region" and what != "spectral_radius" else expressions[0]
+    function = sp.lambdify([*positional, *keywords], body, modules=modules, cse=True, dummify=True)
+    return NumericFunction(
+        what, backend, tuple(positional), keywords, optional, tuple(expressions), function
+    )
+
+
+# -- simulation -----------------------------------------------------------------
+
+
+def _by_name(values, allowed, role):
+    """``values`` keyed by name; keys may be symbols or names."""
+    named = {}
+    for key, value in dict(values or {}).items():
+        name = str(key)
+        if name not in allowed:
+            raise ArgumentError(
+                f"{role}: no symbol called {name}; expected {', '.join(allowed) or 'none'}"
+            )
+        named[name] = value
+    return named
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """A batch of runs of a rule.
+
+    Attributes
+    ----------
+    rule : UpdateRule
+    steps : int
+        The number of steps asked for.
+    final : dict
+        State symbol → array shaped like the batch: the state when the
+        point left (diverged or converged) or after the last step.
+    diverged, converged : numpy.ndarray of bool
+        Left because a state value became non-finite or exceeded the
+        threshold; left because no state value moved by more than
+        ``tol * (1 + |value|)`` in one step.
+    exit_step : numpy.ndarray of int
+        The step at which the point left (``steps`` when it never did).
+    rate : numpy.ndarray of float
+        Empirical contraction per step, ``(|Δ_last| / |Δ_1|) ** (1 / (exit_step - 1))``
+        with ``Δ`` the largest change of a state value in one step (``inf`` when diverged);
+        for an affine rule it tends to the spectral radius.
+    trajectory : dict or None
+        State symbol → array shaped ``(steps + 1,) + batch`` when recorded:
+        converged points hold their final value after leaving, diverged ones ``nan``.
+    """
+
+    rule: UpdateRule
+    steps: int
+    final: dict
+    diverged: np.ndarray
+    converged: np.ndarray
+    exit_step: np.ndarray
+    rate: np.ndarray
+    trajectory: dict | None = None
+
+
+def simulate(rule, init, params, steps, record=False, threshold=1e8, tol=1e-12):
+    """Run ``rule`` for ``steps`` steps on a broadcast batch of starts and parameters.
+
+    Points leave the batch early when they diverge (a state value is
+    non-finite or larger than ``threshold`` in absolute value) or converge
+    (no state value changed by more than ``tol * (1 + |value|)``); the rest
+    of the batch runs on. A time-varying rule sees its counter take the
+    values 1, 2, ..., ``steps``.
+
+    Parameters
+    ----------
+    rule : UpdateRule
+    init : mapping
+        State symbol (or its name) → initial value or array.
+    params : mapping
+        Parameter and free symbol (or name) → value or array.
+    steps : int
+    record : bool
+        Keep the whole trajectory.
+    threshold : float
+    tol : float
+        ``0`` disables the convergence test.
+
+    Returns
+    -------
+    SimulationResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta = sp.Symbol("eta", positive=True)
+    >>> run = simulate(UpdateRule([x], [(x, x - eta * x)], [eta]), {x: 1.0},
+    ...                {eta: np.array([0.5, 2.5])}, steps=100)
+    >>> run.converged, run.diverged
+    (array([ True, False]), array([False,  True]))
+    """
+    step = lambdify(rule, "map")
+    state_names = _names(rule.state)
+    starts = _by_name(init, state_names, "init")
+    missing = [n for n in state_names if n not in starts]
+    if missing:
+        raise ArgumentError(f"init: missing values for {', '.join(missing)}")
+    counter = str(rule.counter) if rule.counter is not None else None
+    known = tuple(n for n in _names(step.keywords) + tuple(step.optional) if n != counter)
+    values = _by_name(params, known, "params")
+    needed = [n for n in _names(step.keywords) if n != counter and n not in values]
+    if needed:
+        raise ArgumentError(f"params: missing values for {', '.join(needed)}")
+    batch = np.broadcast_shapes(*(np.shape(v) for v in (*starts.values(), *values.values())))
+    size = math.prod(batch)
+    work = [np.array(np.broadcast_to(starts[n], batch), dtype=float).ravel() for n in state_names]
+    if size == 1:
+        work = [w.reshape(1) for w in work]
+    pars = {
+        n: v if np.ndim(v) == 0 else np.array(np.broadcast_to(v, batch), dtype=float).ravel()
+        for n, v in values.items()
+    }
+    final = [w.copy() for w in work]
+    index = np.arange(max(size, 1))
+    exit_step = np.full(index.size, steps)
+    diverged = np.zeros(index.size, bool)
+    converged = np.zeros(index.size, bool)
+    first, last = np.full(index.size, np.nan), np.full(index.size, np.nan)
+    first_c, last_c = first.copy(), last.copy()
+    path = np.full((steps + 1, len(work), index.size), np.nan) if record else None
+    if record:
+        path[0] = work
+    with np.errstate(all="ignore"):
+        for t in range(1, steps + 1):
+            if not index.size:
+                break
+            now = dict(pars, **({counter: t} if counter in _names(step.keywords) else {}))
+            new = step(*work, **now)
+            change = np.maximum.reduce([np.abs(a - b) for a, b in zip(new, work, strict=True)])
+            size_now = np.maximum.reduce([np.abs(a) for a in new])
+            bad = ~np.isfinite(size_now) | (size_now > threshold)
+            done = ~bad & (change <= tol * (1 + size_now))
+            if t == 1:
+                first_c = change
+            last_c = change
+            if record:
+                path[t][:, index] = new
+            work = list(new)
+            leaving = bad | done
+            if leaving.any():
+                gone = index[leaving]
+                for j, value in enumerate(work):
+                    final[j][gone] = value[leaving]
+                exit_step[gone], diverged[gone], converged[gone] = t, bad[leaving], done[leaving]
+                first[gone], last[gone] = first_c[leaving], last_c[leaving]
+                keep = ~leaving
+                work, index = [w[keep] for w in work], index[keep]
+                first_c, last_c = first_c[keep], last_c[keep]
+                pars = {n: v if np.ndim(v) == 0 else v[keep] for n, v in pars.items()}
+    for j, value in enumerate(work):
+        final[j][index] = value
+    first[index], last[index] = first_c, last_c
+    with np.errstate(all="ignore"):
+        rate = np.where(exit_step > 1, (last / first) ** (1 / np.maximum(exit_step - 1, 1)), 0.0)
+    rate = np.where(diverged, np.inf, rate)
+    trajectory = None
+    if record:
+        after = np.arange(steps + 1)[:, None] > exit_step[None, :]
+        hold = after & converged[None, :]
+        trajectory = {
+            s: np.where(hold, final[j][None, :], path[:, j, :]).reshape(steps + 1, *batch)
+            for j, s in enumerate(rule.state)
+        }
+    return SimulationResult(
+        rule=rule,
+        steps=steps,
+        final={s: final[j].reshape(batch) for j, s in enumerate(rule.state)},
+        diverged=diverged.reshape(batch),
+        converged=converged.reshape(batch),
+        exit_step=exit_step.reshape(batch),
+        rate=rate.reshape(batch),
+        trajectory=trajectory,
+    )
+
+
+# -- stability maps ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class StabilityMap:
+    """Linear stability evaluated on a grid of parameter values.
+
+    Attributes
+    ----------
+    symbols : tuple of sympy.Symbol
+        The swept symbols; axis ``i`` of the arrays runs over ``axes[i]``.
+    axes : tuple of numpy.ndarray
+    values : numpy.ndarray
+        The spectral radius (``method="analytic"``) or the empirical
+        contraction rate of a simulation (``method="simulate"``).
+    stable : numpy.ndarray of bool
+    method : str
+    fixed : dict
+        Name → value of the symbols held fixed.
+    """
+
+    symbols: tuple
+    axes: tuple
+    values: np.ndarray
+    stable: np.ndarray
+    method: str
+    fixed: dict
+
+    def agreement(self, other):
+        """Fraction of grid points on which two maps of the same grid agree."""
+        same = self.symbols == other.symbols and all(
+            a.shape == b.shape and np.allclose(a, b)
+            for a, b in zip(self.axes, other.axes, strict=True)
+        )
+        if not same:
+            raise ShapeError("agreement: the two maps are not on the same grid")
+        return float(np.mean(self.stable == other.stable))
+
+    def plot(self, ax=None):
+        """Draw the map (see :func:`symdyn.plot.stability_map_figure`); returns the Figure."""
+        from symdyn import plot  # matplotlib only when drawing
+
+        return plot.stability_map_figure(self, ax=ax)
+
+
+def _grid_symbols(rule, result, keys):
+    pool = []
+    if rule is not None:
+        pool += [*rule.params, *rule.free]
+    if result is not None:
+        pool += sorted(result.jacobian.free_symbols - set(pool), key=sp.default_sort_key)
+    by_name = {str(s): s for s in pool}
+    chosen = []
+    for key in keys:
+        if str(key) not in by_name:
+            raise ArgumentError(
+                f"grid: no parameter called {key}; expected one of {', '.join(by_name)}"
+            )
+        chosen.append(by_name[str(key)])
+    return tuple(chosen)
+
+
+def stability_map(
+    rule_or_result, grid, fixed=None, method="analytic", steps=500, init=None, tol=1e-12
+):
+    """Stability on a grid of parameter values, from the exact analysis or by simulation.
+
+    Parameters
+    ----------
+    rule_or_result : UpdateRule or StabilityResult
+    grid : mapping
+        Symbol (or name) → 1-D array; the map's axes, in order.
+    fixed : mapping, optional
+        Values of the remaining symbols.
+    method : {"analytic", "simulate"}
+        ``"analytic"`` evaluates the lambdified exact region and the
+        spectral radius (batched ``numpy.linalg.eigvals`` of the Jacobian
+        when the radius has no closed form). ``"simulate"`` runs the rule
+        from ``init`` (default: every state value 1) for ``steps`` steps: a
+        point is stable when it converged, or did not diverge and contracted
+        (empirical rate below 1).
+    steps, init, tol
+        For ``method="simulate"``, passed to :func:`simulate`.
+
+    Returns
+    -------
+    StabilityMap
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta, lam = sp.symbols("eta lambda", positive=True)
+    >>> rule = UpdateRule([x], [(x, x - eta * lam * x)], [eta])
+    >>> smap = stability_map(rule, {eta: [0.5, 1.5, 2.5]}, fixed={lam: 1.0})
+    >>> smap.stable
+    array([ True,  True, False])
+    """
+    rule, result = _split(rule_or_result)
+    grid = dict(grid)
+    symbols = _grid_symbols(rule, result, grid)
+    axes = tuple(np.asarray(v, dtype=float).ravel() for v in grid.values())
+    shape = tuple(a.size for a in axes)
+    values = {
+        str(s): a.reshape([-1 if i == j else 1 for j in range(len(axes))])
+        for i, (s, a) in enumerate(zip(symbols, axes, strict=True))
+    }
+    values.update({str(k): v for k, v in dict(fixed or {}).items()})
+    if method == "analytic":
+        result = result if result is not None else stability(rule)
+        stable = _full(lambdify(result, "region")(**values), shape)
+        if result.spectral_radius is not None:
+            radius = lambdify(result, "spectral_radius")(**values)
+        else:
+            jac = lambdify(result, "jacobian")(**values)
+            radius = np.abs(np.linalg.eigvals(jac)).max(axis=-1)
+        radius = _full(radius, shape)
+    elif method == "simulate":
+        if rule is None:
+            raise ExpressionTypeError("method='simulate' needs a rule, not a matrix's result")
+        start = init if init is not None else {s: 1.0 for s in rule.state}
+        run = simulate(rule, start, values, steps, tol=tol)
+        radius = _full(run.rate, shape)
+        stable = _full(run.converged | (~run.diverged & (run.rate < 1)), shape)
+    else:
+        raise ArgumentError(f"method={method!r}; use 'analytic' or 'simulate'")
+    fixed_named = {str(k): v for k, v in dict(fixed or {}).items()}
+    return StabilityMap(symbols, axes, radius, stable.astype(bool), method, fixed_named)
+
+
+# -- optimizers ---------------------------------------------------------------------
+
+
+class Optimizer(NamedTuple):
+    """An optax-style pair of pure functions.
+
+    ``init(params) -> state`` and ``update(grads, state, params) -> (updates, state)``;
+    apply with ``params[k] + updates[k]``.
+    """
+
+    init: Callable
+    update: Callable
+
+
+class OptimizerState(NamedTuple):
+    """Buffers (buffer name → container shaped like the parameters) and the step count."""
+
+    buffers: dict
+    count: int
+
+
+def _gradient_temporary(rule, gradient):
+    if gradient is not None:
+        return gradient
+    names = {f"g_{s}": s for s in rule.state}
+    found = [t for t in rule.temporaries if str(t) in names]
+    if len(found) != 1:
+        raise RuleError(
+            f"{rule.name}: as_optimizer needs exactly one gradient temporary g_<variable> "
+            f"(found {', '.join(map(str, found)) or 'none'}); pass gradient= and variable="
+        )
+    return found[0]
+
+
+def _keys(container):
+    return list(container) if isinstance(container, Mapping) else list(range(len(container)))
+
+
+def _like(container, values):
+    if isinstance(container, Mapping):
+        return dict(values)
+    return [values[i] for i in range(len(container))]
+
+
+def as_optimizer(rule, hyperparams, gradient=None, variable=None):
+    """An optax-style optimizer that applies ``rule`` element-wise to arrays.
+
+    The assignment to the gradient temporary (``g_x`` in the catalogue) is
+    dropped and the temporary is bound to each array's gradient, so what
+    runs is exactly the analysed rule. Buffers start at zero; the counter of
+    a time-varying rule takes the values 1, 2, ...
+
+    Parameters
+    ----------
+    rule : UpdateRule
+        One variable and its buffers, with the gradient taken at the variable
+        itself (rules that take it at a shifted point, such as Sutskever's
+        Nesterov or the y-form, are refused).
+    hyperparams : mapping
+        Symbol (or name) → value for the remaining parameters.
+    gradient, variable : sympy.Symbol, optional
+        Default: the temporary called ``g_<v>`` and the state variable ``v``.
+
+    Returns
+    -------
+    Optimizer
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sympy as sp
+    >>> from symdyn import optimizers
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta, beta, lam = sp.symbols("eta beta lambda", positive=True)
+    >>> opt = as_optimizer(optimizers.heavy_ball(lam * x**2 / 2, [x], eta, beta),
+    ...                    {eta: 0.1, beta: 0.9})
+    >>> params = {"w": np.array([1.0, -2.0])}
+    >>> state = opt.init(params)
+    >>> updates, state = opt.update({"w": params["w"]}, state, params)
+    >>> updates["w"]
+    array([-0.1,  0.2])
+    """
+    gradient = _gradient_temporary(rule, gradient)
+    if variable is None:
+        variable = next(s for s in rule.state if f"g_{s}" == str(gradient))
+    current, reads = {}, None
+    for target, value in rule.updates:
+        resolved = value.xreplace({k: v for k, v in current.items() if k not in rule.state})
+        if target == gradient:
+            reads = sp.sympify(resolved).free_symbols & (set(rule.state) - {variable})
+        current[target] = resolved
+    if reads:
+        raise RuleError(
+            f"{rule.name}: the gradient {gradient} is taken at a point that depends on "
+            f"{', '.join(map(str, sorted(reads, key=str)))}, not at {variable} alone; "
+            "as_optimizer only receives gradients at the parameters"
+        )
+    reduced = UpdateRule(
+        rule.state,
+        [(t, v) for t, v in rule.updates if t != gradient],
+        rule.params,
+        name=rule.name,
+        simultaneous=rule.simultaneous,
+        counter=rule.counter,
+        free=None if rule.free is None else (*rule.free, gradient),
+    )
+    step = lambdify(reduced)
+    position = reduced.state.index(variable)
+    buffers = [s for s in reduced.state if s != variable]
+    counter = str(rule.counter) if rule.counter is not None else None
+    fixed = _by_name(hyperparams, tuple(step.optional | set(_names(step.keywords))), "hyperparams")
+
+    def init(params):
+        zeros = {
+            str(b): _like(params, {k: np.zeros_like(params[k]) for k in _keys(params)})
+            for b in buffers
+        }
+        return OptimizerState(zeros, 0)
+
+    def update(grads, state, params):
+        count = state.count + 1
+        extra = {counter: count} if counter in _names(step.keywords) else {}
+        updates, new = {}, {str(b): {} for b in buffers}
+        for key in _keys(params):
+            old = [
+                params[key] if s == variable else state.buffers[str(s)][key] for s in reduced.state
+            ]
+            out = step(*old, **fixed, **extra, **{str(gradient): grads[key]})
+            updates[key] = out[position] - params[key]
+            for b in buffers:
+                new[str(b)][key] = out[reduced.state.index(b)]
+        return _like(params, updates), OptimizerState(
+            {b: _like(params, v) for b, v in new.items()}, count
+        )
+
+    return Optimizer(init, update)
