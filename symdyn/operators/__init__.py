@@ -1,0 +1,39 @@
+"""The operators of training, matrix-free: NTK, Φ, K and P; spectra; Lyapunov exponents; sharpness.
+
+Import as ``from symdyn import operators as ops``. A model is a
+:class:`Recurrence` (a batched step h_t = F(h_{t-1}, x_{t-1}, θ) written
+with :mod:`symdyn.autodiff`); :func:`ntk`, :func:`nto`, :func:`K` and
+:func:`P` give ``scipy.sparse.linalg.LinearOperator``s on its [B, T, H]
+trajectory tensors whose matvecs are JVPs and VJPs.
+
+Examples
+--------
+>>> import numpy as np
+>>> import symdyn.autodiff as ad
+>>> from symdyn import operators as ops
+>>> rng = np.random.default_rng(0)
+>>> H = 3
+>>> step = lambda h, x, w: ad.tanh(h @ w.reshape(H, H) + x)
+>>> model = ops.Recurrence(step, 0.5 * rng.standard_normal(H * H), np.zeros((2, H)),
+...                        rng.standard_normal((2, 4, H)))
+>>> Phi, Kop, Pop = ops.nto(model), ops.K(model), ops.P(model)
+>>> v = rng.standard_normal(model.size)
+>>> bool(np.allclose(Phi @ v, Pop @ (Kop @ (Pop.H @ v))))
+True
+"""
+
+from .model import NoParametersError, OperatorError, Recurrence, SpectrumSizeError
+from .tangent import K, P, TensorOperator, ntk, nto, parameter_jacobian
+
+__all__ = [
+    "K",
+    "NoParametersError",
+    "OperatorError",
+    "P",
+    "Recurrence",
+    "SpectrumSizeError",
+    "TensorOperator",
+    "ntk",
+    "nto",
+    "parameter_jacobian",
+]

@@ -1,0 +1,249 @@
+"""The operators of training a recurrent model, matrix-free: Θ, Φ, K, P and P*.
+
+For a :class:`~symdyn.operators.model.Recurrence` with trajectory h of shape
+[B, T, H] and parameters θ of size M (Mehta et al., the K–P flow):
+
+- Φ = (dh/dθ)(dh/dθ)ᵀ, the neural tangent operator on [B, T, H];
+- K = (dF/dθ)(dF/dθ)ᵀ, the same for the step's output F(h_{t-1}, x_{t-1}, θ)
+  with the states held at the trajectory: how parameters can move the velocity;
+- P, the propagator δf ↦ δh solving δh_t = A_t δh_{t-1} + δf_t (δh_0 = 0,
+  A_t = ∂F/∂h at step t), block lower-triangular in time and block-diagonal
+  over the batch; P* its adjoint, the backward (BPTT) recursion;
+- Θ = (dy/dθ)(dy/dθ)ᵀ, the classical NTK on the outputs y = readout(h, θ).
+
+Since dh/dθ = P dF/dθ, Φ = P K P*. Every operator is a
+``scipy.sparse.linalg.LinearOperator`` on flattened tensors whose matvec is a
+few JVPs and VJPs of :mod:`symdyn.autodiff`; no matrix is formed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+import symdyn.autodiff as ad
+from symdyn.errors import ShapeError
+
+from .model import Recurrence
+
+__all__ = ["K", "P", "TensorOperator", "ntk", "nto", "parameter_jacobian"]
+
+
+class TensorOperator(LinearOperator):
+    """A LinearOperator between tensor spaces, applied through functions.
+
+    Parameters
+    ----------
+    matvec, rmatvec : callable
+        Take and return arrays shaped ``in_shape`` / ``out_shape`` (and the
+        reverse for ``rmatvec``).
+    in_shape, out_shape : tuple of int
+    symmetric : bool
+        Whether the operator is symmetric positive semidefinite by
+        construction (spectra then use Lanczos on eigenvalues).
+    name : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> op = TensorOperator(lambda v: 2 * v, lambda v: 2 * v, (2, 3), (2, 3), True, "2I")
+    >>> op.shape, op.matvec(np.ones(6))[:2]
+    ((6, 6), array([2., 2.]))
+    """
+
+    def __init__(self, matvec, rmatvec, in_shape, out_shape, symmetric=False, name=""):
+        self.in_shape = tuple(in_shape)
+        self.out_shape = tuple(out_shape)
+        self.symmetric = symmetric
+        self.name = name
+        self._apply = matvec
+        self._apply_adjoint = rmatvec
+        super().__init__(float, (int(np.prod(out_shape)), int(np.prod(in_shape))))
+
+    def _check(self, x, shape):
+        x = np.asarray(x, dtype=float)
+        if x.size != int(np.prod(shape)):
+            raise ShapeError(
+                f"{self.name}: got a vector of {x.size} entries, expected a tensor of "
+                f"shape {shape} ({int(np.prod(shape))} entries)"
+            )
+        return x.reshape(shape)
+
+    def _matvec(self, x):
+        return np.asarray(self._apply(self._check(x, self.in_shape))).reshape(-1)
+
+    def _rmatvec(self, x):
+        return np.asarray(self._apply_adjoint(self._check(x, self.out_shape))).reshape(-1)
+
+    def _adjoint(self):
+        return TensorOperator(
+            self._apply_adjoint,
+            self._apply,
+            self.out_shape,
+            self.in_shape,
+            self.symmetric,
+            f"{self.name}*",
+        )
+
+    def apply(self, tensor):
+        """The operator applied to a tensor of shape ``in_shape``; returns ``out_shape``."""
+        return self._matvec(tensor).reshape(self.out_shape)
+
+    def __repr__(self):
+        return f"<{self.name}: {self.in_shape} -> {self.out_shape}>"
+
+
+def _checked_model(model, what):
+    if not isinstance(model, Recurrence):
+        raise ShapeError(f"{what}: expected a symdyn.operators.Recurrence, got {type(model)}")
+    return model
+
+
+def parameter_jacobian(model: Recurrence, of: str = "hidden") -> TensorOperator:
+    """dz/dθ as an operator from parameters [M] to tensors, by JVP (and VJP for the adjoint).
+
+    Parameters
+    ----------
+    model : Recurrence
+    of : {"hidden", "velocity", "output"}
+        z = the trajectory h, the velocity F along it, or the readout y.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import symdyn.autodiff as ad
+    >>> from symdyn.operators import Recurrence
+    >>> model = Recurrence(lambda h, x, w: h * w[0] + x, [2.0], np.zeros((1, 1)),
+    ...                    np.ones((1, 3, 1)))
+    >>> parameter_jacobian(model).matvec(np.array([1.0]))    # h = 1, 3, 7: dh/dw = 0, 1, 5
+    array([0., 1., 5.])
+    """
+    model = _checked_model(model, "parameter_jacobian")
+    model.require_parameters(f"parameter_jacobian(of={of!r})")
+    functions = {"hidden": model.unroll, "velocity": model.velocity, "output": model.outputs}
+    if of not in functions:
+        raise ShapeError(f"parameter_jacobian: of must be one of {sorted(functions)}, got {of!r}")
+    f = functions[of]
+    theta = model.theta
+    out_shape = model.shape if of != "output" else np.shape(model.outputs(theta))
+
+    def forward(v):
+        return ad.jvp(f, theta, v)[1]
+
+    def backward(u):
+        return ad.vjp(f, theta)[1](u)
+
+    return TensorOperator(forward, backward, theta.shape, out_shape, False, f"d{of}/dθ")
+
+
+def _gram(jac, name):
+    """J Jᵀ as a symmetric operator on J's output space."""
+
+    def forward(v):
+        return jac._apply(jac._apply_adjoint(v))
+
+    return TensorOperator(forward, forward, jac.out_shape, jac.out_shape, True, name)
+
+
+def nto(model: Recurrence) -> TensorOperator:
+    """Φ = (dh/dθ)(dh/dθ)ᵀ on [B, T, H]: one VJP and one JVP through the unrolled model.
+
+    A gradient step δθ = −η (dh/dθ)ᵀ e moves the trajectory by −η Φ e to first order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import symdyn.autodiff as ad
+    >>> from symdyn.operators import Recurrence
+    >>> model = Recurrence(lambda h, x, w: ad.tanh(h @ w.reshape(2, 2)), np.eye(2).ravel(),
+    ...                    np.ones((3, 2)), steps=4)
+    >>> nto(model).shape
+    (24, 24)
+    """
+    return _gram(parameter_jacobian(model, "hidden"), "Φ")
+
+
+def K(model: Recurrence) -> TensorOperator:
+    """K = (dF/dθ)(dF/dθ)ᵀ on [B, T, H], the states held at the trajectory.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import symdyn.autodiff as ad
+    >>> from symdyn.operators import Recurrence
+    >>> model = Recurrence(lambda h, x, w: h + w, np.zeros(2), np.zeros((1, 2)), steps=3)
+    >>> K(model).apply(np.ones((1, 3, 2)))[0]      # every step moves by the same δθ
+    array([[3., 3.],
+           [3., 3.],
+           [3., 3.]])
+    """
+    return _gram(parameter_jacobian(model, "velocity"), "K")
+
+
+def ntk(model: Recurrence) -> TensorOperator:
+    """Θ = (dy/dθ)(dy/dθ)ᵀ, the neural tangent kernel on the outputs y = readout(h, θ).
+
+    For scalar outputs at one time it is the classical [B, B] kernel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symdyn.operators import Recurrence
+    >>> X = np.array([[1.0, 2.0], [0.0, 1.0]])
+    >>> linear = Recurrence(lambda h, x, w: (x @ w)[:, None], np.zeros(2), np.zeros((2, 1)),
+    ...                     X[:, None, :])
+    >>> ntk(linear) @ np.eye(2)                    # X Xᵀ
+    array([[5., 2.],
+           [2., 1.]])
+    """
+    return _gram(parameter_jacobian(model, "output"), "Θ")
+
+
+def P(model: Recurrence) -> TensorOperator:
+    """The propagator δf ↦ δh on [B, T, H], and (as ``.H``) its adjoint P*.
+
+    δh_t = A_t δh_{t-1} + δf_t with δh_0 = 0 and A_t = ∂F/∂h at (h_{t-1},
+    x_{t-1}): one JVP of the step per time. The adjoint runs the recursion
+    backwards, μ_t = g_t + A_{t+1}ᵀ μ_{t+1}, one VJP per time: BPTT.
+    Entry (t, s) of P is the state-transition matrix dh_t/dh_s (identity
+    on the diagonal); P is block-diagonal over the batch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symdyn.operators import Recurrence
+    >>> model = Recurrence(lambda h, x, w: 0.5 * h + w, np.zeros(1), np.zeros((1, 1)), steps=3)
+    >>> P(model) @ np.eye(3)
+    array([[1.  , 0.  , 0.  ],
+           [0.5 , 1.  , 0.  ],
+           [0.25, 0.5 , 1.  ]])
+    """
+    model = _checked_model(model, "P")
+    previous = model.previous_states
+    steps = model.steps
+
+    def step(h, t):
+        # + 0·h keeps the map traced when F ignores the state (an MLP's first layer)
+        return ad.add(model.apply_step(h, t), ad.multiply(0.0, h))
+
+    def forward(df):
+        dh = np.zeros(model.h0.shape)
+        out = np.empty(model.shape)
+        for t in range(steps):
+            if t > 0:
+                dh = ad.jvp(lambda h, t=t: step(h, t), previous[:, t], dh)[1]
+            dh = dh + df[:, t]
+            out[:, t] = dh
+        return out
+
+    def backward(g):
+        mu = np.zeros(model.h0.shape)
+        out = np.empty(model.shape)
+        for t in reversed(range(steps)):
+            if t < steps - 1:
+                mu = ad.vjp(lambda h, t=t: step(h, t + 1), previous[:, t + 1])[1](mu)
+            mu = mu + g[:, t]
+            out[:, t] = mu
+        return out
+
+    return TensorOperator(forward, backward, model.shape, model.shape, False, "P")
