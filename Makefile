@@ -16,7 +16,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 run: $(STAMP)
 	mkdir -p build
-	$(BIN)/symdyn analyze heavy-ball --latex build/heavy-ball.tex --markdown build/heavy-ball.md \
+	$(BIN)/symdyn analyze heavy-ball --latex build/heavy-ball.tex --markdown build/heavy-ball.md --plot build/heavy-ball.png \
 		$(if $(shell command -v pdflatex),--pdf build/heavy-ball.pdf)
 
 test: $(STAMP)

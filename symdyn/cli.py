@@ -151,6 +151,12 @@ def _cmd_analyze(args, out):
             derivation.save(path)
             if not args.json:
                 print(f"wrote {path}", file=out)
+    if args.plot:
+        from symdyn import plot  # matplotlib only when a figure is asked for
+
+        plot.stability_figure(result, bound).savefig(args.plot, dpi=150)
+        if not args.json:
+            print(f"wrote {args.plot}", file=out)
     return 0
 
 
@@ -172,6 +178,7 @@ def _parser():
     analyze.add_argument("--markdown", metavar="FILE", help="write the derivation as Markdown")
     analyze.add_argument("--pdf", metavar="FILE", help="compile the derivation with pdflatex")
     analyze.add_argument("--json", action="store_true", help="print the results as JSON")
+    analyze.add_argument("--plot", metavar="FILE", help="draw the stability region (PNG, PDF)")
     return parser
 
 

@@ -1,0 +1,313 @@
+"""Figures of rules: stability regions with their exact boundary, eigenvalue paths, trajectories.
+
+Every function builds a :class:`matplotlib.figure.Figure` directly (no
+``pyplot``, so nothing opens a window and any backend works, Agg included)
+and returns it; save it with ``fig.savefig(path)``. Axes are labelled with
+the symbols in LaTeX (``$\\eta$``).
+
+Examples
+--------
+>>> import sympy as sp
+>>> from symdyn import optimizers, step_bound
+>>> x = sp.Symbol("x", real=True)
+>>> eta, beta, lam = sp.symbols("eta beta lambda", positive=True)
+>>> rule = optimizers.heavy_ball(lam * x**2 / 2, [x], eta, beta)
+>>> fig = stability_figure(rule, step_bound(rule, eta), resolution=32)
+>>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+('$\\\\eta$', '$\\\\beta$')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from matplotlib.figure import Figure
+
+from symdyn.numeric import ArgumentError, lambdify, stability_map
+from symdyn.rule import UpdateRule
+from symdyn.stability import StabilityResult, StepBound, stability
+
+__all__ = ["eigenvalue_figure", "stability_figure", "stability_map_figure", "trajectory_figure"]
+
+
+def _tex(symbol):
+    return f"${sp.latex(symbol)}$"
+
+
+def _axes(ax, **kwargs):
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(**kwargs)
+    return fig, fig.add_subplot()
+
+
+def stability_map_figure(smap, ax=None):
+    """Draw a :class:`~symdyn.numeric.StabilityMap` (one or two swept symbols).
+
+    Two axes: the spectral radius (or empirical rate) as a colour map, clipped
+    to [0, 2], with the edge of the stable set drawn as a contour. One axis:
+    the radius as a line, the stable set shaded.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax, figsize=(5.5, 4.2))
+    values = np.clip(np.nan_to_num(smap.values, nan=2.0, posinf=2.0), 0.0, 2.0)
+    label = "spectral radius" if smap.method == "analytic" else "empirical rate"
+    if len(smap.axes) == 1:
+        (axis,) = smap.axes
+        ax.plot(axis, values, color="C0", label=label)
+        ax.fill_between(axis, 0, 1, where=smap.stable, color="C2", alpha=0.2, label="stable")
+        ax.axhline(1.0, color="0.4", lw=0.8, ls="--")
+        ax.set_xlabel(_tex(smap.symbols[0]))
+        ax.set_ylabel(r"$\rho$")
+        return fig
+    if len(smap.axes) != 2:
+        raise ArgumentError(
+            f"a map over {len(smap.axes)} symbols cannot be drawn; fix all but two"
+        )
+    first, second = smap.axes
+    mesh = ax.pcolormesh(first, second, values.T, shading="auto", cmap="RdYlBu_r", vmin=0, vmax=2)
+    fig.colorbar(mesh, ax=ax, label=label)
+    if smap.stable.any() and not smap.stable.all():
+        ax.contour(
+            first,
+            second,
+            smap.stable.T.astype(float),
+            levels=[0.5],
+            colors="white",
+            linewidths=1.0,
+        )
+    ax.set_xlabel(_tex(smap.symbols[0]))
+    ax.set_ylabel(_tex(smap.symbols[1]))
+    return fig
+
+
+def _default_fixed(symbols):
+    """Values for symbols not on an axis: 0 for those that may vanish (a dampening), else 1."""
+    return {s: 0.0 if (s.is_nonnegative and not s.is_positive) else 1.0 for s in symbols}
+
+
+def _range(symbol, bound, fixed):
+    """A plotting range for a non-step axis: beyond any requirement ``symbol < c``."""
+    if bound is not None:
+        for relation in bound.requires:
+            other = relation.rhs.subs(fixed)
+            if relation.lhs == symbol and other.is_number and other > 0:
+                return 0.0, 1.25 * float(other)
+    return (0.0, 2.0) if symbol.is_nonnegative else (-2.0, 2.0)
+
+
+def _curve(expr, symbol, values, fixed):
+    """``expr`` evaluated along ``values`` of ``symbol``, other symbols fixed."""
+    expr = sp.sympify(expr).subs(fixed)
+    with np.errstate(all="ignore"):
+        out = sp.lambdify([symbol], expr, modules="numpy")(values)
+    return np.broadcast_to(np.asarray(out, dtype=float), values.shape)
+
+
+def _holds(requires, symbol, values, fixed):
+    ok = np.ones(values.shape, bool)
+    for relation in requires:
+        relation = relation.subs(fixed)
+        if relation in (sp.true, sp.false):
+            ok &= bool(relation)
+            continue
+        ok &= np.broadcast_to(sp.lambdify([symbol], relation, modules="numpy")(values), ok.shape)
+    return ok
+
+
+def _requirement_edges(bound, other, fixed):
+    """Edges ``other = c`` from requirements ``other < c``, between the step's bounds there."""
+    if other is None:
+        return []
+    edges = []
+    for relation in bound.requires:
+        edge = relation.rhs.subs(fixed)
+        if relation.lhs != other or not edge.is_number:
+            continue
+        at = {**fixed, other: edge}
+        low, high = bound.lower.subs(at), bound.upper.subs(at)
+        if low.is_number and high.is_number and high.is_finite:
+            edges.append((float(edge), [float(low), float(high)]))
+    return edges
+
+
+def stability_figure(
+    rule_or_result,
+    bound=None,
+    step=None,
+    other=None,
+    fixed=None,
+    ranges=None,
+    resolution=256,
+    ax=None,
+):
+    """The stability region in the plane of the step and one other symbol, with its exact edge.
+
+    The analytic stability map (:func:`~symdyn.numeric.stability_map`) is
+    drawn underneath; the curves ``step = bound.lower`` and ``step =
+    bound.upper`` of :func:`~symdyn.stability.step_bound` are drawn over it
+    where ``bound.requires`` holds, labelled ``"exact boundary"``.
+
+    Parameters
+    ----------
+    rule_or_result : UpdateRule or StabilityResult
+    bound : StepBound, optional
+        Anything else (``None``, the error of an undecided bound) draws no curve.
+    step : sympy.Symbol, optional
+        Horizontal axis; default ``bound.step``, else the first parameter.
+    other : sympy.Symbol, optional
+        Vertical axis; default the first other parameter or free symbol. With
+        no other symbol the figure is one-dimensional.
+    fixed : mapping, optional
+        Values of the remaining symbols; default 1 (0 for symbols that may vanish).
+    ranges : mapping, optional
+        Symbol → (low, high); defaults from the bound and the assumptions.
+    resolution : int
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    result = rule_or_result if isinstance(rule_or_result, StabilityResult) else None
+    rule = rule_or_result if isinstance(rule_or_result, UpdateRule) else result.rule
+    result = result if result is not None else stability(rule)
+    bound = bound if isinstance(bound, StepBound) else None
+    symbols = (
+        [*rule.params, *rule.free]
+        if rule is not None
+        else sorted(result.jacobian.free_symbols, key=sp.default_sort_key)
+    )
+    step = step or (bound.step if bound is not None else symbols[0])
+    rest = [s for s in symbols if s != step]
+    other = other if other is not None else (rest[0] if rest else None)
+    values = _default_fixed([s for s in rest if s != other])
+    values.update({sp.sympify(k): v for k, v in dict(fixed or {}).items()})
+    ranges = {sp.sympify(k): v for k, v in dict(ranges or {}).items()}
+    low_o, high_o = ranges.get(other) or (_range(other, bound, values) if other else (0, 1))
+    others = np.linspace(low_o, high_o, resolution)
+    if step in ranges:
+        low_s, high_s = ranges[step]
+    else:
+        top = np.nan
+        if bound is not None and bound.upper.is_finite is not False:
+            if other is None:
+                top = float(bound.upper.subs(values))
+            else:
+                curve = _curve(bound.upper, other, others, values)
+                held = _holds(bound.requires, other, others, values)
+                top = np.nanmax(np.where(held, curve, np.nan), initial=-np.inf)
+        low_s, high_s = 0.0, (1.25 * top if np.isfinite(top) and top > 0 else 4.0)
+    steps = np.linspace(low_s, high_s, resolution)
+    grid = {step: steps} if other is None else {step: steps, other: others}
+    smap = stability_map(result, grid, fixed={str(k): v for k, v in values.items()})
+    fig = stability_map_figure(smap, ax=ax)
+    ax = fig.axes[0]
+    if bound is not None:
+        for end in (bound.lower, bound.upper):
+            if end.is_finite is False or end == 0:
+                continue
+            if other is None:
+                ax.axvline(float(end.subs(values)), color="C3", lw=2, label="exact boundary")
+                continue
+            curve = _curve(end, other, others, values)
+            curve = np.where(_holds(bound.requires, other, others, values), curve, np.nan)
+            ax.plot(curve, others, color="C3", lw=2, label="exact boundary")
+        for edge, span in _requirement_edges(bound, other, values):
+            ax.plot(span, [edge, edge], color="C3", lw=2)
+        ax.set_xlim(low_s, high_s)
+        if ax.get_lines():
+            ax.legend(loc="upper right", fontsize="small")
+    name = rule.name if rule is not None else "the linearisation"
+    ax.set_title(f"Stability of {name}")
+    return fig
+
+
+def eigenvalue_figure(rule_or_result, sweep, fixed=None, ax=None):
+    """Eigenvalues of the Jacobian in the complex plane as one symbol sweeps, with the unit circle.
+
+    Parameters
+    ----------
+    rule_or_result : UpdateRule or StabilityResult
+        The Jacobian at the linearisation point of :func:`~symdyn.stability.stability`.
+    sweep : (sympy.Symbol, array_like)
+    fixed : mapping, optional
+        Values of the other symbols.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta = sp.Symbol("eta", positive=True)
+    >>> fig = eigenvalue_figure(UpdateRule([x], [(x, x - eta * x)], [eta]),
+    ...                         (eta, np.linspace(0, 3, 7)))
+    >>> fig.axes[0].get_xlabel()
+    'Re $z$'
+    """
+    result = (
+        rule_or_result
+        if isinstance(rule_or_result, StabilityResult)
+        else stability(rule_or_result)
+    )
+    symbol, values = sweep
+    values = np.asarray(values, dtype=float)
+    named = {str(k): v for k, v in dict(fixed or {}).items()}
+    jac = lambdify(result, "jacobian")(**named, **{str(symbol): values})
+    eig = np.linalg.eigvals(jac.reshape(values.size, *jac.shape[-2:]))
+    fig, ax = _axes(ax, figsize=(5.0, 4.5))
+    theta = np.linspace(0, 2 * np.pi, 400)
+    ax.plot(np.cos(theta), np.sin(theta), color="0.3", lw=1, label="unit circle")
+    colour = np.repeat(values, eig.shape[1])
+    dots = ax.scatter(eig.real.ravel(), eig.imag.ravel(), c=colour, s=12, cmap="plasma")
+    fig.colorbar(dots, ax=ax, label=_tex(symbol))
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xlabel("Re $z$")
+    ax.set_ylabel("Im $z$")
+    ax.legend(loc="upper right", fontsize="small")
+    return fig
+
+
+def trajectory_figure(run, limit=20):
+    """Each state variable against the step, for up to ``limit`` points of a recorded run.
+
+    Parameters
+    ----------
+    run : SimulationResult
+        From :func:`~symdyn.numeric.simulate` with ``record=True``.
+    limit : int
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symdyn.numeric import simulate
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta = sp.Symbol("eta", positive=True)
+    >>> run = simulate(UpdateRule([x], [(x, x - eta * x)], [eta]), {x: 1.0}, {eta: 0.5},
+    ...                steps=10, record=True)
+    >>> trajectory_figure(run).axes[0].get_ylabel()
+    '$x$'
+    """
+    if run.trajectory is None:
+        raise ArgumentError("trajectory_figure needs a run simulated with record=True")
+    state = run.rule.state
+    fig = Figure(figsize=(6.0, 2.2 * len(state)))
+    axes = fig.subplots(len(state), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, symbol in zip(axes, state, strict=True):
+        path = run.trajectory[symbol].reshape(run.steps + 1, -1)[:, :limit]
+        ax.plot(np.arange(run.steps + 1), path, lw=1)
+        ax.set_ylabel(_tex(symbol))
+    axes[-1].set_xlabel("step $k$")
+    axes[0].set_title(run.rule.name)
+    return fig
