@@ -23,7 +23,7 @@ BATCH, IN, HIDDEN, OUT = 256, 784, 512, 10
 SHAPES = [(IN, HIDDEN), (HIDDEN,), (HIDDEN, OUT), (OUT,)]
 
 
-def best_times(f, baseline, repeats=15, number=1):
+def best_times(f, baseline, repeats=25, number=1):
     """Best time per call of ``f`` and of ``baseline``, run alternately.
 
     Alternating makes both see the same machine load; the minimum over
