@@ -23,6 +23,7 @@ x, y = sp.symbols("x y", real=True)
 eta, beta, lam, a, b, h = sp.symbols("eta beta lambda a b h", positive=True)
 tau = sp.Symbol("tau", nonnegative=True)
 w = sp.Symbol("w", real=True)
+p = sp.Symbol("p", positive=True)  # a frozen preconditioner √v̂ + ε
 QUADRATIC = lam * x**2 / 2
 
 
@@ -74,6 +75,16 @@ _ENTRIES = {
     "nesterov-y": Entry(
         "Nesterov two-point (y) form on λx²/2",
         lambda: optimizers.nesterov(QUADRATIC, [x], eta, beta, convention="y-form"),
+        eta,
+    ),
+    "adam-frozen": Entry(
+        "Adam (β₁ = β, no bias correction) with frozen preconditioner p on λx²/2",
+        lambda: optimizers.adam(QUADRATIC, [x], eta, beta, preconditioner=p),
+        eta,
+    ),
+    "rmsprop-frozen": Entry(
+        "RMSprop with heavy-ball momentum and frozen preconditioner p on λx²/2",
+        lambda: optimizers.rmsprop(QUADRATIC, [x], eta, beta, preconditioner=p),
         eta,
     ),
     "gda": Entry(

@@ -12,23 +12,36 @@ from __future__ import annotations
 import sympy as sp
 
 from symdyn.errors import RuleError
-from symdyn.rule import UpdateRule, grad
+from symdyn.rule import UpdateRule, _symbols_of, grad
 
 __all__ = ["gd", "heavy_ball", "nesterov"]
 
 
 def _variables(variables):
     variables = list(variables)
-    if not variables or not all(isinstance(v, sp.Symbol) for v in variables):
-        raise RuleError(f"variables must be a non-empty list of sympy Symbols, got {variables!r}")
+    if not variables or not all(isinstance(v, (sp.Symbol, sp.MatrixSymbol)) for v in variables):
+        raise RuleError(
+            "variables must be a non-empty list of sympy Symbols or MatrixSymbols, "
+            f"got {variables!r}"
+        )
     return variables
 
 
-def _buffers(prefix, variables):
-    return [sp.Symbol(f"{prefix}_{v.name}", real=True) for v in variables]
+def _buffers(prefix, variables, suffix=""):
+    """One buffer per variable: a real Symbol, or a MatrixSymbol of the variable's shape."""
+    return [
+        sp.MatrixSymbol(f"{prefix}_{v.name}{suffix}", *v.shape)
+        if isinstance(v, sp.MatrixSymbol)
+        else sp.Symbol(f"{prefix}_{v.name}{suffix}", real=True)
+        for v in variables
+    ]
 
 
 def _gradients(loss, variables):
+    if any(isinstance(v, sp.MatrixSymbol) for v in variables):
+        # A MatrixSymbol gets a matrix-expression gradient (Hθ − b on sd.quadratic, whose
+        # H is a SymmetricMatrixSymbol and transposes to itself).
+        return [grad(loss, v) for v in variables]
     return list(grad(loss, variables))
 
 
@@ -44,7 +57,7 @@ def _params(*values, counter=None):
 
 def _free(loss, variables, params):
     return sorted(
-        sp.sympify(loss).free_symbols - set(variables) - set(params), key=sp.default_sort_key
+        _symbols_of(sp.sympify(loss)) - set(variables) - set(params), key=sp.default_sort_key
     )
 
 
@@ -196,7 +209,12 @@ def nesterov(loss, variables, lr, momentum, convention="sutskever", name=None, c
         ]
         state = variables + buffers
     elif convention == "y-form":
-        previous = [sp.Symbol(f"{x.name}_prev", real=True) for x in variables]
+        previous = [
+            sp.MatrixSymbol(f"{x.name}_prev", *x.shape)
+            if isinstance(x, sp.MatrixSymbol)
+            else sp.Symbol(f"{x.name}_prev", real=True)
+            for x in variables
+        ]
         points = _buffers("y", variables)
         at_y = dict(zip(variables, points, strict=True))
         grads = _buffers("g", variables)
@@ -221,3 +239,9 @@ def nesterov(loss, variables, lr, momentum, convention="sutskever", name=None, c
         counter=counter,
         free=_free(loss, variables, params),
     )
+
+
+# The adaptive part of the catalogue lives in symdyn.adaptive; reach it from here too.
+from symdyn.adaptive import adagrad, adam, adamw, rmsprop  # noqa: E402
+
+__all__ += ["adagrad", "adam", "adamw", "rmsprop"]

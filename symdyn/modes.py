@@ -1,0 +1,503 @@
+"""Quadratic objectives of any dimension, reduced to one eigenvalue per mode.
+
+On θᵀHθ/2 − bᵀθ a linear method's Jacobian is a k×k array of n×n blocks.
+When every block is a polynomial or rational function of one matrix M (H
+itself, or P⁻¹H for a fixed positive diagonal preconditioner P, after the
+buffers are rescaled by P), the blocks commute and are diagonalised together:
+M = P^{-1/2} S Λ Sᵀ P^{1/2} with S orthogonal, because P^{-1/2} H P^{-1/2} is
+symmetric. The kn×kn linearisation then splits into n independent k×k systems
+in which M is replaced by its eigenvalue λ, and the stability region of the
+k×k system, holding for every eigenvalue λ of M, is the region of the whole
+method, whatever n is.
+
+References
+----------
+Polyak, *Introduction to Optimization* (1987), §3.2; Goh, "Why momentum really
+works", Distill (2017).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
+
+from symdyn.derivation import Derivation, TeX
+from symdyn.errors import RuleError, ShapeError
+from symdyn.rule import UpdateRule
+
+__all__ = [
+    "ModalReduction",
+    "NonCommutingError",
+    "PositiveDiagonalMatrixSymbol",
+    "Quadratic",
+    "SymmetricMatrixSymbol",
+    "modes",
+    "quadratic",
+]
+
+EIGENVALUE = sp.Symbol("lambda", positive=True)
+
+
+class NonCommutingError(RuleError):
+    """The Jacobian's blocks are not functions of one matrix, and n is symbolic."""
+
+
+class SymmetricMatrixSymbol(sp.MatrixSymbol):
+    """A square ``MatrixSymbol`` known to be symmetric: its transpose is itself.
+
+    Derivatives of θᵀHθ/2 then come out as Hθ instead of (H + Hᵀ)θ/2, and
+    explicit entries are shared (``H[1, 0]`` is ``H[0, 1]``).
+
+    Examples
+    --------
+    >>> H = SymmetricMatrixSymbol("H", 3)
+    >>> H.T
+    H
+    >>> H.as_explicit()[1, 0]
+    H[0, 1]
+    """
+
+    def __new__(cls, name, n, m=None):
+        if m is not None and m != n:
+            raise ShapeError(f"{name} is symmetric, so it must be square, not {n}×{m}")
+        return super().__new__(cls, name, n, n)
+
+    def _eval_transpose(self):
+        return self
+
+    def _entry(self, i, j, **kwargs):
+        i, j = sp.sympify(i), sp.sympify(j)
+        if i.is_Integer and j.is_Integer and i > j:
+            i, j = j, i
+        return super()._entry(i, j, **kwargs)
+
+
+class PositiveDiagonalMatrixSymbol(SymmetricMatrixSymbol):
+    """A diagonal matrix with positive diagonal (a frozen preconditioner P).
+
+    Examples
+    --------
+    >>> P = PositiveDiagonalMatrixSymbol("P", 2)
+    >>> P.as_explicit()
+    Matrix([
+    [P[0, 0],       0],
+    [      0, P[1, 1]]])
+    """
+
+    def _entry(self, i, j, **kwargs):
+        if i != j and sp.sympify(i).is_Integer and sp.sympify(j).is_Integer:
+            return sp.S.Zero
+        return super()._entry(i, j, **kwargs)
+
+
+@dataclass(frozen=True)
+class Quadratic:
+    """The objective θᵀHθ/2 − bᵀθ on θ ∈ ℝⁿ.
+
+    Attributes
+    ----------
+    theta : sympy.MatrixSymbol
+        The n×1 variable.
+    H : SymmetricMatrixSymbol
+        The n×n Hessian, symmetric; its eigenvalues are called λ.
+    b : sympy.MatrixSymbol
+        The n×1 linear term.
+    loss : sympy.MatrixExpr
+        θᵀHθ/2 − bᵀθ as a 1×1 matrix expression; ``sd.grad(loss, theta)`` is
+        Hθ − b because ``H`` transposes to itself.
+    eigenvalue : sympy.Symbol
+        λ (positive), the symbol per-mode results are written in.
+    n : int or sympy.Symbol
+    """
+
+    theta: sp.MatrixSymbol
+    H: sp.MatrixSymbol
+    b: sp.MatrixSymbol
+    loss: sp.Basic
+    eigenvalue: sp.Symbol
+    n: object
+
+    @property
+    def gradient(self):
+        """Hθ − b."""
+        return self.H * self.theta - self.b
+
+
+def quadratic(name="theta", n=None, hessian="H", linear="b"):
+    """The quadratic θᵀHθ/2 − bᵀθ with θ a ``MatrixSymbol`` of size n.
+
+    Parameters
+    ----------
+    name : str
+        Name of the variable θ.
+    n : int or sympy.Symbol
+        The dimension; a symbol keeps it general (``sp.Symbol("n")``).
+    hessian, linear : str
+        Names of H and b.
+
+    Returns
+    -------
+    Quadratic
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symdyn.rule import grad
+    >>> q = quadratic("theta", n=sp.Symbol("n"))
+    >>> grad(q.loss, q.theta)
+    -b + H*theta
+    """
+    if n is None:
+        raise ShapeError("quadratic needs a dimension n (an integer or a sympy Symbol)")
+    if isinstance(n, str):
+        raise ShapeError(f"quadratic: n must be an integer or a sympy Symbol, not {n!r}")
+    n = sp.sympify(n)
+    if (n.is_Integer and n < 1) or not (n.is_Integer or n.is_Symbol):
+        raise ShapeError(f"quadratic: n must be a positive integer or a Symbol, got {n}")
+    if n.is_Symbol and not (n.is_integer and n.is_positive):
+        n = sp.Symbol(n.name, integer=True, positive=True)
+    theta = sp.MatrixSymbol(name, n, 1)
+    H = SymmetricMatrixSymbol(hessian, n)
+    b = sp.MatrixSymbol(linear, n, 1)
+    loss = sp.MatMul(sp.Rational(1, 2), theta.T, H, theta) - b.T * theta
+    return Quadratic(theta, H, b, loss, EIGENVALUE, int(n) if n.is_Integer else n)
+
+
+@dataclass(frozen=True)
+class ModalReduction:
+    """A matrix-state rule's linearisation, reduced to one k×k system per mode.
+
+    Attributes
+    ----------
+    rule : UpdateRule
+    matrix : sympy.MatrixExpr or None
+        M, the matrix every block is a function of (``None`` if no block
+        involves a matrix, or for the full Jacobian).
+    eigenvalue : sympy.Symbol or None
+        λ, standing for each eigenvalue of M.
+    state : tuple of sympy.Symbol
+        The per-mode state (one scalar per state variable, rescaled buffers
+        marked with a tilde).
+    scaling : tuple of int
+        Buffer j is multiplied by P**scaling[j] before the reduction.
+    jacobian : sympy.ImmutableMatrix
+        The k×k per-mode Jacobian (or, when ``full``, the explicit kn×kn one).
+    full : bool
+        True when the blocks did not commute and the explicit Jacobian of a
+        concrete-size rule is returned instead.
+    asymptotic : bool
+        True when the rule is time-varying and ``jacobian`` is its limit as
+        the step counter grows.
+    derivation : Derivation
+    """
+
+    rule: UpdateRule
+    matrix: sp.Basic | None
+    eigenvalue: sp.Symbol | None
+    state: tuple
+    scaling: tuple
+    jacobian: sp.ImmutableMatrix
+    full: bool
+    asymptotic: bool
+    derivation: Derivation = field(repr=False)
+
+
+def _matrix_state(rule):
+    state = rule.state
+    if not all(isinstance(s, sp.MatrixSymbol) for s in state):
+        raise ShapeError(
+            f"{rule.name}: modal reduction needs every state variable to be a MatrixSymbol, "
+            f"got {state}"
+        )
+    shapes = {tuple(s.shape) for s in state}
+    if len(shapes) != 1:
+        raise ShapeError(f"{rule.name}: the state variables have different shapes {shapes}")
+    return state
+
+
+def _to_noncommutative(expr, table, where):
+    """A matrix expression as a non-commutative scalar expression (matrices → nc symbols)."""
+
+    def walk(e):
+        if isinstance(e, sp.MatrixSymbol):
+            if e not in table:
+                table[e] = sp.Symbol(e.name, commutative=False)
+            return table[e]
+        if isinstance(e, (sp.Identity, sp.OneMatrix)) or e == sp.S.One:
+            return sp.S.One if not isinstance(e, sp.OneMatrix) else _refuse(e)
+        if isinstance(e, sp.ZeroMatrix):
+            return sp.S.Zero
+        if isinstance(e, sp.MatAdd):
+            return sp.Add(*map(walk, e.args))
+        if isinstance(e, sp.MatMul):
+            return sp.Mul(*map(walk, e.args))
+        if isinstance(e, sp.MatPow):
+            return walk(e.base) ** e.exp
+        if isinstance(e, sp.Inverse):
+            return walk(e.arg) ** -1
+        if isinstance(e, sp.Transpose):
+            inner = e.arg
+            if isinstance(inner, sp.MatrixSymbol):
+                key = sp.Transpose(inner)
+                if key not in table:
+                    table[key] = sp.Symbol(inner.name + "^T", commutative=False)
+                return table[key]
+            return _refuse(e)
+        if isinstance(e, (sp.MatrixExpr, sp.MatrixBase)):
+            return _refuse(e)
+        if isinstance(e, sp.Basic) and not e.atoms(sp.MatrixSymbol):
+            return e
+        return _refuse(e)
+
+    def _refuse(e):
+        raise RuleError(
+            f"{where}: modal reduction cannot use {e} ({type(e).__name__}); write the update "
+            "with matrix products, sums, scalar factors and inverses only"
+        )
+
+    return walk(expr)
+
+
+def _blocks(rule, state, table):
+    """Coefficient of each state variable in each next state (nc expressions)."""
+    marks = [table.setdefault(s, sp.Symbol(s.name, commutative=False)) for s in state]
+    blocks = []
+    for target, value in zip(state, rule.next_state, strict=True):
+        where = f"{rule.name}: the update of {target}"
+        expr = sp.expand(_to_noncommutative(value, table, where))
+        row = [sp.S.Zero] * len(state)
+        for term in sp.Add.make_args(expr):
+            commuting, ordered = term.args_cnc()
+            found = [i for i, f in enumerate(ordered) if f in marks or f.free_symbols & set(marks)]
+            if not found:
+                continue  # a constant (b, ...) does not enter the Jacobian
+            if found != [len(ordered) - 1] or ordered[-1] not in marks:
+                raise RuleError(
+                    f"{where} is not linear in the state ({term}); modal reduction applies "
+                    "to linear rules on quadratics"
+                )
+            j = marks.index(ordered[-1])
+            row[j] += sp.Mul(*commuting) * sp.Mul(*ordered[:-1])
+        blocks.append(row)
+    return blocks
+
+
+def _matrices(blocks):
+    found = set()
+    for row in blocks:
+        for block in row:
+            found |= {s for s in block.free_symbols if not s.is_commutative}
+    return found
+
+
+def _similar_to_function_of(blocks, H, P, M):
+    """Exponents a (a[0] = 0) with P^a_i C_ij P^-a_j a function of M = P⁻¹H, or None."""
+    k = len(blocks)
+    substituted = [[b.xreplace({H: P * M}) for b in row] for row in blocks]
+    for tail in itertools.product((0, -1, 1), repeat=k - 1):
+        powers = (0, *tail)
+        conjugated = [
+            [sp.expand(P ** powers[i] * substituted[i][j] * P ** -powers[j]) for j in range(k)]
+            for i in range(k)
+        ]
+        if not any(P in c.free_symbols for row in conjugated for c in row):
+            return powers, conjugated
+    return None
+
+
+def _time_limit(jac, counter, derivation):
+    """Replace b**k by 0 (for 0 < b < 1) and say so."""
+    powers = {p for p in jac.atoms(sp.Pow) if p.exp == counter or counter in p.exp.free_symbols}
+    limit = sp.ImmutableMatrix(jac.xreplace({p: 0 for p in powers}))
+    if counter in limit.free_symbols:
+        return None, derivation
+    bases = ", ".join(f"${sp.latex(p.base)}$" for p in sorted(powers, key=str))
+    derivation = derivation.then(
+        f"The rule is time-varying: its Jacobian depends on the step counter "
+        f"${sp.latex(counter)}$ through powers of {bases}. For bases in $(0, 1)$ these tend "
+        "to zero, so the Jacobian converges; when the limit contracts, the time-varying rule "
+        "eventually contracts too (a small perturbation of a contraction is a contraction). "
+        "The region below is therefore the asymptotic region, that of the limit",
+        TeX("J_\\infty = " + sp.latex(limit)),
+    )
+    return limit, derivation
+
+
+def modes(rule, eigenvalue=EIGENVALUE):
+    """Reduce a linear rule on a quadratic to one k×k system per eigenvalue.
+
+    The blocks ∂(next state i)/∂(state j) are read off the matrix expressions.
+    If they involve one matrix H only, M = H. If they involve H and a
+    :class:`PositiveDiagonalMatrixSymbol` P, buffers are rescaled by powers
+    of P until every block is a function of M = P⁻¹H. Then M is replaced by
+    its eigenvalue λ.
+
+    Parameters
+    ----------
+    rule : UpdateRule
+        Its state holds ``MatrixSymbol``s of one shape (θ and its buffers).
+    eigenvalue : sympy.Symbol
+        The symbol standing for an eigenvalue of M (default λ, positive).
+
+    Returns
+    -------
+    ModalReduction
+
+    Raises
+    ------
+    NonCommutingError
+        If the blocks are not functions of one matrix and n is symbolic
+        (for a concrete n the explicit kn×kn Jacobian is returned instead,
+        with ``full=True``).
+    RuleError
+        If the rule is not linear in its state.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symdyn import optimizers
+    >>> eta, beta = sp.symbols("eta beta", positive=True)
+    >>> q = quadratic("theta", n=sp.Symbol("n"))
+    >>> rule = optimizers.heavy_ball(q.loss, [q.theta], lr=eta, momentum=beta)
+    >>> modes(rule).jacobian
+    Matrix([
+    [-eta*lambda + 1, beta],
+    [    -eta*lambda, beta]])
+    """
+    state = _matrix_state(rule)
+    table = {}
+    blocks = _blocks(rule, state, table)
+    matrices = _matrices(blocks)
+    by_symbol = {v: k for k, v in table.items()}
+    derivation = Derivation(f"Modes of {rule.name}").then(
+        f"The rule \u201c{rule.name}\u201d updates the state "
+        + ", ".join(f"${sp.latex(s)}$" for s in state)
+        + " by",
+        TeX(rule.to_latex()),
+    )
+    symmetric = {m for m in matrices if isinstance(by_symbol[m], SymmetricMatrixSymbol)}
+    diagonal = {m for m in symmetric if isinstance(by_symbol[m], PositiveDiagonalMatrixSymbol)}
+    plain = symmetric - diagonal
+    tilde = [sp.Symbol(f"{s.name}_i", real=True) for s in state]
+    powers = (0,) * len(state)
+    reduced = None
+    matrix = None
+    why = ""
+    if matrices == symmetric and len(matrices) <= 1:
+        reduced = blocks
+        if matrices:
+            (m,) = matrices
+            matrix = by_symbol[m]
+            why = (
+                f"Every block is a polynomial or rational function of ${sp.latex(matrix)}$, so "
+                f"the blocks commute. As ${sp.latex(matrix)}$ is symmetric, "
+                f"${sp.latex(matrix)} = S \\Lambda S^T$ with $S$ orthogonal and $\\Lambda$ real "
+                "diagonal; in the coordinates $S^T$ of every state variable the system splits "
+                "into one independent system per eigenvalue"
+            )
+    elif len(plain) == 1 and len(diagonal) == 1:
+        (h,), (p,) = plain, diagonal
+        m = sp.Symbol("M", commutative=False)
+        found = _similar_to_function_of(blocks, h, p, m)
+        if found is not None:
+            powers, reduced = found
+            matrix = sp.MatMul(sp.Inverse(by_symbol[p]), by_symbol[h])
+            tilde = [
+                sp.Symbol(("\\tilde{%s}_i" if a else "%s_i") % s.name, real=True)
+                for s, a in zip(state, powers, strict=True)
+            ]
+            scaled = ", ".join(
+                f"${sp.latex(s)} \\mapsto {sp.latex(by_symbol[p])}^{{{a}}} {sp.latex(s)}$"
+                for s, a in zip(state, powers, strict=True)
+                if a
+            )
+            why = (
+                f"Rescaling the buffers ({scaled}) turns every block into a polynomial or "
+                f"rational function of $M = {sp.latex(matrix)}$, so the blocks commute. "
+                f"$M$ is similar to the symmetric ${sp.latex(by_symbol[p])}^{{-1/2}} "
+                f"{sp.latex(by_symbol[h])} {sp.latex(by_symbol[p])}^{{-1/2}}$ (the "
+                "preconditioner is a positive diagonal), so its eigenvalues are real (positive "
+                "when the Hessian is positive definite) and it is diagonalisable; in its "
+                "eigenbasis the system splits into one independent system per eigenvalue"
+            )
+    if reduced is None:
+        return _full(rule, state, blocks, matrices, by_symbol, derivation)
+    replace = {s: eigenvalue for s in matrices if s != sp.Symbol("M", commutative=False)}
+    replace[sp.Symbol("M", commutative=False)] = eigenvalue
+    jac = sp.ImmutableMatrix(
+        [[sp.cancel(sp.sympify(c).xreplace(replace)) for c in row] for row in reduced]
+    )
+    if any(not s.is_commutative for s in jac.free_symbols):
+        raise NonCommutingError(f"{rule.name}: a block still holds a matrix after reduction")
+    if matrix is None:
+        derivation = derivation.then(
+            "Every block is a multiple of the identity, so each coordinate evolves on its own"
+        )
+        eigenvalue = None
+    else:
+        derivation = derivation.then(why + ".")
+    derivation = derivation.then(
+        "Replacing the matrix by one of its eigenvalues $\\lambda$ gives the per-mode "
+        "Jacobian, for the per-mode state " + ", ".join(f"${sp.latex(s)}$" for s in tilde),
+        TeX("J(\\lambda) = " + sp.latex(jac)),
+    )
+    asymptotic = False
+    if rule.counter is not None and rule.counter in jac.free_symbols:
+        limit, derivation = _time_limit(jac, rule.counter, derivation)
+        if limit is not None:
+            jac, asymptotic = limit, True
+    if matrix is not None:
+        n = sp.sympify(state[0].shape[0])
+        derivation = derivation.then(
+            f"Every conclusion below holds for every eigenvalue $\\lambda$ of "
+            f"${sp.latex(matrix)}$, "
+            + (f"for each of the {n} modes." if n.is_Integer else f"for any dimension ${n}$.")
+        )
+    return ModalReduction(
+        rule, matrix, eigenvalue, tuple(tilde), powers, jac, False, asymptotic, derivation
+    )
+
+
+def _full(rule, state, blocks, matrices, by_symbol, derivation):
+    names = ", ".join(sorted(str(by_symbol[m]) for m in matrices))
+    n, cols = state[0].shape
+    if not (sp.sympify(n).is_Integer and sp.sympify(cols).is_Integer):
+        raise NonCommutingError(
+            f"{rule.name}: the Jacobian's blocks involve {names}, which are not functions of "
+            "one symmetric matrix (H, or P⁻¹H with P a PositiveDiagonalMatrixSymbol), so the "
+            f"modes do not decouple, and n = {n} is symbolic so the full Jacobian cannot be "
+            "formed; give n a value, or build the rule from sd.quadratic and a frozen "
+            "preconditioner"
+        )
+    elements = {}
+
+    def scalar(entry):
+        if entry not in elements:
+            parent = entry.parent
+            positive = isinstance(parent, PositiveDiagonalMatrixSymbol)
+            label = f"{parent.name}_{entry.i}{entry.j}" if parent.shape[1] != 1 else None
+            label = label or f"{parent.name}_{entry.i}"
+            elements[entry] = (
+                sp.Symbol(label, positive=True) if positive else sp.Symbol(label, real=True)
+            )
+        return elements[entry]
+
+    def explicit(value):
+        matrix = sp.Matrix(sp.sympify(value).as_explicit())
+        return matrix.xreplace({e: scalar(e) for e in matrix.atoms(MatrixElement)})
+
+    variables = [scalar(e) for s in state for e in sp.Matrix(s.as_explicit())]
+    images = [v for value in rule.next_state for v in explicit(value)]
+    jac = sp.ImmutableMatrix(sp.Matrix(images).jacobian(sp.Matrix(variables)))
+    derivation = derivation.then(
+        f"The blocks involve {names}, which are not functions of one symmetric matrix, so the "
+        f"modes do not decouple. As $n = {n}$ is concrete, the Jacobian is formed entry by "
+        "entry",
+        TeX("J = " + sp.latex(jac)),
+    )
+    return ModalReduction(
+        rule, None, None, tuple(variables), (0,) * len(state), jac, True, False, derivation
+    )
