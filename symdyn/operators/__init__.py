@@ -22,18 +22,35 @@ Examples
 True
 """
 
+from .dynamics import finite_time_lyapunov, gradient_norms, lyapunov_spectrum
 from .model import NoParametersError, OperatorError, Recurrence, SpectrumSizeError
+from .sharpness import hessian_operator, sharpness
+from .spectra import SVDResult, TraceEstimate, average, effective_rank, svd, trace
+from .symbolic import GradientThroughTime, gradient_through_time
 from .tangent import K, P, TensorOperator, ntk, nto, parameter_jacobian
 
 __all__ = [
+    "GradientThroughTime",
     "K",
     "NoParametersError",
     "OperatorError",
     "P",
     "Recurrence",
+    "SVDResult",
     "SpectrumSizeError",
     "TensorOperator",
+    "TraceEstimate",
+    "average",
+    "effective_rank",
+    "finite_time_lyapunov",
+    "gradient_norms",
+    "gradient_through_time",
+    "hessian_operator",
+    "lyapunov_spectrum",
     "ntk",
     "nto",
     "parameter_jacobian",
+    "sharpness",
+    "svd",
+    "trace",
 ]

@@ -69,6 +69,31 @@ class TensorOperator(LinearOperator):
             )
         return x.reshape(shape)
 
+    def _check_rows(self, x, shape):
+        rows = np.shape(x)[0] if np.ndim(x) else 1
+        if rows != int(np.prod(shape)):
+            raise ShapeError(
+                f"{self.name}: got {rows} rows, expected {int(np.prod(shape))} "
+                f"(a tensor of shape {shape}, flattened)"
+            )
+
+    # scipy raises a bare ValueError on a length mismatch; say what was expected.
+    def matvec(self, x):
+        self._check_rows(x, self.in_shape)
+        return super().matvec(x)
+
+    def rmatvec(self, x):
+        self._check_rows(x, self.out_shape)
+        return super().rmatvec(x)
+
+    def matmat(self, X):
+        self._check_rows(X, self.in_shape)
+        return super().matmat(X)
+
+    def rmatmat(self, X):
+        self._check_rows(X, self.out_shape)
+        return super().rmatmat(X)
+
     def _matvec(self, x):
         return np.asarray(self._apply(self._check(x, self.in_shape))).reshape(-1)
 

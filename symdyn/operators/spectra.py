@@ -1,0 +1,231 @@
+"""Spectra of matrix-free operators: top singular values, effective rank, traces, reduced views.
+
+Everything here needs only matvecs (and rmatvecs): Lanczos (``eigsh``) for
+operators symmetric by construction, ``svds`` otherwise, Hutchinson's
+estimator for traces. Small operators are made dense and decomposed exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator, eigsh, svds
+
+from symdyn.errors import ShapeError
+
+from .model import OperatorError, SpectrumSizeError
+from .tangent import TensorOperator
+
+__all__ = ["SVDResult", "TraceEstimate", "average", "effective_rank", "svd", "trace"]
+
+# Below this size an operator is made dense (one matvec per column) and
+# decomposed by LAPACK: exact, and ARPACK needs k < n anyway.
+DENSE_LIMIT = 64
+
+AXES = {"batch": 0, "time": 1, "hidden": 2}
+
+
+@dataclass(frozen=True, eq=False)
+class SVDResult:
+    """The top-k singular triplets of an operator.
+
+    Attributes
+    ----------
+    values : ndarray, shape [k]
+        Singular values, descending.
+    left : ndarray, shape [k, *out_shape]
+        Left singular functions u_i (op v_i = σ_i u_i).
+    right : ndarray, shape [k, *in_shape]
+        Right singular functions v_i.
+    """
+
+    values: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+
+
+def _shapes(op):
+    if isinstance(op, TensorOperator):
+        return op.in_shape, op.out_shape
+    return (op.shape[1],), (op.shape[0],)
+
+
+def _dense(op):
+    return op @ np.eye(op.shape[1])
+
+
+def svd(op: LinearOperator, k: int = 6, tol: float = 0.0, seed: int = 0) -> SVDResult:
+    """Top-``k`` singular values and functions of a LinearOperator, matrix-free.
+
+    An operator that is symmetric positive semidefinite by construction
+    (``op.symmetric``: Θ, Φ, K and their reduced views) goes to Lanczos on
+    its eigenvalues (``eigsh``), which needs half the matvecs of ``svds``;
+    any other goes to ``svds``. At most ``DENSE_LIMIT`` columns, or when k
+    is the full dimension, it is made dense and decomposed exactly.
+
+    Parameters
+    ----------
+    op : LinearOperator
+    k : int
+        1 ≤ k ≤ min(op.shape).
+    tol : float
+        ARPACK's relative tolerance (0: machine precision).
+    seed : int
+        Seeds ARPACK's starting vector, for reproducible results.
+
+    Raises
+    ------
+    SpectrumSizeError
+        k is not between 1 and the dimension.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.sparse.linalg import aslinearoperator
+    >>> svd(aslinearoperator(np.diag([1.0, 5.0, 3.0])), k=2).values
+    array([5., 3.])
+    """
+    n = min(op.shape)
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+        raise SpectrumSizeError(
+            f"svd: asked for k = {k!r} singular values of an operator of shape {op.shape}; "
+            f"k must be an integer between 1 and {n}"
+        )
+    in_shape, out_shape = _shapes(op)
+    symmetric = getattr(op, "symmetric", False)
+    if max(op.shape) <= DENSE_LIMIT or k >= n - 1:
+        u, s, vt = np.linalg.svd(_dense(op))
+        left, values, right = u[:, :k].T, s[:k], vt[:k]
+    elif symmetric:
+        v0 = np.random.default_rng(seed).standard_normal(n)
+        eig, vectors = eigsh(op, k=k, which="LA", tol=tol, v0=v0)
+        order = np.argsort(eig)[::-1]
+        # PSD by construction: tiny negative round-off is zero.
+        values = np.clip(eig[order], 0.0, None)
+        left = right = vectors[:, order].T
+    else:
+        v0 = np.random.default_rng(seed).standard_normal(n)
+        u, s, vt = svds(op, k=k, tol=tol, v0=v0)
+        order = np.argsort(s)[::-1]
+        left, values, right = u[:, order].T, s[order], vt[order]
+    return SVDResult(values, np.reshape(left, (k, *out_shape)), np.reshape(right, (k, *in_shape)))
+
+
+def effective_rank(values, method: str = "entropy") -> float:
+    """Effective rank of a spectrum (singular values, or eigenvalues of a PSD operator).
+
+    ``"entropy"``: exp(−Σ pᵢ log pᵢ) with pᵢ = σᵢ/Σσ (Roy & Vetterli, 2007).
+    ``"participation"``: (Σσᵢ)² / Σσᵢ². Both equal r for r equal nonzero
+    values and lie between 1 and the number of nonzero values. From the top-k
+    values of :func:`svd` they are the effective rank of that truncation.
+
+    Examples
+    --------
+    >>> effective_rank([2.0, 2.0, 0.0])
+    2.0
+    >>> round(effective_rank([3.0, 1.0], "participation"), 6)
+    1.6
+    """
+    values = np.abs(np.asarray(values, dtype=float).ravel())
+    if values.size == 0 or not np.all(np.isfinite(values)) or values.sum() == 0:
+        raise SpectrumSizeError(
+            "effective_rank: need a finite spectrum with at least one nonzero value"
+        )
+    if method == "entropy":
+        p = values[values > 0] / values.sum()
+        return float(np.exp(-np.sum(p * np.log(p))))
+    if method == "participation":
+        return float(values.sum() ** 2 / np.sum(values**2))
+    raise OperatorError(
+        f"effective_rank: method must be 'entropy' or 'participation', got {method!r}"
+    )
+
+
+@dataclass(frozen=True)
+class TraceEstimate:
+    """Hutchinson's estimate of a trace: ``value ± stderr`` from ``samples`` probes."""
+
+    value: float
+    stderr: float
+    samples: int
+
+
+def trace(op: LinearOperator, samples: int = 64, seed: int = 0) -> TraceEstimate:
+    """Hutchinson's estimator tr A ≈ mean of zᵀ A z over Rademacher probes z.
+
+    The error bar is the standard error of the mean (sample standard
+    deviation / √samples). For a diagonal operator every probe is exact.
+
+    References
+    ----------
+    Hutchinson (1990); Avron & Toledo (2011) for the variance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.sparse.linalg import aslinearoperator
+    >>> est = trace(aslinearoperator(np.diag([1.0, 2.0, 3.0])), samples=8)
+    >>> est.value, est.stderr
+    (6.0, 0.0)
+    """
+    if op.shape[0] != op.shape[1]:
+        raise ShapeError(f"trace: the operator must be square, got shape {op.shape}")
+    if samples < 2:
+        raise SpectrumSizeError(f"trace: need at least 2 probes for an error bar, got {samples}")
+    rng = np.random.default_rng(seed)
+    estimates = np.empty(samples)
+    for i in range(samples):
+        z = rng.choice([-1.0, 1.0], size=op.shape[1])
+        estimates[i] = z @ (op @ z)
+    return TraceEstimate(
+        float(estimates.mean()), float(estimates.std(ddof=1) / np.sqrt(samples)), samples
+    )
+
+
+def average(op: TensorOperator, over=("time",)) -> TensorOperator:
+    """The reduced view ⟨op⟩ on the axes not in ``over``.
+
+    A tensor on the remaining axes is copied along the averaged ones, the
+    operator is applied, and the result is averaged over them again:
+    ⟨op⟩ = R op E with E the copy and R the mean (Mehta et al., averaged
+    operators). A symmetric PSD operator stays symmetric PSD.
+
+    Parameters
+    ----------
+    op : TensorOperator
+        On [B, T, H] tensors (``nto``, ``K``, ``P``).
+    over : sequence of {"batch", "time", "hidden"}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ident = TensorOperator(lambda v: v, lambda v: v, (2, 3, 4), (2, 3, 4), True, "I")
+    >>> avg = average(ident, over=("time",))
+    >>> avg.in_shape, float(avg.apply(np.ones((2, 4)))[0, 0])
+    ((2, 4), 1.0)
+    """
+    if not isinstance(op, TensorOperator) or len(op.in_shape) != 3 or op.in_shape != op.out_shape:
+        raise ShapeError("average: expects a TensorOperator on [B, T, H] tensors (nto, K, P)")
+    over = (over,) if isinstance(over, str) else tuple(over)
+    bad = [a for a in over if a not in AXES]
+    if bad or not over or len(set(over)) != len(over):
+        raise ShapeError(
+            f"average: over must name distinct axes among {sorted(AXES)}, got {over!r}"
+        )
+    axes = tuple(sorted(AXES[a] for a in over))
+    full = op.in_shape
+    reduced = tuple(n for i, n in enumerate(full) if i not in axes)
+    count = int(np.prod([full[i] for i in axes]))
+
+    def copy(v):
+        return np.broadcast_to(np.expand_dims(v, axes), full)
+
+    def forward(v):
+        return op.apply(copy(v)).mean(axis=axes)
+
+    def backward(u):
+        return (op.H @ (copy(u) / count).ravel()).reshape(full).sum(axis=axes)
+
+    name = f"⟨{op.name}⟩_{','.join(over)}"
+    return TensorOperator(forward, backward, reduced, reduced, op.symmetric, name)
