@@ -60,3 +60,15 @@ def test_dot_text_is_accepted_by_graphviz():
         pytest.skip("optional module 'graphviz' is not installed")
     source = graphviz.Source(_dot_text(), format="svg")
     assert source.source.strip() == _dot_text()
+
+
+def test_dot_of_a_function_that_ignores_traced_inputs_shows_only_the_inputs():
+    texts = []
+
+    def f(x):
+        texts.append(ad.to_dot(lambda z: np.ones(2), x))
+        return ad.sum(x)
+
+    ad.grad(f)(np.zeros(3))
+    assert 'n0 [shape=ellipse, label="input 0\\n3"];' in texts[0]
+    assert "->" not in texts[0]

@@ -171,3 +171,28 @@ def test_primitive_without_a_rule_names_itself():
     ad.defvjp(half, lambda g, ans, x, n: g / n)
     with pytest.raises(AutodiffError, match="half is not differentiable in argument 1"):
         ad.grad(half, argnum=1)(1.0, 2.0)
+
+
+def test_constant_functions_have_zero_derivatives_inside_other_transforms():
+    np.testing.assert_array_equal(ad.hessian(lambda x: 3.0)(np.ones(2)), np.zeros((2, 2)))
+    assert ad.grad(lambda x: ad.jvp(lambda y: 2.0, x, 1.0)[1] + x)(1.0) == 1.0
+    assert ad.hvp(lambda x: ad.sum(5.0 * x), np.ones(2), np.ones(2)).tolist() == [0.0, 0.0]
+
+
+def test_jacobian_with_no_inputs_or_no_outputs_is_empty():
+    assert ad.jacobian(lambda x: x * 2.0)(np.zeros(0)).shape == (0, 0)
+    assert ad.jacobian(lambda x: x[:0])(np.ones(2)).shape == (0, 2)
+
+
+def test_tracers_behave_like_arrays_for_len_bool_repr_and_transpose():
+    seen = {}
+
+    def f(x):
+        seen["len"], seen["bool"], seen["repr"] = len(x), bool(x[0, 0]), repr(x)
+        return ad.sum(x.transpose(1, 0)[0] * ad.dot(2.0, x)[:, 0])
+
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(ad.grad(f)(x), [[4.0, 0.0], [12.0, 0.0]])
+    assert seen["len"] == 2 and seen["bool"] is True
+    assert seen["repr"].startswith("ReverseTracer(array([[1., 2.],")
+    assert repr(ad.exp) == "Primitive(exp)"
