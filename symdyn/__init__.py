@@ -13,6 +13,7 @@ Examples
 
 from symdyn import games, models, optimizers
 from symdyn.criteria import hurwitz_conditions, schur_conditions
+from symdyn.curvature import critical_points, gauss_newton, response_jacobian
 from symdyn.derivation import Derivation, LatexError
 from symdyn.errors import (
     AssignmentError,
@@ -59,12 +60,15 @@ __all__ = [
     "UpdateRule",
     "as_optimizer",
     "charpoly",
+    "critical_points",
     "games",
+    "gauss_newton",
     "grad",
     "hurwitz_conditions",
     "lambdify",
     "models",
     "optimizers",
+    "response_jacobian",
     "schur_conditions",
     "simulate",
     "stability",
