@@ -215,3 +215,12 @@ def test_response_jacobian_matches_differentiating_the_minimiser():
     assert abs(numeric - symbolic) < 1e-7
     cond = response_jacobian((w - a) ** 2 * c, [w], [a]).condition
     assert cond is sp.true
+
+
+def test_exported():
+    import symdyn as sd
+
+    assert sd.critical_points is critical_points
+    assert sd.gauss_newton is gauss_newton
+    assert sd.response_jacobian is response_jacobian
+    assert {"critical_points", "gauss_newton", "response_jacobian"} <= set(sd.__all__)
