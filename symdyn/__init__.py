@@ -12,6 +12,15 @@ Examples
 """
 
 from symdyn import games, models, optimizers
+from symdyn.continuous import (
+    ContinuousLimit,
+    LimitStability,
+    ModifiedEquation,
+    NoContinuousLimitError,
+    continuous_limit,
+    modified_equation,
+    routh_hurwitz,
+)
 from symdyn.criteria import hurwitz_conditions, schur_conditions
 from symdyn.curvature import critical_points, gauss_newton, response_jacobian
 from symdyn.derivation import Derivation, LatexError
@@ -42,9 +51,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AssignmentError",
+    "ContinuousLimit",
     "Derivation",
     "ExpressionTypeError",
     "LatexError",
+    "LimitStability",
+    "ModifiedEquation",
+    "NoContinuousLimitError",
     "NumericFunction",
     "Optimizer",
     "ParseError",
@@ -60,6 +73,7 @@ __all__ = [
     "UpdateRule",
     "as_optimizer",
     "charpoly",
+    "continuous_limit",
     "critical_points",
     "games",
     "gauss_newton",
@@ -67,8 +81,10 @@ __all__ = [
     "hurwitz_conditions",
     "lambdify",
     "models",
+    "modified_equation",
     "optimizers",
     "response_jacobian",
+    "routh_hurwitz",
     "schur_conditions",
     "simulate",
     "stability",

@@ -1,0 +1,902 @@
+"""Continuous-time limits and modified equations of update rules.
+
+* :func:`continuous_limit` — the ODE whose solution the iterates sample as the
+  step goes to zero: iterates are treated as values X(t_k) of smooth curves at
+  t_k = k·τ, buffers and lagged copies are eliminated in favour of the
+  positions, and the one-step recurrence is Taylor-expanded in τ.
+* :func:`routh_hurwitz` — stability of the limit ODE's linearisation.
+* :func:`modified_equation` — backward error analysis: the vector field whose
+  exact time-h flow agrees with one step of the rule to O(h^(order+1)), and the
+  modified loss when that field is a gradient.
+
+References
+----------
+Su, Boyd & Candès, *A differential equation for modeling Nesterov's
+accelerated gradient method* (JMLR 2016); Hairer, Lubich & Wanner,
+*Geometric Numerical Integration* (2006), ch. IX; Barrett & Dherin,
+*Implicit gradient regularization* (ICLR 2021).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.functions.elementary.hyperbolic import HyperbolicFunction
+from sympy.functions.elementary.trigonometric import TrigonometricFunction
+
+from symdyn.criteria import hurwitz_conditions
+from symdyn.derivation import Derivation, TeX
+from symdyn.errors import RuleError, ShapeError, SymdynError, UndecidedError
+from symdyn.rule import UpdateRule
+
+__all__ = [
+    "ContinuousLimit",
+    "LimitStability",
+    "ModifiedEquation",
+    "NoContinuousLimitError",
+    "continuous_limit",
+    "modified_equation",
+    "routh_hurwitz",
+]
+
+T = sp.Symbol("t", positive=True)
+_MAX_ORDER = 5
+
+
+class NoContinuousLimitError(SymdynError, ValueError):
+    """The expansion of a rule in its step has no consistent leading order."""
+
+
+# -- roles of the state variables ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Roles:
+    """Positions, lagged copies (a → (position, lag)) and buffers (a → (position, C)).
+
+    A buffer ``a`` of position ``x`` satisfies ``x⁺ − x = C·a⁺`` identically,
+    so ``a_k = (x_k − x_{k−1}) / C_{k−1}``.
+    """
+
+    positions: tuple
+    lags: dict
+    buffers: dict
+
+
+def _is_zero(expr):
+    """Exact zero test: the expanded numerator of the normal form.
+
+    Trigonometric and hyperbolic functions are rewritten as exponentials first,
+    so identities such as cosh² − sinh² = 1 are seen.
+    """
+    expr = sp.expand(expr)
+    if expr == 0:
+        return True
+    if sp.expand(sp.numer(sp.together(expr))) == 0:
+        return True
+    if expr.has(HyperbolicFunction, TrigonometricFunction):
+        rewritten = sp.expand(expr.rewrite(sp.exp))
+        return sp.expand(sp.numer(sp.together(rewritten))) == 0
+    return False
+
+
+def state_roles(rule):
+    """Split the state of ``rule`` into positions, lagged copies and momentum buffers."""
+    state, nxt = rule.state, dict(zip(rule.state, rule.next_state, strict=True))
+    lags = {}
+    for a in state:
+        if nxt[a] in state and nxt[a] != a:
+            lags[a] = nxt[a]
+    resolved = {}
+    for a, source in lags.items():
+        depth, seen = 1, {a}
+        while source in lags:
+            if source in seen:
+                raise RuleError(
+                    f"{rule.name}: the lagged copies {sorted(map(str, seen))} form a cycle"
+                )
+            seen.add(source)
+            source, depth = lags[source], depth + 1
+        resolved[a] = (source, depth)
+    buffers = {}
+    candidates = [s for s in state if s not in resolved]
+    for x in candidates:
+        increment = nxt[x] - x
+        if increment == 0:
+            continue
+        for a in candidates:
+            if a == x or a in buffers or nxt[a] == 0:
+                continue
+            ratio = sp.cancel(sp.together(increment / nxt[a]))
+            if (
+                ratio != 0
+                and not (ratio.free_symbols & set(state))
+                and not ratio.has(sp.Subs, sp.Derivative, sp.core.function.AppliedUndef)
+            ):
+                buffers[a] = (x, ratio)
+                break
+    positions = tuple(s for s in state if s not in resolved and s not in buffers)
+    for a, (x, _) in resolved.items():
+        if x not in positions:
+            raise RuleError(f"{rule.name}: {a} is a lagged copy of {x}, which is not a position")
+    return _Roles(positions, resolved, buffers)
+
+
+# -- Taylor coefficients -----------------------------------------------------------
+
+
+def _substitute_counter(expr, counter, value, state):
+    """Replace the counter in the state-free subexpressions, each simplified by ``cancel``."""
+    if counter is None or counter not in expr.free_symbols:
+        return expr
+    if not (expr.free_symbols & state):
+        return sp.cancel(sp.together(expr.subs(counter, value)))
+    if isinstance(expr, (sp.Subs, sp.Derivative)):
+        return expr.subs(counter, value)
+    return expr.func(*[_substitute_counter(a, counter, value, state) for a in expr.args])
+
+
+def _atom_taylor(atom, tau, degree, cache):
+    """Taylor polynomial of degree ``degree`` in ``tau`` of one factor, by differentiation."""
+    key = (atom, degree)
+    if key not in cache:
+        terms, current = [], atom
+        for m in range(degree + 1):
+            value = current.subs(tau, 0).doit()
+            if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+                raise _Divergent(atom)
+            terms.append(value / sp.factorial(m) * tau**m)
+            current = sp.diff(current, tau)
+        cache[key] = sp.Add(*terms)
+    return cache[key]
+
+
+class _Divergent(Exception):
+    def __init__(self, term):
+        self.term = term
+
+
+def _coefficients(expr, tau, degree):
+    """Coefficients of tau**p, p <= degree, of ``expr``; negative powers included if present.
+
+    Each term is split into a power of ``tau`` and factors in which ``tau`` sits
+    inside functions or denominators; those factors are replaced by Taylor
+    polynomials, so the work stays proportional to the size of the expression.
+    """
+    cache, out = {}, {}
+    for term in sp.Add.make_args(sp.expand(expr)):
+        power, rest = 0, []
+        for factor in sp.Mul.make_args(term):
+            base, exponent = factor.as_base_exp()
+            if base == tau and exponent.is_Integer:
+                power += int(exponent)
+            else:
+                rest.append(factor)
+        if power > degree:
+            continue
+        product = sp.S.One
+        for factor in rest:
+            if tau in factor.free_symbols:
+                try:
+                    factor = _atom_taylor(factor, tau, degree - power, cache)
+                except _Divergent:
+                    raise _Divergent(term) from None
+            product *= factor
+        product = sp.expand(product)
+        for m in range(degree - power + 1):
+            c = product.coeff(tau, m) if m else product.subs(tau, 0)
+            if c != 0:
+                out[power + m] = out.get(power + m, sp.S.Zero) + c
+    return {p: sp.expand(c) for p, c in out.items()}
+
+
+# -- the limit ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContinuousLimit:
+    """The ODE a rule's iterates follow as the time step goes to zero.
+
+    Attributes
+    ----------
+    rule : UpdateRule
+    ode : tuple of sympy.Eq
+        One equation per position, solved for its highest derivative, in
+        functions of ``t``.
+    functions : dict
+        State symbol → its continuous counterpart: X(t) for a position,
+        X(t − τ) for a lagged copy, the exact expression for a buffer.
+    order : int
+        The highest time derivative in ``ode``.
+    error_order : int or None
+        The first neglected term of the expansion is O(τ^error_order) relative
+        to the kept one (so the iterates follow the ODE to O(τ^error_order) on
+        bounded time intervals); None if not found up to order 4.
+    time_step : sympy.Expr
+        τ, the time between iterates.
+    derivation : Derivation
+    """
+
+    rule: UpdateRule
+    ode: tuple
+    functions: dict
+    order: int
+    error_order: int | None
+    time_step: sp.Expr
+    derivation: Derivation = field(repr=False)
+
+    @property
+    def t(self):
+        return T
+
+
+def _function_of(symbol):
+    name = symbol.name
+    return sp.Function(name[0].upper() + name[1:], real=True)
+
+
+def continuous_limit(rule, h, scaling=None, time_step=None):
+    """Continuous-time limit of ``rule`` as the step ``h`` goes to zero.
+
+    The k-th iterate of each position x is read as X(t_k), t_k = kτ with τ =
+    ``time_step`` (default ``h``). Lagged copies (``x_prev ← x``) become
+    X(t − τ); a buffer a with x⁺ − x = C·a⁺ becomes (X(t) − X(t − τ))/C. The
+    resulting recurrence X(t + τ) = Φ(X(t), X(t − τ), …) is expanded in τ and
+    its lowest non-vanishing order is kept.
+
+    Parameters
+    ----------
+    rule : UpdateRule
+    h : sympy.Symbol
+        The step parameter that goes to zero.
+    scaling : mapping, optional
+        Parameters written in terms of ``h`` (e.g. ``{beta: 1 - gamma*sqrt(h)}``).
+    time_step : sympy.Expr, optional
+        τ as a function of ``h`` (e.g. ``sqrt(h)``). The step counter k of a
+        time-varying rule becomes t/τ.
+
+    Returns
+    -------
+    ContinuousLimit
+
+    Raises
+    ------
+    NoContinuousLimitError
+        If a term diverges as h → 0, or the expansion has no time derivative.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> import symdyn as sd
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta = sp.Symbol("eta", positive=True)
+    >>> sd.continuous_limit(sd.optimizers.gd(x**4 / 4, [x], lr=eta), h=eta).ode
+    (Eq(Derivative(X(t), t), -X(t)**3),)
+
+    References
+    ----------
+    Su, Boyd & Candès (2016) for Nesterov's limit; Polyak (1964) for heavy ball.
+    """
+    if not isinstance(rule, UpdateRule):
+        raise RuleError(f"continuous_limit needs an UpdateRule, got {type(rule).__name__}")
+    if any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
+        raise ShapeError(f"{rule.name}: continuous_limit needs a state of scalar symbols")
+    h = sp.sympify(h)
+    scaling = {sp.sympify(k): sp.sympify(v) for k, v in dict(scaling or {}).items()}
+    for key in scaling:
+        if key not in rule.params and key not in rule.free:
+            raise RuleError(f"{rule.name}: scaling names {key}, which is not a parameter")
+    step = h if time_step is None else sp.sympify(time_step)
+    tau = sp.Dummy("tau", positive=True)
+    solutions = [s for s in sp.solve(sp.Eq(step, tau), h) if s.is_positive is not False]
+    if h not in step.free_symbols or not solutions:
+        raise RuleError(f"{rule.name}: the time step {step} must be an invertible function of {h}")
+    h_of_tau = solutions[0]
+
+    roles = state_roles(rule)
+    state = set(rule.state)
+    k = rule.counter
+    nxt = dict(zip(rule.state, rule.next_state, strict=True))
+    ahead = {x: sp.Dummy(f"{x.name}_next", real=True) for x in roles.positions}
+    past = {}
+
+    def behind(x, j):
+        return past.setdefault((x, j), sp.Dummy(f"{x.name}_{j}", real=True))
+
+    history = {x: x for x in roles.positions}
+    for a, (x, j) in roles.lags.items():
+        history[a] = behind(x, j)
+    for a, (x, ratio) in roles.buffers.items():
+        ratio_before = ratio if k is None else ratio.subs(k, k - 1)
+        history[a] = (x - behind(x, 1)) / ratio_before
+
+    def to_tau(expr):
+        expr = expr.subs(scaling).subs(h, h_of_tau)
+        return _substitute_counter(
+            expr, k, T / tau, state | set(ahead.values()) | set(past.values())
+        )
+
+    residuals = {
+        x: to_tau(ahead[x] - nxt[x].subs(history, simultaneous=True)) for x in roles.positions
+    }
+    jets = {
+        x: [x] + [sp.Dummy(f"{x.name}_d{m}", real=True) for m in range(1, _MAX_ORDER + 1)]
+        for x in roles.positions
+    }
+
+    def shifted(x, j):
+        return x + sum((j * tau) ** m / sp.factorial(m) * jets[x][m] for m in range(1, _MAX_ORDER))
+
+    at_times = {ahead[x]: shifted(x, 1) for x in roles.positions}
+    at_times.update({symbol: shifted(x, -j) for (x, j), symbol in past.items()})
+    expanded = {x: r.subs(at_times) for x, r in residuals.items()}
+
+    functions = {x: _function_of(x)(T) for x in roles.positions}
+    to_functions = {}
+    for x in roles.positions:
+        to_functions.update(
+            {jets[x][m]: sp.Derivative(functions[x], (T, m)) for m in range(1, _MAX_ORDER + 1)}
+        )
+
+    def as_functions(expr):
+        return expr.xreplace(to_functions).subs(functions)
+
+    def shown_term(expr):
+        return as_functions(expr).subs(tau, step)
+
+    leading, coefficients = {}, {}
+    for x in roles.positions:
+        try:
+            coeffs = _coefficients(expanded[x], tau, _MAX_ORDER - 1)
+        except _Divergent as bad:
+            raise NoContinuousLimitError(
+                f"{rule.name}: in the update of {x}, the term {shown_term(bad.term)} is not a "
+                f"power series in the time step {step} (it diverges or has fractional powers "
+                f"as {h} → 0); choose a scaling and time_step under which every coefficient "
+                "is a power series in the time step"
+            ) from None
+        for p in sorted(coeffs):
+            if p < 0 and not _is_zero(coeffs[p]):
+                raise NoContinuousLimitError(
+                    f"{rule.name}: in the update of {x}, the expansion has the divergent "
+                    f"leading term {shown_term(coeffs[p] * tau**p)}; choose a scaling under "
+                    "which it cancels"
+                )
+        coefficients[x] = [coeffs.get(m, sp.S.Zero) for m in range(_MAX_ORDER)]
+        nonzero = [m for m, c in enumerate(coefficients[x]) if not _is_zero(c)]
+        if not nonzero:
+            raise NoContinuousLimitError(
+                f"{rule.name}: the expansion of the update of {x} vanishes to order "
+                f"{_MAX_ORDER - 1} in the time step"
+            )
+        leading[x] = nonzero[0]
+
+    equations = [coefficients[x][leading[x]] for x in roles.positions]
+    highest = {}
+    for x in roles.positions:
+        orders = [
+            m for m in range(1, _MAX_ORDER + 1) if any(eq.has(jets[x][m]) for eq in equations)
+        ]
+        if not orders:
+            raise NoContinuousLimitError(
+                f"{rule.name}: the leading term {as_functions(equations[0])} of the expansion "
+                f"has no time derivative of {functions[x]}: the iterates do not move on the "
+                f"time scale {step}; choose another time_step or scaling"
+            )
+        highest[x] = max(orders)
+    unknowns = [jets[x][highest[x]] for x in roles.positions]
+    solved = sp.solve(equations, unknowns, dict=True)
+    if len(solved) != 1:
+        raise UndecidedError(
+            f"{rule.name}: cannot solve the leading equations for "
+            f"{[as_functions(u) for u in unknowns]}"
+        )
+    solution = {u: sp.simplify(solved[0][u]) for u in unknowns}
+
+    error_order = _error_order(roles.positions, coefficients, leading, jets, highest, solution)
+    ode = tuple(
+        sp.Eq(
+            sp.Derivative(functions[x], (T, highest[x])),
+            as_functions(solution[jets[x][highest[x]]]),
+        )
+        for x in roles.positions
+    )
+    shown = dict(functions)
+    for a, (x, j) in roles.lags.items():
+        shown[a] = functions[x].subs(T, T - j * step)
+    for a, (x, ratio) in roles.buffers.items():
+        before = ratio if k is None else ratio.subs(k, k - 1)
+        shown[a] = (functions[x] - functions[x].subs(T, T - step)) / before.subs(scaling)
+
+    derivation = _limit_derivation(
+        rule,
+        h,
+        scaling,
+        step,
+        roles,
+        shown,
+        functions,
+        ode,
+        [as_functions(e) for e in equations],
+        leading,
+        error_order,
+    )
+    return ContinuousLimit(rule, ode, shown, max(highest.values()), error_order, step, derivation)
+
+
+def _total_derivative(expr, positions, jets):
+    """d/dt of an expression in the jets (jets[x][m] is the m-th derivative of x)."""
+    out = sp.diff(expr, T)
+    for x in positions:
+        for m in range(_MAX_ORDER):
+            out += sp.diff(expr, jets[x][m]) * jets[x][m + 1]
+    return out
+
+
+def _reduce(expr, positions, jets, highest, solution):
+    """Eliminate derivatives at or above the ODE's order using the ODE itself."""
+    rules = {}
+    for x in positions:
+        value = solution[jets[x][highest[x]]]
+        rules[jets[x][highest[x]]] = value
+        for m in range(highest[x] + 1, _MAX_ORDER + 1):
+            value = _total_derivative(value, positions, jets)
+            rules[jets[x][m]] = value
+    for _ in range(_MAX_ORDER):
+        new = expr.subs(rules)
+        if new == expr:
+            break
+        expr = new
+    return expr
+
+
+def _error_order(positions, coefficients, leading, jets, highest, solution):
+    orders = []
+    for x in positions:
+        for m in range(leading[x] + 1, _MAX_ORDER):
+            reduced = _reduce(coefficients[x][m], positions, jets, highest, solution)
+            if not _is_zero(reduced.doit()):
+                orders.append(m - leading[x])
+                break
+    return min(orders) if orders else None
+
+
+def _limit_derivation(
+    rule, h, scaling, step, roles, shown, functions, ode, leading_eqs, leading, error_order
+):
+    d = Derivation(f"Continuous-time limit of {rule.name}").then(
+        f"The rule \u201c{rule.name}\u201d performs the assignments", TeX(rule.to_latex())
+    )
+    if scaling:
+        d = d.then(
+            f"The parameters are scaled with the step ${sp.latex(h)}$:",
+            tuple(sp.Eq(k, v) for k, v in scaling.items()),
+        )
+    d = d.then(
+        f"Read the iterates as samples of smooth curves at $t_k = k\\,\\tau$, with time step "
+        f"$\\tau = {sp.latex(step)}$"
+        + (" (so the counter is $k = t/\\tau$)" if rule.counter is not None else "")
+        + ":",
+        tuple(sp.Eq(sp.Symbol(f"{{{sp.latex(s)}}}_{{k}}"), v) for s, v in shown.items()),
+    )
+    if roles.buffers or roles.lags:
+        d = d.then(
+            "Lagged copies and buffers are functions of past positions, so the "
+            "rule is a multistep recurrence in the positions alone."
+        )
+    for x, eq in zip(roles.positions, leading_eqs, strict=True):
+        d = d.then(
+            f"Taylor-expanding the update of ${sp.latex(x)}$ in $\\tau$, every order below "
+            f"$\\tau^{{{leading[x]}}}$ cancels; the coefficient of $\\tau^{{{leading[x]}}}$ "
+            "must vanish:",
+            sp.Eq(eq, 0),
+        )
+    d = d.then("Solved for the highest derivatives, the limit is", ode)
+    if error_order is not None:
+        d = d.then(
+            f"The first neglected term is $O(\\tau^{{{error_order}}})$ relative to "
+            "the kept ones, even after the limit equation is used to simplify it."
+        )
+    return d
+
+
+# -- stability of the limit -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LimitStability:
+    """Routh–Hurwitz stability of a limit ODE linearised at an equilibrium.
+
+    Attributes
+    ----------
+    point : dict
+        Function → value at the equilibrium.
+    matrix : sympy.ImmutableMatrix
+        The linearisation as a first-order system.
+    charpoly : sympy.Poly
+        ``det(s I − A)`` in ``s``.
+    conditions : tuple of sympy relations
+    region : sympy.Boolean
+    derivation : Derivation
+    """
+
+    point: dict
+    matrix: sp.ImmutableMatrix
+    charpoly: sp.Poly
+    conditions: tuple
+    region: sp.Basic
+    derivation: Derivation = field(repr=False)
+
+
+def routh_hurwitz(limit, at=None):
+    """Routh–Hurwitz stability of the linearisation of ``limit.ode`` at an equilibrium.
+
+    Parameters
+    ----------
+    limit : ContinuousLimit
+    at : mapping, optional
+        Position symbol (or function of t) → value; by default the unique
+        equilibrium.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> import symdyn as sd
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta, lam, gamma = sp.symbols("eta lambda gamma", positive=True)
+    >>> beta = sp.Symbol("beta", positive=True)
+    >>> hb = sd.optimizers.heavy_ball(lam * x**2 / 2, [x], lr=eta, momentum=beta)
+    >>> lim = sd.continuous_limit(hb, h=eta, scaling={beta: 1 - gamma * sp.sqrt(eta)},
+    ...                           time_step=sp.sqrt(eta))
+    >>> routh_hurwitz(lim).charpoly.as_expr()
+    gamma*s + lambda + s**2
+    """
+    s = sp.Symbol("s")
+    phase, fields = [], []
+    for eq in limit.ode:
+        function, order = eq.lhs.expr, eq.lhs.derivative_count
+        states = [function] + [sp.Derivative(function, (T, m)) for m in range(1, order)]
+        phase.extend(states)
+        fields.extend([*states[1:], eq.rhs])
+    dummies = [sp.Dummy(f"y{i}", real=True) for i in range(len(phase))]
+    replace = dict(
+        zip(reversed(phase), reversed(dummies), strict=True)
+    )  # derivatives before functions
+    fields = [f.subs(replace) for f in fields]
+    if any(T in f.free_symbols for f in fields):
+        raise UndecidedError(
+            "the limit ODE depends on t explicitly; Routh–Hurwitz needs an "
+            "autonomous linearisation"
+        )
+    positions = [
+        d for d, p in zip(dummies, phase, strict=True) if not isinstance(p, sp.Derivative)
+    ]
+    rates = [d for d, p in zip(dummies, phase, strict=True) if isinstance(p, sp.Derivative)]
+    if at is None:
+        at_rest = [f.subs({r: 0 for r in rates}) for f in fields]
+        solutions = sp.solve([f for f in at_rest if f != 0], positions, dict=True)
+        if len(solutions) != 1:
+            raise UndecidedError(
+                f"the limit ODE has {len(solutions)} equilibria found; give one with at={{...}}"
+            )
+        point = {
+            positions[i]: solutions[0].get(positions[i], positions[i])
+            for i in range(len(positions))
+        }
+    else:
+        given = {}
+        for key, value in dict(at).items():
+            key = sp.sympify(key)
+            key = limit.functions.get(key, key)
+            given[key] = sp.sympify(value)
+        point = {d: given[p] for d, p in zip(dummies, phase, strict=True) if p in given}
+    point.update({r: 0 for r in rates})
+    matrix = sp.ImmutableMatrix(sp.Matrix(fields).jacobian(dummies).subs(point).doit())
+    poly = sp.Poly(sp.expand((s * sp.eye(len(dummies)) - matrix).det(method="berkowitz")), s)
+    conditions = hurwitz_conditions(poly)
+    region = sp.And(*conditions)
+    shown_point = {p: point[d] for d, p in zip(dummies, phase, strict=True)}
+    derivation = (
+        Derivation("Routh–Hurwitz stability of the limit ODE")
+        .then("The limit equations are", limit.ode)
+        .then(
+            "Written as a first-order system and linearised at the equilibrium",
+            tuple(sp.Eq(k, v) for k, v in shown_point.items()),
+        )
+        .then("the system matrix is", TeX("A = " + sp.latex(matrix)))
+        .then(
+            "Solutions decay exactly when every root of the characteristic polynomial "
+            "lies in the open left half-plane:",
+            sp.Eq(sp.Symbol("p(s)"), poly.as_expr()),
+        )
+        .then(
+            "By the Liénard–Chipart form of the Routh–Hurwitz criterion this holds if and only if",
+            conditions,
+        )
+    )
+    return LimitStability(shown_point, matrix, poly, conditions, region, derivation)
+
+
+# -- modified equations -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModifiedEquation:
+    """The modified vector field of a rule, and its modified loss when it is a gradient.
+
+    Attributes
+    ----------
+    rule : UpdateRule
+    h : sympy.Symbol
+    order : int
+        The flow of ``vector_field`` for time h matches one step to O(h^(order+1)).
+    terms : tuple of sympy.ImmutableMatrix
+        f₁, …, f_order with ``vector_field = Σ h^(j−1) f_j``.
+    vector_field : sympy.ImmutableMatrix
+        In the state symbols.
+    modified_loss : sympy.Expr or None
+        L̃ with ``vector_field = −∇L̃``; None when the field is not a gradient
+        (or no potential was found), with the reason in ``loss_reason``.
+    loss_reason : str
+    derivation : Derivation
+    """
+
+    rule: UpdateRule
+    h: sp.Symbol
+    order: int
+    terms: tuple
+    vector_field: sp.ImmutableMatrix
+    modified_loss: sp.Expr | None
+    loss_reason: str
+    derivation: Derivation = field(repr=False)
+
+
+def _lie(g, f, state):
+    """Directional derivative of the column ``g`` along the field ``f``: g'(x) f(x)."""
+    return g.jacobian(state) * f
+
+
+def _coefficient(expr, h, m):
+    return sp.expand(expr).coeff(h, m)
+
+
+def modified_equation(rule, h, order=2):
+    """Backward error analysis of a near-identity rule, to ``order`` terms.
+
+    With the map x ↦ x + Σ_j h^j d_j(x), the field f̃ = Σ_j h^(j−1) f_j is
+    built order by order: f_j = d_j − [h^j] of the exact flow of the field
+    truncated before f_j, whose Taylor series is Σ_m h^m/m! (f̃·∇)^(m−1) f̃.
+
+    Parameters
+    ----------
+    rule : UpdateRule
+        Must be autonomous and reduce to the identity at h = 0.
+    h : sympy.Symbol
+    order : int
+        Number of terms; ``order=1`` gives the gradient flow of GD.
+
+    Returns
+    -------
+    ModifiedEquation
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> import symdyn as sd
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta = sp.Symbol("eta", positive=True)
+    >>> L = sp.Function("L")(x)
+    >>> me = sd.modified_equation(sd.optimizers.gd(L, [x], lr=eta), h=eta, order=2)
+    >>> me.modified_loss
+    eta*Derivative(L(x), x)**2/4 + L(x)
+
+    References
+    ----------
+    Hairer, Lubich & Wanner (2006), §IX.1; Barrett & Dherin (2021).
+    """
+    if not isinstance(rule, UpdateRule):
+        raise RuleError(f"modified_equation needs an UpdateRule, got {type(rule).__name__}")
+    if order < 1 or int(order) != order:
+        raise RuleError(f"modified_equation: order must be a positive integer, got {order}")
+    if rule.is_time_varying:
+        raise RuleError(
+            f"{rule.name}: the map depends on the counter {rule.counter}; "
+            "backward error analysis needs an autonomous rule"
+        )
+    h = sp.sympify(h)
+    state = sp.Matrix(rule.state)
+    step = sp.Matrix(rule.next_state) - state
+    at_zero = step.subs(h, 0)
+    if any(not _is_zero(e) for e in at_zero):
+        moving = [s for s, e in zip(rule.state, at_zero, strict=True) if not _is_zero(e)]
+        raise RuleError(
+            f"{rule.name}: at {h} = 0 the map still moves {', '.join(map(str, moving))}, so it "
+            "is not a near-identity map; use continuous_limit (with a scaling) instead"
+        )
+    increments = [
+        sp.ImmutableMatrix(step.applyfunc(lambda e, j=j: _taylor(e, h, j)))
+        for j in range(1, order + 1)
+    ]
+    terms = []
+    for j in range(1, order + 1):
+        field_so_far = sp.zeros(len(state), 1)
+        for i, f in enumerate(terms):
+            field_so_far += h**i * f
+        flow = sp.zeros(len(state), 1)
+        power = field_so_far
+        for m in range(1, j + 1):
+            if m > 1:
+                power = _lie(power, field_so_far, state).applyfunc(
+                    lambda e, d=j - m: _truncate(e, h, d)
+                )
+            flow += h**m / sp.factorial(m) * power
+        known = flow.applyfunc(lambda e, j=j: _coefficient(e, h, j))
+        terms.append(sp.ImmutableMatrix((increments[j - 1] - known).applyfunc(sp.expand)))
+    vector_field = sp.ImmutableMatrix(
+        sum((h**i * f for i, f in enumerate(terms)), sp.zeros(len(state), 1))
+    )
+    loss, reason = _modified_loss(terms, list(rule.state), h)
+    derivation = _modified_derivation(rule, h, increments, terms, loss, reason)
+    return ModifiedEquation(rule, h, order, tuple(terms), vector_field, loss, reason, derivation)
+
+
+def _taylor(expr, h, j):
+    """The coefficient of h**j in the Taylor series of ``expr`` at h = 0."""
+    expanded = sp.expand(expr)
+    if expanded.is_polynomial(h):
+        return expanded.coeff(h, j)
+    return sp.expand(sp.diff(expr, h, j).subs(h, 0).doit() / sp.factorial(j))
+
+
+def _truncate(expr, h, degree):
+    expr = sp.expand(expr)
+    return sum((expr.coeff(h, m) * h**m for m in range(degree + 1)), sp.S.Zero)
+
+
+def _potential(field, state):
+    """A scalar Ψ with ∇Ψ = field, or None: an ansatz in function atoms, then integrals."""
+    psi = _potential_by_ansatz(field, state)
+    if psi is None:
+        psi = _potential_by_integration(field, state)
+    if psi is None:
+        return None
+    check = [sp.expand(sp.diff(psi, s) - f) for s, f in zip(state, field, strict=True)]
+    return psi if all(_is_zero(c) for c in check) else None
+
+
+def _potential_by_integration(field, state):
+    psi = sp.S.Zero
+    for s, f in zip(state, field, strict=True):
+        rest = sp.expand(f - sp.diff(psi, s))
+        part = sp.integrate(rest, s)
+        if part.has(sp.Integral):
+            return None
+        psi += part
+    return sp.expand(psi)
+
+
+def _atoms(expr):
+    return {
+        a
+        for a in sp.expand(expr).atoms(sp.Derivative, sp.core.function.AppliedUndef)
+        if not isinstance(a, sp.Subs)
+    }
+
+
+def _lowered(atom):
+    """The atom and every derivative one order lower (down to the function itself)."""
+    out = {atom}
+    if isinstance(atom, sp.Derivative):
+        counts = dict(atom.variable_count)
+        for var in counts:
+            reduced = dict(counts)
+            reduced[var] -= 1
+            pairs = [(v, c) for v, c in reduced.items() if c > 0]
+            out.add(sp.Derivative(atom.expr, *pairs) if pairs else atom.expr)
+    return out
+
+
+def _weight(atom):
+    return atom.derivative_count if isinstance(atom, sp.Derivative) else 0
+
+
+def _potential_by_ansatz(field, state):
+    """Ψ as a combination of products of derivatives of undefined functions."""
+    atoms = set()
+    for f in field:
+        atoms |= _atoms(f)
+    if not atoms:
+        return None
+    factors = set()
+    for a in atoms:
+        factors |= _lowered(a)
+    factors = sorted(factors, key=sp.default_sort_key)
+    shapes = set()
+    for f in field:
+        for term in sp.Add.make_args(sp.expand(f)):
+            powers = term.as_powers_dict()
+            degree = sum(int(p) for a, p in powers.items() if a in atoms)
+            weight = sum(int(p) * _weight(a) for a, p in powers.items() if a in atoms)
+            shapes.add((degree, weight - 1))
+    candidates = []
+    for degree, weight in shapes:
+        for combo in itertools.combinations_with_replacement(factors, degree):
+            if sum(_weight(a) for a in combo) == weight:
+                candidates.append(sp.Mul(*combo))
+    if not candidates or len(candidates) > 400:
+        return None
+    unknowns = sp.symbols(f"c0:{len(candidates)}")
+    psi = sum(c * m for c, m in zip(unknowns, candidates, strict=True))
+    residual = [sp.expand(sp.diff(psi, s) - f) for s, f in zip(state, field, strict=True)]
+    generators = sorted(
+        set().union(*(_atoms(r) for r in residual)) | set(state), key=sp.default_sort_key
+    )
+    equations = []
+    for r in residual:
+        try:
+            poly = sp.Poly(r, *generators)
+        except sp.PolynomialError:
+            return None
+        equations.extend(poly.coeffs())
+    solution = sp.solve(equations, unknowns, dict=True)
+    if not solution:
+        return None
+    return sp.expand(psi.subs(solution[0]).subs({c: 0 for c in unknowns}))
+
+
+def _modified_loss(terms, state, h):
+    field_total = sp.zeros(len(state), 1)
+    for i, f in enumerate(terms):
+        field_total += h**i * f
+    for j, f in enumerate(terms, start=1):
+        jac = f.jacobian(state)
+        if any(not _is_zero(jac[a, b] - jac[b, a]) for a in range(len(state)) for b in range(a)):
+            return None, (
+                f"the order-{j} term has a non-symmetric Jacobian, so the modified "
+                "field is not a gradient and no modified loss exists"
+            )
+    loss = sp.S.Zero
+    for i, f in enumerate(terms):
+        psi = _potential(list(-f), state)
+        if psi is None:
+            return None, (
+                f"the order-{i + 1} term is curl-free but no closed-form potential was found"
+            )
+        loss += h**i * psi
+    return sp.expand(loss), "the modified field is a gradient: f̃ = −∇L̃"
+
+
+def _modified_derivation(rule, h, increments, terms, loss, reason):
+    x = sp.Matrix(rule.state)
+    d = Derivation(f"Modified equation of {rule.name}").then(
+        f"The rule \u201c{rule.name}\u201d performs the assignments", TeX(rule.to_latex())
+    )
+    d = d.then(
+        f"Expanded in ${sp.latex(h)}$, one step is $x \\mapsto x + \\sum_j h^j d_j(x)$ with",
+        tuple(TeX(f"d_{{{j}}} = " + sp.latex(inc)) for j, inc in enumerate(increments, start=1)),
+    )
+    d = d.then(
+        "The exact flow of $\\tilde f = \\sum_j h^{j-1} f_j$ for time $h$ is "
+        "$x + \\sum_m \\frac{h^m}{m!} (\\tilde f\\cdot\\nabla)^{m-1}\\tilde f$. Matching it "
+        "with the step order by order gives",
+        tuple(TeX(f"f_{{{j}}} = " + sp.latex(f)) for j, f in enumerate(terms, start=1)),
+    )
+    d = d.then(
+        "so the modified equation is",
+        TeX(
+            "\\dot{"
+            + sp.latex(x.T)
+            + "}^{T} = "
+            + sp.latex(sum((h**i * f for i, f in enumerate(terms)), sp.zeros(len(x), 1)))
+        ),
+    )
+    if loss is not None:
+        d = d.then(
+            "The field is a gradient, $\\tilde f = -\\nabla \\tilde L$, with modified loss",
+            TeX("\\tilde L = " + sp.latex(loss)),
+        )
+    else:
+        d = d.then("No modified loss: " + reason.replace("f̃", "$\\tilde f$") + ".")
+    return d

@@ -1,0 +1,298 @@
+"""Tests of symdyn.continuous: limit ODEs against published equations, their numerical
+convergence, Routh–Hurwitz of the limit, and modified equations against ODE solves."""
+
+import functools
+import math
+import os
+import shutil
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.integrate import solve_ivp
+
+import symdyn as sd
+
+x, y = sp.symbols("x y", real=True)
+eta, beta, gamma, lam = sp.symbols("eta beta gamma lambda", positive=True)
+t = sp.Symbol("t", positive=True)
+k = sp.Symbol("k", integer=True, positive=True)
+L = sp.Function("L")
+X = sp.Function("X", real=True)(t)
+Y = sp.Function("Y", real=True)(t)
+
+
+def _pdflatex():
+    """pdflatex, or skip locally / fail when CI=true."""
+    path = shutil.which("pdflatex")
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("pdflatex is required when CI=true")
+        pytest.skip("pdflatex is not installed")
+    return path
+
+
+def _same(a, b):
+    return sp.simplify(sp.expand(a - b)) == 0
+
+
+def _slope(steps, errors):
+    return np.polyfit(np.log(steps), np.log(errors), 1)[0]
+
+
+def _ode_rhs(limit, function):
+    (eq,) = [e for e in limit.ode if e.lhs.expr == function]
+    return eq.lhs.derivative_count, eq.rhs
+
+
+# -- the limits, against the published equations -------------------------------------------
+
+
+def test_gd_gives_gradient_flow_for_a_generic_loss():
+    """Gradient descent x ← x − η∇L(x) → dX/dt = −∇L(X) (the Euler method, read backwards)."""
+    limit = sd.continuous_limit(sd.optimizers.gd(L(x, y), [x, y], lr=eta), h=eta)
+    assert limit.order == 1
+    assert limit.error_order == 1
+    assert limit.functions == {x: X, y: Y}
+    expected = [-sp.diff(L(x, y), v).subs({x: X, y: Y}) for v in (x, y)]
+    for (order, rhs), want in zip((_ode_rhs(limit, X), _ode_rhs(limit, Y)), expected, strict=True):
+        assert order == 1
+        assert _same(rhs, want)
+
+
+@pytest.mark.parametrize("convention", ["polyak", "torch"])
+def test_heavy_ball_second_order_limit(convention):
+    """Heavy ball with β = 1 − γ√η, t = k√η: X'' + γX' + ∇L(X) = 0 (Polyak 1964; Su, Boyd &
+    Candès 2016, §2; Kovachki & Stuart 2021)."""
+    rule = sd.optimizers.heavy_ball(L(x), [x], lr=eta, momentum=beta, convention=convention)
+    limit = sd.continuous_limit(
+        rule, h=eta, scaling={beta: 1 - gamma * sp.sqrt(eta)}, time_step=sp.sqrt(eta)
+    )
+    order, rhs = _ode_rhs(limit, X)
+    assert order == 2 and limit.order == 2
+    assert _same(rhs, -gamma * X.diff(t) - sp.diff(L(x), x).subs(x, X))
+    assert limit.time_step == sp.sqrt(eta)
+    buffer = rule.state[1]
+    assert limit.functions[buffer].has(X.subs(t, t - sp.sqrt(eta)))
+
+
+def test_heavy_ball_first_order_limit_at_fixed_momentum():
+    """At fixed β and t = kη the heavy ball follows dX/dt = −∇L(X)/(1 − β)."""
+    rule = sd.optimizers.heavy_ball(L(x), [x], lr=eta, momentum=beta)
+    order, rhs = _ode_rhs(sd.continuous_limit(rule, h=eta), X)
+    assert order == 1
+    assert _same(rhs, -sp.diff(L(x), x).subs(x, X) / (1 - beta))
+
+
+@pytest.mark.parametrize("convention", ["y-form", "sutskever"])
+def test_nesterov_gives_su_boyd_candes(convention):
+    """Nesterov with β_k = (k − 1)/(k + 2), t = k√η: X'' + (3/t)X' + ∇L(X) = 0
+    (Su, Boyd & Candès 2016, eq. (3)). The y-form's x_prev is the lagged copy X(t − √η)."""
+    loss = sp.log(sp.cosh(x)) + x**4 / 4
+    rule = sd.optimizers.nesterov(
+        loss, [x], lr=eta, momentum=(k - 1) / (k + 2), convention=convention, counter=k
+    )
+    limit = sd.continuous_limit(rule, h=eta, time_step=sp.sqrt(eta))
+    order, rhs = _ode_rhs(limit, X)
+    assert order == 2
+    assert _same(rhs, -3 / t * X.diff(t) - sp.diff(loss, x).subs(x, X))
+    if convention == "y-form":
+        assert limit.functions[rule.state[1]] == X.subs(t, t - sp.sqrt(eta))
+
+
+def test_divergent_scaling_is_refused_with_the_term():
+    c = sp.Symbol("c", positive=True)
+    rule = sd.UpdateRule([x], [(x, x - c * x**3)], [eta, c])
+    with pytest.raises(sd.NoContinuousLimitError, match=r"divergent leading term.*X\(t\)\*\*3"):
+        sd.continuous_limit(rule, h=eta, scaling={c: gamma / eta})
+    with pytest.raises(sd.NoContinuousLimitError, match="not a power series"):
+        sd.continuous_limit(sd.optimizers.gd(x**4 / 4, [x], lr=eta), h=eta, time_step=eta**2)
+
+
+# -- numerical convergence of the iterates to the limit ---------------------------------
+
+
+def _gd_error(step, horizon=1.0, x0=1.5):
+    steps = round(horizon / step)
+    value = x0
+    for _ in range(steps):
+        value -= step * math.tanh(value)
+    exact = solve_ivp(
+        lambda _t, s: [-math.tanh(s[0])], (0, horizon), [x0], rtol=1e-12, atol=1e-14
+    ).y[0, -1]
+    return abs(value - exact)
+
+
+def _heavy_ball_error(step, g=1.5, horizon=2.0, x0=1.5):
+    tau = math.sqrt(step)
+    momentum = 1 - g * tau
+    steps = round(horizon / tau)
+    position, velocity = x0, 0.0
+    for _ in range(steps):
+        velocity = momentum * velocity - step * math.tanh(position)
+        position += velocity
+    exact = solve_ivp(
+        lambda _t, s: [s[1], -g * s[1] - math.tanh(s[0])],
+        (0, steps * tau),
+        [x0, 0.0],
+        rtol=1e-12,
+        atol=1e-14,
+    ).y[0, -1]
+    return abs(position - exact)
+
+
+def test_gd_iterates_converge_to_the_flow_at_the_predicted_order():
+    """Global error at t = 1 on the non-quadratic loss log cosh: slope ≈ error_order = 1."""
+    limit = sd.continuous_limit(sd.optimizers.gd(sp.log(sp.cosh(x)), [x], lr=eta), h=eta)
+    assert _same(_ode_rhs(limit, X)[1], -sp.tanh(X))
+    steps = [0.02, 0.01, 0.005, 0.0025]
+    slope = _slope(steps, [_gd_error(s) for s in steps])
+    assert abs(slope - limit.error_order) < 0.15
+
+
+def test_heavy_ball_iterates_converge_to_the_damped_oscillator_at_the_predicted_order():
+    """Heavy ball vs X'' + γX' + tanh X = 0: the error at t = 2 shrinks like τ = √η."""
+    rule = sd.optimizers.heavy_ball(sp.log(sp.cosh(x)), [x], lr=eta, momentum=beta)
+    limit = sd.continuous_limit(
+        rule, h=eta, scaling={beta: 1 - gamma * sp.sqrt(eta)}, time_step=sp.sqrt(eta)
+    )
+    steps = [1e-3, 2.5e-4, 6.25e-5, 1.5625e-5]
+    taus = np.sqrt(steps)
+    slope = _slope(taus, [_heavy_ball_error(s) for s in steps])
+    assert abs(slope - limit.error_order) < 0.3
+
+
+# -- Routh–Hurwitz of the limit -----------------------------------------------------------
+
+
+def test_routh_hurwitz_of_the_heavy_ball_limit():
+    g = sp.Symbol("g", real=True)
+    rule = sd.optimizers.heavy_ball(lam * x**2 / 2, [x], lr=eta, momentum=beta)
+    limit = sd.continuous_limit(
+        rule, h=eta, scaling={beta: 1 - g * sp.sqrt(eta)}, time_step=sp.sqrt(eta)
+    )
+    result = sd.routh_hurwitz(limit)
+    s = result.charpoly.gen
+    assert result.charpoly.as_expr() == s**2 + g * s + lam
+    assert result.region == (g > 0)
+
+
+@functools.cache
+def _heavy_ball_regions():
+    b, g = sp.Symbol("b", real=True), sp.Symbol("g", real=True)
+    discrete = sd.stability(sd.optimizers.heavy_ball(lam * x**2 / 2, [x], lr=eta, momentum=b))
+    limit = sd.continuous_limit(
+        sd.optimizers.heavy_ball(lam * x**2 / 2, [x], lr=eta, momentum=beta),
+        h=eta,
+        scaling={beta: 1 - g * sp.sqrt(eta)},
+        time_step=sp.sqrt(eta),
+    )
+    return b, g, discrete, sd.routh_hurwitz(limit).region
+
+
+@given(st.floats(-2, 2).filter(lambda v: abs(v) > 1e-2), st.floats(0.1, 10))
+def test_limit_region_matches_the_discrete_region_for_small_steps(g, curvature):
+    """For small η the discrete heavy-ball region with β = 1 − γ√η agrees with γ > 0."""
+    b, g_symbol, discrete, continuous = _heavy_ball_regions()
+    step = 1e-8
+    values = {eta: step, b: 1 - g * math.sqrt(step), lam: curvature}
+    assert discrete.is_stable(values) == bool(continuous.subs(g_symbol, g))
+
+
+def test_routh_hurwitz_refuses_time_varying_and_ambiguous_limits():
+    rule = sd.optimizers.nesterov(
+        x**2 / 2, [x], lr=eta, momentum=(k - 1) / (k + 2), convention="y-form", counter=k
+    )
+    with pytest.raises(sd.UndecidedError, match="depends on t"):
+        sd.routh_hurwitz(sd.continuous_limit(rule, h=eta, time_step=sp.sqrt(eta)))
+    limit = sd.continuous_limit(sd.optimizers.gd(x**4 / 4 - x**2 / 2, [x], lr=eta), h=eta)
+    with pytest.raises(sd.UndecidedError, match="equilibria"):
+        sd.routh_hurwitz(limit)
+    assert sd.routh_hurwitz(limit, at={x: 1}).region == sp.true
+    assert sd.routh_hurwitz(limit, at={x: 0}).region == sp.false
+
+
+# -- modified equations --------------------------------------------------------------------
+
+
+def test_gd_modified_loss_is_loss_plus_quarter_step_gradient_norm():
+    """GD's first-order modified loss L + (h/4)|∇L|² (Barrett & Dherin 2021, Thm. 3.1)."""
+    for variables, loss in (([x], L(x)), ([x, y], L(x, y))):
+        me = sd.modified_equation(sd.optimizers.gd(loss, variables, lr=eta), h=eta, order=2)
+        norm = sum(sp.diff(loss, v) ** 2 for v in variables)
+        assert _same(me.modified_loss, loss + eta / 4 * norm)
+        gradient = sp.Matrix([sp.diff(me.modified_loss, v) for v in variables])
+        assert all(_same(a, -b) for a, b in zip(me.vector_field, gradient, strict=True))
+
+
+def test_gd_second_order_modified_field_in_one_dimension():
+    """f = −L' − (h/2)L''L' − h²(L''²L'/3 + L'''L'²/12) (Hairer, Lubich & Wanner, §IX.1)."""
+    me = sd.modified_equation(sd.optimizers.gd(L(x), [x], lr=eta), h=eta, order=3)
+    d1, d2, d3 = (sp.diff(L(x), x, n) for n in (1, 2, 3))
+    expected = -d1 - eta / 2 * d2 * d1 - eta**2 * (d2**2 * d1 / 3 + d3 * d1**2 / 12)
+    assert _same(me.vector_field[0], expected)
+
+
+def _local_errors(field_expr, step_fn, steps, x0):
+    field = sp.lambdify([x, eta], field_expr, "math")
+    errors = []
+    for h in steps:
+        exact = solve_ivp(
+            lambda _t, s, h=h: [field(s[0], h)], (0, h), [x0], rtol=1e-12, atol=1e-15
+        ).y[0, -1]
+        errors.append(abs(step_fn(x0, h) - exact))
+    return errors
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_modified_field_matches_one_gd_step_at_the_predicted_order(order):
+    """One GD step on x⁴/4 vs the time-h flow of the modified field: error O(h^(order+1))."""
+    me = sd.modified_equation(sd.optimizers.gd(x**4 / 4, [x], lr=eta), h=eta, order=order)
+    steps = [0.08, 0.04, 0.02, 0.01]
+    errors = _local_errors(me.vector_field[0], lambda v, h: v - h * v**3, steps, 1.0)
+    assert abs(_slope(steps, errors) - (order + 1)) < 0.3
+
+
+def test_no_modified_loss_for_a_rotational_game():
+    rule = sd.UpdateRule([x, y], [(x, x - eta * y), (y, y + eta * x)], [eta], simultaneous=True)
+    me = sd.modified_equation(rule, h=eta, order=2)
+    assert me.modified_loss is None
+    assert "not a gradient" in me.loss_reason
+    assert list(me.vector_field) == [-y + eta * x / 2, x + eta * y / 2]
+
+
+def test_modified_equation_refuses_rules_that_are_not_near_identity():
+    rule = sd.optimizers.heavy_ball(L(x), [x], lr=eta, momentum=beta)
+    with pytest.raises(sd.RuleError, match="not a near-identity map"):
+        sd.modified_equation(rule, h=eta)
+    varying = sd.UpdateRule([x], [(x, x - eta / k * x)], [eta], counter=k)
+    with pytest.raises(sd.RuleError, match="counter"):
+        sd.modified_equation(varying, h=eta)
+
+
+# -- derivations -----------------------------------------------------------------------
+
+
+@pytest.mark.latex
+def test_derivations_compile(tmp_path):
+    _pdflatex()
+    hb = sd.optimizers.heavy_ball(lam * x**2 / 2, [x], lr=eta, momentum=beta)
+    limit = sd.continuous_limit(
+        hb, h=eta, scaling={beta: 1 - gamma * sp.sqrt(eta)}, time_step=sp.sqrt(eta)
+    )
+    nesterov = sd.optimizers.nesterov(
+        x**4 / 4, [x], lr=eta, momentum=(k - 1) / (k + 2), convention="y-form", counter=k
+    )
+    game = sd.UpdateRule([x, y], [(x, x - eta * y), (y, y + eta * x)], [eta], simultaneous=True)
+    derivations = [
+        limit.derivation,
+        sd.routh_hurwitz(limit).derivation,
+        sd.continuous_limit(nesterov, h=eta, time_step=sp.sqrt(eta)).derivation,
+        sd.modified_equation(sd.optimizers.gd(L(x, y), [x, y], lr=eta), h=eta).derivation,
+        sd.modified_equation(game, h=eta).derivation,
+    ]
+    for number, derivation in enumerate(derivations):
+        pdf = derivation.save(tmp_path / f"d{number}.pdf")
+        assert pdf.stat().st_size > 0
