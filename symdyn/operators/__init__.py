@@ -24,6 +24,7 @@ True
 
 from .dynamics import finite_time_lyapunov, gradient_norms, lyapunov_spectrum
 from .model import NoParametersError, OperatorError, Recurrence, SpectrumSizeError
+from .rules import from_rule
 from .sharpness import hessian_operator, sharpness
 from .spectra import SVDResult, TraceEstimate, average, effective_rank, svd, trace
 from .symbolic import GradientThroughTime, gradient_through_time
@@ -43,6 +44,7 @@ __all__ = [
     "average",
     "effective_rank",
     "finite_time_lyapunov",
+    "from_rule",
     "gradient_norms",
     "gradient_through_time",
     "hessian_operator",
