@@ -185,9 +185,44 @@ def _along_null(loss, variables, point, hessian, sign):
     return kind, step + f" L separates along the null direction, so the point is a strict {kind}."
 
 
+def _descartes(hessian):
+    """Sign counts from the characteristic polynomial, when the eigenvalues have no closed form.
+
+    A symmetric matrix's characteristic polynomial has only real roots, so
+    Descartes' rule of signs counts its positive roots exactly (and, on
+    p(−λ), its negative ones); zero roots are the trailing zero coefficients.
+    """
+    lam = sp.Dummy("lambda")
+    coeffs = [sp.simplify(c) for c in hessian.charpoly(lam).all_coeffs()]
+    zero = 0
+    while coeffs and coeffs[-1].is_zero:
+        coeffs.pop()
+        zero += 1
+    signs = []
+    for c in coeffs:
+        if c.is_zero:
+            continue
+        if c.is_positive is None and c.is_negative is None:
+            return 0, 0, 0, hessian.shape[0]
+        signs.append(1 if c.is_positive else -1)
+    degree = len(coeffs) - 1
+    flipped = [
+        (1 if c.is_positive else -1) * (-1) ** (degree - i)
+        for i, c in enumerate(coeffs)
+        if not c.is_zero
+    ]
+    changes = sum(a != b for a, b in itertools.pairwise(signs))
+    changes_neg = sum(a != b for a, b in itertools.pairwise(flipped))
+    return changes, changes_neg, zero, 0
+
+
 def _classify(loss, variables, point, hessian):
-    eigenvalues = hessian.eigenvals()
-    pos, neg, zero, unknown = _signs(eigenvalues)
+    try:
+        eigenvalues = hessian.eigenvals()
+        pos, neg, zero, unknown = _signs(eigenvalues)
+    except (sp.MatrixError, NotImplementedError):
+        eigenvalues = {}
+        pos, neg, zero, unknown = _descartes(hessian)
     if unknown:
         return "undecided", eigenvalues, "The signs of some eigenvalues depend on free symbols."
     if pos and neg:

@@ -224,3 +224,20 @@ def test_exported():
     assert sd.gauss_newton is gauss_newton
     assert sd.response_jacobian is response_jacobian
     assert {"critical_points", "gauss_newton", "response_jacobian"} <= set(sd.__all__)
+
+
+@given(st.lists(st.integers(-3, 3), min_size=10, max_size=10))
+def test_descartes_counts_match_numeric_eigenvalues(entries):
+    """The fallback for eigenvalues without closed form counts signs exactly."""
+    from symdyn.curvature import _descartes
+
+    A = sp.zeros(4, 4)
+    upper = iter(entries)
+    for i in range(4):
+        for j in range(i, 4):
+            A[i, j] = A[j, i] = next(upper)
+    A = A * A.T / 2 - sp.diag(*entries[:4])  # symmetric, often singular or indefinite
+    eig = np.linalg.eigvalsh(np.array(A, dtype=float))
+    tol = 1e-9
+    expected = ((eig > tol).sum(), (eig < -tol).sum(), (abs(eig) <= tol).sum(), 0)
+    assert _descartes(sp.ImmutableMatrix(A)) == expected
