@@ -34,6 +34,7 @@ from symdyn.errors import (
     UndecidedError,
     UnknownSymbolError,
 )
+from symdyn.hamiltonian import HamiltonianForm, hamiltonian_form
 from symdyn.numeric import (
     NumericFunction,
     Optimizer,
@@ -54,6 +55,7 @@ __all__ = [
     "ContinuousLimit",
     "Derivation",
     "ExpressionTypeError",
+    "HamiltonianForm",
     "LatexError",
     "LimitStability",
     "ModifiedEquation",
@@ -78,6 +80,7 @@ __all__ = [
     "games",
     "gauss_newton",
     "grad",
+    "hamiltonian_form",
     "hurwitz_conditions",
     "lambdify",
     "models",
