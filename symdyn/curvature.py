@@ -93,7 +93,8 @@ class CriticalPoint:
         ``"minimum"``, ``"maximum"`` (local, strict), ``"saddle"`` (neither a
         local minimum nor a local maximum), ``"degenerate"`` (the Hessian is
         singular and no test here decides), or ``"undecided"`` (the signs of
-        the Hessian's eigenvalues depend on free symbols).
+        the Hessian's eigenvalues, or of the higher derivative that would decide,
+        depend on free symbols).
     hessian : sympy.ImmutableMatrix
         ∇²L at the point.
     eigenvalues : dict
@@ -157,8 +158,9 @@ def _along_null(loss, variables, point, hessian, sign):
             continue
         if value.is_zero is None or value.is_positive is None:
             return (
-                None,
-                f"The sign of the order-{n} derivative along the null direction is unknown.",
+                "undecided",
+                f"The sign of the order-{n} derivative along the null direction "
+                "depends on free symbols.",
             )
         order, coefficient = n, value
         break

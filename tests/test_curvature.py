@@ -85,6 +85,9 @@ def test_symbolic_parameter_leaves_the_kind_undecided():
     assert cp.kind == "undecided"
     b = sp.Symbol("b", positive=True)
     assert critical_points(b * x**2, [x])[0].kind == "minimum"
+    # singular Hessian, and the quartic term's sign is a free symbol
+    (cp,) = critical_points(a * x**4 + y**2, [x, y])
+    assert cp.kind == "undecided"
 
 
 def test_line_of_minima_keeps_the_free_variable():
