@@ -77,6 +77,9 @@ def large(size, tol):
     n = model.size
     print(f"== B = T = H = {size}: Φ is {n:,} × {n:,} (θ has {model.theta.size:,} entries)")
     print(f"top-{K} singular values: {np.array2string(result.values, precision=6)}")
+    v = result.right[0]
+    residual = np.linalg.norm(ops.nto(model).apply(v) - result.values[0] * v) / result.values[0]
+    print(f"check: ‖Φv₁ − σ₁v₁‖ / σ₁ = {residual:.1e} (one more matvec)")
     print(f"time {elapsed:.1f} s, {calls[0]} matvecs ({elapsed / calls[0]:.3f} s each)")
     print(f"peak resident memory of the process: {peak_rss:.0f} MiB (limit 1024 MiB)")
     print(f"(dense Φ in float64 would take {n * n * 8 / 1e9:,.1f} GB)")
