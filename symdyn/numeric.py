@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
 from symdyn.errors import ExpressionTypeError, RuleError, ShapeError, SymdynError, UndecidedError
 from symdyn.rule import UpdateRule
@@ -44,7 +46,7 @@ __all__ = [
 ]
 
 _WHAT = ("map", "jacobian", "region", "spectral_radius")
-_BACKENDS = ("numpy", "autodiff")
+_BACKENDS = ("numpy", "autodiff", "numba")
 
 
 class ArgumentError(SymdynError, TypeError):
@@ -189,10 +191,12 @@ def lambdify(rule_or_result, what="map", backend="numpy"):
         ``"region"`` a boolean array; ``"spectral_radius"`` a float array.
         The last two are computed with :func:`~symdyn.stability.stability`
         when a rule is given.
-    backend : {"numpy", "autodiff"}
+    backend : {"numpy", "autodiff", "numba"}
         ``"autodiff"`` emits code on :data:`symdyn.autodiff.namespace`, so
         the function runs on traced values (outputs are returned as
-        generated, without broadcasting).
+        generated, without broadcasting). ``"numba"`` (optional extra,
+        ``what="map"`` only) compiles a scalar step and a parallel loop over
+        the broadcast points.
 
     Returns
     -------
@@ -218,6 +222,8 @@ def lambdify(rule_or_result, what="map", backend="numpy"):
         raise ArgumentError(f"backend={backend!r}; use one of {', '.join(_BACKENDS)}")
     if backend == "autodiff" and what not in ("map", "spectral_radius"):
         raise ArgumentError("backend='autodiff' lambdifies what='map' or 'spectral_radius'")
+    if backend == "numba" and what != "map":
+        raise ArgumentError("backend='numba' lambdifies what='map'")
     rule, result = _split(rule_or_result)
     positional, expressions = _target(rule, result, what)
     used = set()
@@ -230,17 +236,144 @@ def lambdify(rule_or_result, what="map", backend="numpy"):
     order += sorted(used - set(order), key=sp.default_sort_key)
     keywords = tuple(s for s in order if s in used)
     optional = frozenset(_names(order)) - frozenset(_names(keywords))
-    if backend == "autodiff":
-        from symdyn.autodiff import namespace
-
-        modules = [dict(namespace)]
-    else:
-        modules = "numpy"
-    body = expressions if what != "region" and what != "spectral_radius" else expressions[0]
-    function = sp.lambdify([*positional, *keywords], body, modules=modules, cse=True, dummify=True)
+    single = what in ("region", "spectral_radius")
+    function = _generate((*positional, *keywords), tuple(expressions), single, backend)
     return NumericFunction(
         what, backend, tuple(positional), keywords, optional, tuple(expressions), function
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _generate(args, expressions, single, backend):
+    """Generated code for ``expressions`` (one, or a tuple) of ``args`` (pure, so cached)."""
+    if backend == "numba":
+        return _numba_map(list(args), expressions)
+    body = expressions[0] if single else expressions
+    if backend == "autodiff":
+        from symdyn.autodiff import namespace
+
+        return sp.lambdify(list(args), body, modules=[dict(namespace)], cse=True, dummify=True)
+    printer = _PositiveFirst(
+        {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}
+    )
+    return sp.lambdify(list(args), body, "numpy", printer=printer, cse=True, dummify=True)
+
+
+class _PositiveFirst(NumPyPrinter):
+    """NumPy printer that writes ``b*v - e*x`` rather than ``-e*x + b*v``.
+
+    Python reads a leading ``-e*x`` as ``(-e)*x``: one more pass over an array.
+    """
+
+    def _print_Add(self, expr, order=None):
+        terms = sorted(expr.args, key=lambda term: term.could_extract_minus_sign())
+        return super()._print_Add(sp.Add(*terms, evaluate=False), order="none")
+
+
+# -- numba ------------------------------------------------------------------------
+
+
+def _numba():
+    try:
+        import numba
+    except ImportError:
+        raise ArgumentError("backend='numba' needs numba: pip install 'symdyn[numba]'") from None
+    return numba
+
+
+def _numba_scalar(args, expressions):
+    """The map on scalars, compiled: ``sympy.lambdify`` on ``math``, then ``numba.njit``."""
+    scalar = sp.lambdify(args, tuple(expressions), modules="math", cse=True, dummify=True)
+    return _numba().njit(inline="always")(scalar)
+
+
+def _compile(source, scalar):
+    """Compile a generated loop (our own template, never user text) with numba."""
+    numba = _numba()
+    space = {"f": scalar, "prange": numba.prange, "np": np}
+    exec(compile(source, "<symdyn numba loop>", "exec"), space)
+    return numba.njit(parallel=True)(space["kernel"])
+
+
+def _at(name):
+    return f"{name}[i]"
+
+
+def _flat(values, shape, size):
+    """Each value as a 1-D float array of ``size`` (scalars as a zero-stride view, no copy)."""
+    return [np.broadcast_to(np.asarray(v, dtype=float), shape).reshape(size) for v in values]
+
+
+def _numba_map(args, expressions):
+    """A broadcasting map evaluated point by point in a compiled parallel loop."""
+    scalar = _numba_scalar(args, expressions)
+    ins = [f"a{j}" for j in range(len(args))]
+    outs = [f"o{j}" for j in range(len(expressions))]
+    source = "\n".join(
+        [
+            f"def kernel(size, {', '.join(ins + outs)}):",
+            "    for i in prange(size):",
+            f"        r = f({', '.join(_at(a) for a in ins)})",
+            *(f"        {o}[i] = r[{j}]" for j, o in enumerate(outs)),
+        ]
+    )
+    kernel = _compile(source, scalar)
+
+    def evaluate(*values):
+        shape = np.broadcast_shapes(*(np.shape(v) for v in values))
+        size = math.prod(shape)
+        out = [np.empty(size) for _ in expressions]
+        kernel(size, *_flat(values, shape, size), *out)
+        return tuple(o.reshape(shape) for o in out)
+
+    return evaluate
+
+
+def _largest(terms):
+    return "max(" + ", ".join(terms) + ")" if len(terms) > 1 else terms[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _numba_simulation(rule, keywords, counter):
+    """A compiled loop that runs each point to its exit in registers, points in parallel.
+
+    Same exits as the NumPy path: diverged when a state value is non-finite
+    or beyond ``threshold``, converged (only when ``tol > 0``) when no value
+    moved by more than ``tol * (1 + |value|)``.
+    """
+    scalar = _numba_scalar([*rule.state, *keywords], rule.next_state)
+    state = [f"s{j}" for j in range(len(rule.state))]
+    old = [f"o{j}" for j in range(len(rule.state))]
+    params = [f"p{j}" for j, k in enumerate(keywords) if str(k) != counter]
+    call = [f"q{j}" if str(k) != counter else "t" for j, k in enumerate(keywords)]
+    change = _largest([f"abs({s} - {o})" for s, o in zip(state, old, strict=True)])
+    lines = [
+        f"def kernel(size, steps, threshold, tol, {', '.join('a' + s for s in state)}, "
+        + "".join(p + ", " for p in params)
+        + f"{', '.join('f' + s for s in state)}, exit_step, diverged, converged, first, last):",
+        "    for i in prange(size):",
+        *(f"        {s} = a{s}[i]" for s in state),
+        *(f"        {o} = {s}" for o, s in zip(old, state, strict=True)),
+        *(f"        q{p[1:]} = {p}[i]" for p in params),
+        "        for t in range(1, steps + 1):",
+        *(f"            {o} = {s}" for o, s in zip(old, state, strict=True)),
+        f"            r = f({', '.join(state + call)})",
+        *(f"            {s} = float(r[{j}])" for j, s in enumerate(state)),
+        "            if t == 1:",
+        f"                first[i] = {change}",
+        "            if not (" + " and ".join(f"abs({s}) <= threshold" for s in state) + "):",
+        "                diverged[i] = True",
+        "                exit_step[i] = t",
+        "                break",
+        f"            if tol > 0 and {change} <= tol * (1 + "
+        f"{_largest([f'abs({s})' for s in state])}):",
+        "                converged[i] = True",
+        "                exit_step[i] = t",
+        "                break",
+        *(f"        f{s}[i] = {s}" for s in state),
+        f"        last[i] = {change}",
+    ]
+    return _compile("\n".join(lines), scalar)
 
 
 # -- simulation -----------------------------------------------------------------
@@ -296,7 +429,7 @@ class SimulationResult:
     trajectory: dict | None = None
 
 
-def simulate(rule, init, params, steps, record=False, threshold=1e8, tol=1e-12):
+def simulate(rule, init, params, steps, record=False, threshold=1e8, tol=1e-12, backend="numpy"):
     """Run ``rule`` for ``steps`` steps on a broadcast batch of starts and parameters.
 
     Points leave the batch early when they diverge (a state value is
@@ -318,6 +451,9 @@ def simulate(rule, init, params, steps, record=False, threshold=1e8, tol=1e-12):
     threshold : float
     tol : float
         ``0`` disables the convergence test.
+    backend : {"numpy", "numba"}
+        ``"numba"`` (optional extra) fuses the whole time loop per point in
+        compiled code, points in parallel; it does not record trajectories.
 
     Returns
     -------
@@ -347,6 +483,24 @@ def simulate(rule, init, params, steps, record=False, threshold=1e8, tol=1e-12):
     if needed:
         raise ArgumentError(f"params: missing values for {', '.join(needed)}")
     batch = np.broadcast_shapes(*(np.shape(v) for v in (*starts.values(), *values.values())))
+    if backend == "numba":
+        if record:
+            raise ArgumentError("backend='numba' does not record trajectories; use 'numpy'")
+        kernel = _numba_simulation(rule, step.keywords, counter)
+        size = max(math.prod(batch), 1)
+        final = [np.empty(size) for _ in state_names]
+        exits = np.full(size, steps, dtype=np.int64)
+        diverged, converged = np.zeros(size, bool), np.zeros(size, bool)
+        first, last = np.empty(size), np.empty(size)
+        kernel(
+            size, steps, float(threshold), float(tol),
+            *_flat([starts[n] for n in state_names], batch, size),
+            *_flat([values[str(k)] for k in step.keywords if str(k) != counter], batch, size),
+            *final, exits, diverged, converged, first, last,
+        )  # fmt: skip
+        return _result(rule, steps, batch, final, diverged, converged, exits, first, last)
+    if backend != "numpy":
+        raise ArgumentError(f"backend={backend!r}; use 'numpy' or 'numba'")
     size = math.prod(batch)
     work = [np.array(np.broadcast_to(starts[n], batch), dtype=float).ravel() for n in state_names]
     if size == 1:
@@ -374,7 +528,7 @@ def simulate(rule, init, params, steps, record=False, threshold=1e8, tol=1e-12):
             change = np.maximum.reduce([np.abs(a - b) for a, b in zip(new, work, strict=True)])
             size_now = np.maximum.reduce([np.abs(a) for a in new])
             bad = ~np.isfinite(size_now) | (size_now > threshold)
-            done = ~bad & (change <= tol * (1 + size_now))
+            done = ~bad & (change <= tol * (1 + size_now)) if tol > 0 else bad & False
             if t == 1:
                 first_c = change
             last_c = change
@@ -395,11 +549,15 @@ def simulate(rule, init, params, steps, record=False, threshold=1e8, tol=1e-12):
     for j, value in enumerate(work):
         final[j][index] = value
     first[index], last[index] = first_c, last_c
+    return _result(rule, steps, batch, final, diverged, converged, exit_step, first, last, path)
+
+
+def _result(rule, steps, batch, final, diverged, converged, exit_step, first, last, path=None):
     with np.errstate(all="ignore"):
         rate = np.where(exit_step > 1, (last / first) ** (1 / np.maximum(exit_step - 1, 1)), 0.0)
     rate = np.where(diverged, np.inf, rate)
     trajectory = None
-    if record:
+    if path is not None:
         after = np.arange(steps + 1)[:, None] > exit_step[None, :]
         hold = after & converged[None, :]
         trajectory = {
