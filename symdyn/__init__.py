@@ -12,6 +12,7 @@ Examples
 """
 
 from symdyn import games, models, optimizers
+from symdyn.adaptive import PreconditionerError
 from symdyn.continuous import (
     ContinuousLimit,
     LimitStability,
@@ -35,6 +36,7 @@ from symdyn.errors import (
     UnknownSymbolError,
 )
 from symdyn.hamiltonian import HamiltonianForm, hamiltonian_form
+from symdyn.modes import ModalReduction, NonCommutingError, Quadratic, modes, quadratic
 from symdyn.numeric import (
     NumericFunction,
     Optimizer,
@@ -46,6 +48,16 @@ from symdyn.numeric import (
     stability_map,
 )
 from symdyn.rule import UpdateRule, grad
+from symdyn.spectrum import (
+    NoStationaryStateError,
+    SpectrumError,
+    StationaryCovariance,
+    Tuning,
+    WorstCaseRate,
+    stationary_covariance,
+    tune,
+    worst_case_rate,
+)
 from symdyn.stability import StabilityResult, StepBound, charpoly, stability, step_bound
 
 __version__ = "0.1.0"
@@ -58,21 +70,30 @@ __all__ = [
     "HamiltonianForm",
     "LatexError",
     "LimitStability",
+    "ModalReduction",
     "ModifiedEquation",
     "NoContinuousLimitError",
+    "NoStationaryStateError",
+    "NonCommutingError",
     "NumericFunction",
     "Optimizer",
     "ParseError",
+    "PreconditionerError",
+    "Quadratic",
     "RuleError",
     "ShapeError",
     "SimulationResult",
+    "SpectrumError",
     "StabilityMap",
     "StabilityResult",
+    "StationaryCovariance",
     "StepBound",
     "SymdynError",
+    "Tuning",
     "UndecidedError",
     "UnknownSymbolError",
     "UpdateRule",
+    "WorstCaseRate",
     "as_optimizer",
     "charpoly",
     "continuous_limit",
@@ -84,13 +105,18 @@ __all__ = [
     "hurwitz_conditions",
     "lambdify",
     "models",
+    "modes",
     "modified_equation",
     "optimizers",
+    "quadratic",
     "response_jacobian",
     "routh_hurwitz",
     "schur_conditions",
     "simulate",
     "stability",
     "stability_map",
+    "stationary_covariance",
     "step_bound",
+    "tune",
+    "worst_case_rate",
 ]

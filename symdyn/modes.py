@@ -226,8 +226,8 @@ def _to_noncommutative(expr, table, where):
             if e not in table:
                 table[e] = sp.Symbol(e.name, commutative=False)
             return table[e]
-        if isinstance(e, (sp.Identity, sp.OneMatrix)) or e == sp.S.One:
-            return sp.S.One if not isinstance(e, sp.OneMatrix) else _refuse(e)
+        if isinstance(e, sp.Identity):
+            return sp.S.One
         if isinstance(e, sp.ZeroMatrix):
             return sp.S.Zero
         if isinstance(e, sp.MatAdd):
@@ -261,14 +261,16 @@ def _to_noncommutative(expr, table, where):
     return walk(expr)
 
 
-def _blocks(rule, state, table):
-    """Coefficient of each state variable in each next state (nc expressions)."""
-    marks = [table.setdefault(s, sp.Symbol(s.name, commutative=False)) for s in state]
+def _blocks(rule, state, table, columns=None):
+    """Coefficient of each state variable (or of each of ``columns``) in each next state,
+    as non-commutative expressions."""
+    columns = state if columns is None else columns
+    marks = [table.setdefault(s, sp.Symbol(s.name, commutative=False)) for s in columns]
     blocks = []
     for target, value in zip(state, rule.next_state, strict=True):
         where = f"{rule.name}: the update of {target}"
         expr = sp.expand(_to_noncommutative(value, table, where))
-        row = [sp.S.Zero] * len(state)
+        row = [sp.S.Zero] * len(columns)
         for term in sp.Add.make_args(expr):
             commuting, ordered = term.args_cnc()
             found = [i for i, f in enumerate(ordered) if f in marks or f.free_symbols & set(marks)]
@@ -500,4 +502,28 @@ def _full(rule, state, blocks, matrices, by_symbol, derivation):
     )
     return ModalReduction(
         rule, None, None, tuple(variables), (0,) * len(state), jac, True, False, derivation
+    )
+
+
+def _mode_inputs(rule, inputs, eigenvalue=EIGENVALUE):
+    """Per-mode coefficients of additive inputs (noise) in the next state, k×m.
+
+    Only for rules whose blocks are functions of one symmetric matrix H: then
+    the orthogonal change of basis that splits the modes keeps isotropic
+    inputs isotropic.
+    """
+    state = _matrix_state(rule)
+    table = {}
+    blocks = _blocks(rule, state, table, columns=list(inputs))
+    matrices = _matrices(blocks) | _matrices(_blocks(rule, state, table))
+    by_symbol = {v: k for k, v in table.items()}
+    if len(matrices) > 1 or not all(type(by_symbol[m]) is SymmetricMatrixSymbol for m in matrices):
+        raise NonCommutingError(
+            f"{rule.name}: per-mode noise needs every block to be a function of one symmetric "
+            "matrix H (a frozen preconditioner makes the modes' basis non-orthogonal, so "
+            "isotropic noise does not stay isotropic per mode)"
+        )
+    replace = {m: eigenvalue for m in matrices}
+    return sp.ImmutableMatrix(
+        [[sp.cancel(sp.sympify(c).xreplace(replace)) for c in row] for row in blocks]
     )
