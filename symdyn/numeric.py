@@ -639,7 +639,14 @@ def _grid_symbols(rule, result, keys):
 
 
 def stability_map(
-    rule_or_result, grid, fixed=None, method="analytic", steps=500, init=None, tol=1e-12
+    rule_or_result,
+    grid,
+    fixed=None,
+    method="analytic",
+    steps=500,
+    init=None,
+    tol=1e-12,
+    chunks=None,
 ):
     """Stability on a grid of parameter values, from the exact analysis or by simulation.
 
@@ -659,6 +666,12 @@ def stability_map(
         (empirical rate below 1).
     steps, init, tol
         For ``method="simulate"``, passed to :func:`simulate`.
+    chunks : int or tuple of int, optional
+        Points per block along each axis. The map's ``values`` and ``stable``
+        are then lazy ``dask.array`` objects (optional extra) evaluated block
+        by block on whichever dask scheduler is active, so memory stays
+        bounded by a few blocks; reduce them (``smap.stable.mean().compute()``)
+        or compute them.
 
     Returns
     -------
@@ -679,32 +692,68 @@ def stability_map(
     grid = dict(grid)
     symbols = _grid_symbols(rule, result, grid)
     axes = tuple(np.asarray(v, dtype=float).ravel() for v in grid.values())
+    fixed = {str(k): v for k, v in dict(fixed or {}).items()}
+    if method == "analytic":
+        result = result if result is not None else stability(rule)
+    elif method == "simulate":
+        if rule is None:
+            raise ExpressionTypeError("method='simulate' needs a rule, not a matrix's result")
+        init = init if init is not None else {s: 1.0 for s in rule.state}
+    else:
+        raise ArgumentError(f"method={method!r}; use 'analytic' or 'simulate'")
+
+    def evaluate(*pieces):
+        return _evaluate(rule, result, symbols, pieces, fixed, method, (steps, init, tol))
+
+    if chunks is None:
+        radius, stable = evaluate(*axes)
+    else:
+        radius, stable = _blockwise(evaluate, axes, chunks)
+    return StabilityMap(symbols, axes, radius, stable, method, fixed)
+
+
+def _evaluate(rule, result, symbols, axes, fixed, method, simulation):
+    """Radius (or empirical rate) and stable mask on the grid spanned by ``axes``."""
     shape = tuple(a.size for a in axes)
     values = {
         str(s): a.reshape([-1 if i == j else 1 for j in range(len(axes))])
         for i, (s, a) in enumerate(zip(symbols, axes, strict=True))
     }
-    values.update({str(k): v for k, v in dict(fixed or {}).items()})
+    values.update(fixed)
     if method == "analytic":
-        result = result if result is not None else stability(rule)
         stable = _full(lambdify(result, "region")(**values), shape)
         if result.spectral_radius is not None:
             radius = lambdify(result, "spectral_radius")(**values)
         else:
             jac = lambdify(result, "jacobian")(**values)
             radius = np.abs(np.linalg.eigvals(jac)).max(axis=-1)
-        radius = _full(radius, shape)
-    elif method == "simulate":
-        if rule is None:
-            raise ExpressionTypeError("method='simulate' needs a rule, not a matrix's result")
-        start = init if init is not None else {s: 1.0 for s in rule.state}
-        run = simulate(rule, start, values, steps, tol=tol)
-        radius = _full(run.rate, shape)
-        stable = _full(run.converged | (~run.diverged & (run.rate < 1)), shape)
-    else:
-        raise ArgumentError(f"method={method!r}; use 'analytic' or 'simulate'")
-    fixed_named = {str(k): v for k, v in dict(fixed or {}).items()}
-    return StabilityMap(symbols, axes, radius, stable.astype(bool), method, fixed_named)
+        return _full(radius, shape), stable.astype(bool)
+    steps, init, tol = simulation
+    run = simulate(rule, init, values, steps, tol=tol)
+    stable = run.converged | (~run.diverged & (run.rate < 1))
+    return _full(run.rate, shape), _full(stable, shape)
+
+
+def _blockwise(evaluate, axes, chunks):
+    """``evaluate`` over dask blocks of the grid; returns lazy (radius, stable)."""
+    try:
+        import dask.array as da
+    except ImportError:
+        raise ArgumentError("chunks= needs dask: pip install 'symdyn[dask]'") from None
+    sizes = tuple(chunks) if isinstance(chunks, (tuple, list)) else (chunks,) * len(axes)
+    if len(sizes) != len(axes):
+        raise ArgumentError(f"chunks: {len(sizes)} sizes for {len(axes)} axes")
+    letters = "abcdefghijklmnopqrstuvwxy"[: len(axes)]
+
+    def block(*pieces):
+        radius, stable = evaluate(*pieces)
+        return np.stack([radius, stable.astype(radius.dtype)])
+
+    pairs = []
+    for axis, size, letter in zip(axes, sizes, letters, strict=True):
+        pairs += [da.from_array(axis, chunks=size), letter]
+    both = da.blockwise(block, "z" + letters, *pairs, new_axes={"z": 2}, dtype=float)
+    return both[0], both[1] > 0.5
 
 
 # -- optimizers ---------------------------------------------------------------------

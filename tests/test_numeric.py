@@ -311,3 +311,17 @@ def test_numba_simulation_of_a_time_varying_rule():
     fast = sd.simulate(rule, {x: 1.0, "v_x": 0.0}, params, 50, tol=0, backend="numba")
     slow = sd.simulate(rule, {x: 1.0, "v_x": 0.0}, params, 50, tol=0)
     np.testing.assert_allclose(fast.final[x], slow.final[x], rtol=1e-12)
+
+
+def test_chunked_map_equals_the_in_memory_map():
+    pytest.importorskip("dask.array")
+    rule = rule_of("heavy-ball")
+    grid = {eta: np.linspace(0.01, 5.0, 90), beta: np.linspace(0.0, 1.2, 70)}
+    whole = sd.stability_map(rule, grid, fixed={lam: 1.0})
+    blocks = sd.stability_map(rule, grid, fixed={lam: 1.0}, chunks=(32, 25))
+    assert blocks.stable.chunks == ((32, 32, 26), (25, 25, 20))
+    np.testing.assert_array_equal(blocks.stable.compute(), whole.stable)
+    np.testing.assert_allclose(blocks.values.compute(), whole.values)
+    assert whole.agreement(blocks) == 1.0
+    simulated = sd.stability_map(rule, grid, fixed={lam: 1.0}, method="simulate", chunks=40)
+    assert whole.agreement(simulated) >= 0.99
