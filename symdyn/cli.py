@@ -160,6 +160,52 @@ def _cmd_analyze(args, out):
     return 0
 
 
+def _checks(rule, step, examples):
+    """The checks that apply to ``rule``, as (name, thunk) pairs."""
+    from symdyn import testing
+
+    result = stability(rule)
+    checks = [
+        ("jacobian", lambda: testing.check_jacobian(rule, examples=examples)),
+        ("fixed points", lambda: testing.check_fixed_points(rule, examples=examples)),
+        ("derivation", lambda: testing.check_derivation(result, examples=examples)),
+    ]
+    if result.region is not sp.false or result.marginal is not None:
+        checks.append(("stability", lambda: testing.check_stability(result, examples=examples)))
+    if step is not None and result.region is not sp.false:
+        checks.append(
+            ("step bound", lambda: testing.check_step_bound(rule, step, examples=examples))
+        )
+    return checks
+
+
+def _cmd_check(args, out):
+    from symdyn.testing import CheckFailure
+
+    rule, step = _load(args.rule)
+    values = _substitutions(rule, args.param)
+    if values:
+        rule = rule.subs(values)
+    rows, failed = [], False
+    for name, run in _checks(rule, step, args.examples):
+        try:
+            report = run()
+            rows.append((name, str(report.examples), "pass", ""))
+        except CheckFailure as failure:
+            failed = True
+            report = failure.report
+            rows.append((name, str(report.examples), "FAIL", report.counterexample))
+        except SymdynError as error:
+            rows.append((name, "0", "skipped", str(error)))
+    print(rule.name, file=out)
+    header = ("check", "examples", "result", "counterexample")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    for row in [header, *rows]:
+        cells = [row[i].ljust(widths[i]) for i in range(3)]
+        print("  ".join([*cells, row[3]]).rstrip(), file=out)
+    return 1 if failed else 0
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="symdyn", description="Exact dynamics of learning-algorithm update rules."
@@ -178,6 +224,15 @@ def _parser():
     analyze.add_argument("--markdown", metavar="FILE", help="write the derivation as Markdown")
     analyze.add_argument("--pdf", metavar="FILE", help="compile the derivation with pdflatex")
     analyze.add_argument("--json", action="store_true", help="print the results as JSON")
+    check = commands.add_parser("check", help="check every derived claim numerically")
+    check.add_argument("rule", help="a catalogue name or a FILE.toml")
+    check.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="fix a symbol to an exact number (repeatable)",
+    )
+    check.add_argument("--examples", type=int, default=50, help="examples per check")
     analyze.add_argument("--plot", metavar="FILE", help="draw the stability region (PNG, PDF)")
     return parser
 
@@ -190,7 +245,7 @@ def main(argv=None, out=None):
         args = parser.parse_args(argv)
     except SystemExit as stop:
         return int(stop.code or 0)
-    commands = {"list": _cmd_list, "analyze": _cmd_analyze}
+    commands = {"list": _cmd_list, "analyze": _cmd_analyze, "check": _cmd_check}
     try:
         return commands[args.command](args, out)
     except SymdynError as error:

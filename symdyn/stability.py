@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from symdyn.criteria import Criterion, schur_criterion, sign_of, simplify_condition
+from symdyn.criteria import (
+    Criterion,
+    moebius_transform,
+    schur_criterion,
+    sign_of,
+    simplify_condition,
+)
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import ShapeError, UndecidedError
 from symdyn.rule import UpdateRule
@@ -23,6 +29,7 @@ from symdyn.rule import UpdateRule
 __all__ = ["StabilityResult", "StepBound", "charpoly", "stability", "step_bound"]
 
 Z = sp.Symbol("z")
+S = sp.Symbol("s")
 
 
 def charpoly(matrix, z=Z):
@@ -251,7 +258,11 @@ def _analyse(rule, point, jac, derivation):
     derivation = derivation.then(
         "Iterates of the linearisation contract exactly when every root of the "
         "characteristic polynomial lies strictly inside the unit circle:",
-        TeX("p(z) = \\det(zI - J) = " + _poly_latex(poly)),
+        sp.Eq(
+            sp.Determinant(Z * sp.eye(jac.rows) - jac),
+            sp.collect(poly.as_expr(), Z),
+            evaluate=False,
+        ),
     )
     _, factor_list = sp.factor_list(poly)
     factors = tuple(sp.Poly(f, Z) for f, _ in factor_list if sp.Poly(f, Z).degree() > 0)
@@ -260,6 +271,11 @@ def _analyse(rule, point, jac, derivation):
             "It splits into factors whose roots can be located separately:",
             tuple(f.as_expr() for f in factors),
         )
+    derivation = derivation.then(
+        "The Möbius map $z = (1+s)/(1-s)$ sends the open unit disc onto the open left "
+        "half-plane; each factor of degree $n$ becomes a polynomial in $s$:",
+        tuple(_moebius_identity(f) for f in factors),
+    )
     raw, reasons = [], []
     closure_known = True
     for factor in factors:
@@ -268,10 +284,9 @@ def _analyse(rule, point, jac, derivation):
         reasons.extend(criterion.reasons)
         closure_known &= factor.degree() <= 2
     derivation = derivation.then(
-        "By the Schur–Cohn–Jury criterion, taken through the Möbius map "
-        "$z = (1+s)/(1-s)$ that sends the open unit disc onto the open left half-plane "
-        "and then the Liénard–Chipart form of the Routh–Hurwitz test, this holds if and "
-        "only if each of the following is positive: "
+        "By the Schur–Cohn–Jury criterion in this bilinear form, with the Liénard–Chipart "
+        "form of the Routh–Hurwitz test applied to the transformed polynomial, every root "
+        "lies inside the circle if and only if each of the following is positive: "
         + "; ".join(f"({i}) {reason}" for i, reason in enumerate(reasons, 1))
         + ".",
         tuple(sp.Gt(sp.factor(e), 0, evaluate=False) for e in raw),
@@ -294,7 +309,7 @@ def _analyse(rule, point, jac, derivation):
     if radius is not None:
         derivation = derivation.then(
             "The asymptotic rate of convergence is the spectral radius",
-            sp.Eq(sp.Symbol(r"\rho"), radius),
+            TeX(r"\rho(J) = " + sp.latex(radius)),
         )
     marginal = _marginal(raw) if closure_known else None
     if region is sp.false and marginal not in (None, sp.false):
@@ -317,23 +332,12 @@ def _analyse(rule, point, jac, derivation):
     )
 
 
-def _poly_latex(poly):
-    """A polynomial in descending powers, each coefficient factored."""
-    terms = []
-    for (k,), coeff in sorted(poly.terms(), reverse=True):
-        coeff = sp.factor(coeff)
-        if k == 0:
-            terms.append(sp.latex(coeff))
-            continue
-        monomial = sp.latex(poly.gen**k)
-        if coeff in (1, -1):
-            terms.append(("-" if coeff == -1 else "") + monomial)
-        else:
-            wrap = coeff.is_Add
-            terms.append(
-                (f"\\left({sp.latex(coeff)}\\right)" if wrap else sp.latex(coeff)) + " " + monomial
-            )
-    return " + ".join(terms).replace("+ -", "- ")
+def _moebius_identity(factor):
+    """``(1 - s)**n p((1 + s)/(1 - s)) = q(s)`` as a checkable equation."""
+    n = factor.degree()
+    p = factor.as_expr().subs(factor.gen, (1 + S) / (1 - S))
+    q = moebius_transform(factor, S).as_expr()
+    return sp.Eq((1 - S) ** n * p, sp.collect(q, S), evaluate=False)
 
 
 def _marginal(raw):

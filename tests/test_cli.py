@@ -78,3 +78,29 @@ def test_bad_rule_file_exits_2_naming_file_and_line(tmp_path, capsys):
     assert run("analyze", str(bad))[0] == 2
     err = capsys.readouterr().err
     assert "bad.toml:5" in err
+
+
+def test_check_runs_every_applicable_check():
+    code, text = run("check", "heavy-ball", "--examples", "10")
+    assert code == 0
+    for name in ("jacobian", "fixed points", "derivation", "stability", "step bound"):
+        assert name in text
+    assert "FAIL" not in text
+
+
+def test_check_exits_1_with_the_counterexample(monkeypatch):
+    from symdyn import cli, testing
+
+    def wrong(rule, step, examples):
+        region = sp.Symbol("eta", positive=True) * sp.Symbol("lambda", positive=True) < 3
+        return [("stability", lambda: testing.check_stability(rule, region=region, examples=200))]
+
+    monkeypatch.setattr(cli, "_checks", wrong)
+    code, text = run("check", "gd")
+    assert code == 1
+    assert "FAIL" in text and "spectral radius" in text
+
+
+def test_check_accepts_a_rule_file():
+    code, text = run("check", "examples/rules/gd.toml", "--examples", "10")
+    assert code == 0 and "pass" in text
