@@ -632,6 +632,11 @@ class ModifiedEquation:
     h : sympy.Symbol
     order : int
         The flow of ``vector_field`` for time h matches one step to O(h^(order+1)).
+    variables : tuple
+        The state symbols the field acts on (the positions, for a momentum rule).
+    slow_manifold : dict or None
+        For a momentum rule, each buffer as a series in h on its slow manifold
+        (to the order used); None for a near-identity rule.
     terms : tuple of sympy.ImmutableMatrix
         f₁, …, f_order with ``vector_field = Σ h^(j−1) f_j``.
     vector_field : sympy.ImmutableMatrix
@@ -646,6 +651,8 @@ class ModifiedEquation:
     rule: UpdateRule
     h: sp.Symbol
     order: int
+    variables: tuple
+    slow_manifold: dict | None
     terms: tuple
     vector_field: sp.ImmutableMatrix
     modified_loss: sp.Expr | None
@@ -706,15 +713,13 @@ def modified_equation(rule, h, order=2):
             "backward error analysis needs an autonomous rule"
         )
     h = sp.sympify(h)
-    state = sp.Matrix(rule.state)
-    step = sp.Matrix(rule.next_state) - state
-    at_zero = step.subs(h, 0)
-    if any(not _is_zero(e) for e in at_zero):
-        moving = [s for s, e in zip(rule.state, at_zero, strict=True) if not _is_zero(e)]
-        raise RuleError(
-            f"{rule.name}: at {h} = 0 the map still moves {', '.join(map(str, moving))}, so it "
-            "is not a near-identity map; use continuous_limit (with a scaling) instead"
-        )
+    step = sp.Matrix(rule.next_state) - sp.Matrix(rule.state)
+    manifold = None
+    if all(_is_zero(e) for e in step.subs(h, 0)):
+        variables = list(rule.state)
+    else:
+        variables, step, manifold = _slow_manifold(rule, h, order)
+    state = sp.Matrix(variables)
     increments = [
         sp.ImmutableMatrix(step.applyfunc(lambda e, j=j: _taylor(e, h, j)))
         for j in range(1, order + 1)
@@ -733,13 +738,102 @@ def modified_equation(rule, h, order=2):
                 )
             flow += h**m / sp.factorial(m) * power
         known = flow.applyfunc(lambda e, j=j: _coefficient(e, h, j))
-        terms.append(sp.ImmutableMatrix((increments[j - 1] - known).applyfunc(sp.expand)))
+        terms.append(
+            sp.ImmutableMatrix(
+                (increments[j - 1] - known).applyfunc(lambda e: _tidy(e, variables))
+            )
+        )
     vector_field = sp.ImmutableMatrix(
         sum((h**i * f for i, f in enumerate(terms)), sp.zeros(len(state), 1))
     )
-    loss, reason = _modified_loss(terms, list(rule.state), h)
-    derivation = _modified_derivation(rule, h, increments, terms, loss, reason)
-    return ModifiedEquation(rule, h, order, tuple(terms), vector_field, loss, reason, derivation)
+    loss, reason = _modified_loss(terms, variables, h)
+    if loss is not None:
+        loss = _tidy(loss, [*variables, h])
+    if manifold is not None:
+        manifold = {a: _tidy(v, [*variables, h]) for a, v in manifold.items()}
+    derivation = _modified_derivation(rule, h, increments, terms, loss, reason, manifold)
+    return ModifiedEquation(
+        rule,
+        h,
+        order,
+        tuple(variables),
+        manifold,
+        tuple(terms),
+        vector_field,
+        loss,
+        reason,
+        derivation,
+    )
+
+
+def _slow_manifold(rule, h, order):
+    """Reduce a momentum rule to its slow manifold a = A(x) = Σ h^j A_j(x).
+
+    Invariance A(Ψ(x)) = F_a(x, A(x)), with Ψ(x) = F_x(x, A(x)), is solved order by
+    order (each order is linear in A_j); Ψ is then a near-identity map of the positions.
+    """
+    roles = state_roles(rule)
+    auxiliaries = [a for a in rule.state if a not in roles.positions]
+    if not auxiliaries:
+        raise RuleError(
+            f"{rule.name}: at {h} = 0 the map is not the identity and it has no momentum "
+            "buffer to eliminate; backward error analysis needs a near-identity map"
+        )
+    nxt = dict(zip(rule.state, rule.next_state, strict=True))
+    unknowns = [sp.Dummy(f"A_{a.name}") for a in auxiliaries]
+    series = dict.fromkeys(auxiliaries, sp.S.Zero)
+    for j in range(order + 1):
+        trial = {a: series[a] + h**j * z for a, z in zip(auxiliaries, unknowns, strict=True)}
+        reduced = {x: nxt[x].subs(trial, simultaneous=True) for x in roles.positions}
+        shift = {x: sp.expand(reduced[x] - x) for x in roles.positions}
+        composed = {a: _shifted_series(series[a], shift, h, j) for a in auxiliaries}
+        equations = [
+            _taylor(composed[a] + h**j * z - nxt[a].subs(trial, simultaneous=True), h, j)
+            for a, z in zip(auxiliaries, unknowns, strict=True)
+        ]
+        solution = sp.solve(equations, unknowns, dict=True)
+        if len(solution) != 1 or any(z not in solution[0] for z in unknowns):
+            raise RuleError(
+                f"{rule.name}: the buffers {auxiliaries} have no unique slow manifold at order "
+                f"{j} (the equations {equations} do not fix them); at h = 0 the buffer map "
+                "must contract, e.g. momentum β ≠ 1"
+            )
+        for a, z in zip(auxiliaries, unknowns, strict=True):
+            series[a] = series[a] + h**j * sp.expand(solution[0][z])
+    step = sp.Matrix([nxt[x].subs(series, simultaneous=True) - x for x in roles.positions])
+    if any(not _is_zero(e) for e in step.subs(h, 0)):
+        raise RuleError(
+            f"{rule.name}: on the slow manifold the positions still move at {h} = 0, so the "
+            "reduced map is not near the identity"
+        )
+    return list(roles.positions), step, series
+
+
+def _tidy(expr, variables):
+    """Group the terms of ``expr`` by their dependence on ``variables``; factor coefficients."""
+    groups = {}
+    for term in sp.Add.make_args(sp.expand(expr)):
+        coeff, rest = term.as_independent(*variables, as_Add=False)
+        groups[rest] = groups.get(rest, sp.S.Zero) + coeff
+    return sp.Add(*[sp.factor(c) * r for r, c in groups.items()])
+
+
+def _shifted_series(expr, shift, h, degree):
+    """expr(x + shift) to order h**degree, for a shift that is O(h): a Taylor sum in the shift."""
+    if expr == 0:
+        return sp.S.Zero
+    variables = list(shift)
+    shifts = {x: _truncate(shift[x], h, degree) for x in variables}
+    total = sp.S.Zero
+    for size in range(degree + 1):
+        for combo in itertools.combinations_with_replacement(variables, size):
+            counts = {x: combo.count(x) for x in set(combo)}
+            derivative = sp.diff(expr, *[(x, c) for x, c in counts.items()]) if combo else expr
+            if derivative == 0:
+                continue
+            weight = sp.Mul(*[shifts[x] ** c / sp.factorial(c) for x, c in counts.items()])
+            total += derivative * weight
+    return _truncate(total, h, degree)
 
 
 def _taylor(expr, h, j):
@@ -868,11 +962,20 @@ def _modified_loss(terms, state, h):
     return sp.expand(loss), "the modified field is a gradient: f̃ = −∇L̃"
 
 
-def _modified_derivation(rule, h, increments, terms, loss, reason):
-    x = sp.Matrix(rule.state)
+def _modified_derivation(rule, h, increments, terms, loss, reason, manifold):
     d = Derivation(f"Modified equation of {rule.name}").then(
         f"The rule \u201c{rule.name}\u201d performs the assignments", TeX(rule.to_latex())
     )
+    if manifold is not None:
+        x = sp.Matrix([s for s in rule.state if s not in manifold])
+        d = d.then(
+            "At $h = 0$ the buffers still move, so the rule is first reduced to its slow "
+            "manifold: writing each buffer as a series in $h$ and requiring that one step "
+            "maps the manifold into itself gives, order by order,",
+            tuple(sp.Eq(a, v) for a, v in manifold.items()),
+        )
+    else:
+        x = sp.Matrix(rule.state)
     d = d.then(
         f"Expanded in ${sp.latex(h)}$, one step is $x \\mapsto x + \\sum_j h^j d_j(x)$ with",
         tuple(TeX(f"d_{{{j}}} = " + sp.latex(inc)) for j, inc in enumerate(increments, start=1)),

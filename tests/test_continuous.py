@@ -263,10 +263,46 @@ def test_no_modified_loss_for_a_rotational_game():
     assert list(me.vector_field) == [-y + eta * x / 2, x + eta * y / 2]
 
 
-def test_modified_equation_refuses_rules_that_are_not_near_identity():
-    rule = sd.optimizers.heavy_ball(L(x), [x], lr=eta, momentum=beta)
-    with pytest.raises(sd.RuleError, match="not a near-identity map"):
+def test_heavy_ball_modified_loss_on_the_slow_manifold():
+    """On its slow manifold, heavy ball follows −∇L̃/(1 − β) with
+    L̃ = L + h(1 + β)/(4(1 − β)²)|∇L|² (Kovachki & Stuart 2021; Ghosh et al. 2023):
+    (1 + β)/(1 − β) times GD's regulariser at the effective step h/(1 − β)."""
+    for variables, loss in (([x], L(x)), ([x, y], L(x, y))):
+        rule = sd.optimizers.heavy_ball(loss, variables, lr=eta, momentum=beta)
+        me = sd.modified_equation(rule, h=eta, order=2)
+        assert me.variables == tuple(variables)
+        norm = sum(sp.diff(loss, v) ** 2 for v in variables)
+        expected = (loss + eta * (1 + beta) / (4 * (1 - beta) ** 2) * norm) / (1 - beta)
+        assert _same(me.modified_loss, expected)
+    velocity = sp.Symbol("v_x", real=True)
+    leading = sp.expand(me.slow_manifold[velocity]).coeff(eta, 1)
+    assert _same(leading, -sp.diff(L(x, y), x) / (1 - beta))
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_heavy_ball_reduced_flow_matches_one_step_at_the_predicted_order(order):
+    """Start on the slow manifold, take one heavy-ball step (β = 1/2, loss x⁴/4) and compare
+    with the time-h flow of the modified field: error O(h^(order+1))."""
+    momentum = sp.Rational(1, 2)
+    rule = sd.optimizers.heavy_ball(x**4 / 4, [x], lr=eta, momentum=momentum)
+    me = sd.modified_equation(rule, h=eta, order=order)
+    velocity = sp.lambdify([x, eta], me.slow_manifold[rule.state[1]], "math")
+
+    def step(v0, h):
+        return v0 + 0.5 * velocity(v0, h) - h * v0**3
+
+    steps = [0.04, 0.02, 0.01, 0.005]
+    errors = _local_errors(me.vector_field[0], step, steps, 1.0)
+    assert abs(_slope(steps, errors) - (order + 1)) < 0.3
+
+
+def test_modified_equation_refuses_rules_without_a_near_identity_reduction():
+    rule = sd.optimizers.heavy_ball(L(x), [x], lr=eta, momentum=1)
+    with pytest.raises(sd.RuleError, match="no unique slow manifold"):
         sd.modified_equation(rule, h=eta)
+    doubling = sd.UpdateRule([x], [(x, 2 * x - eta * x**3)], [eta])
+    with pytest.raises(sd.RuleError, match="not the identity"):
+        sd.modified_equation(doubling, h=eta)
     varying = sd.UpdateRule([x], [(x, x - eta / k * x)], [eta], counter=k)
     with pytest.raises(sd.RuleError, match="counter"):
         sd.modified_equation(varying, h=eta)
@@ -291,6 +327,7 @@ def test_derivations_compile(tmp_path):
         sd.routh_hurwitz(limit).derivation,
         sd.continuous_limit(nesterov, h=eta, time_step=sp.sqrt(eta)).derivation,
         sd.modified_equation(sd.optimizers.gd(L(x, y), [x, y], lr=eta), h=eta).derivation,
+        sd.modified_equation(hb, h=eta).derivation,
         sd.modified_equation(game, h=eta).derivation,
     ]
     for number, derivation in enumerate(derivations):
