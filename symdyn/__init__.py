@@ -18,9 +18,11 @@ from symdyn.continuous import (
     LimitStability,
     ModifiedEquation,
     NoContinuousLimitError,
+    SdeLimit,
     continuous_limit,
     modified_equation,
     routh_hurwitz,
+    sde_limit,
 )
 from symdyn.criteria import hurwitz_conditions, schur_conditions
 from symdyn.curvature import critical_points, gauss_newton, response_jacobian
@@ -81,6 +83,7 @@ __all__ = [
     "PreconditionerError",
     "Quadratic",
     "RuleError",
+    "SdeLimit",
     "ShapeError",
     "SimulationResult",
     "SpectrumError",
@@ -112,6 +115,7 @@ __all__ = [
     "response_jacobian",
     "routh_hurwitz",
     "schur_conditions",
+    "sde_limit",
     "simulate",
     "stability",
     "stability_map",
