@@ -24,6 +24,7 @@ from symdyn.criteria import (
 )
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import ShapeError, UndecidedError
+from symdyn.modes import modes
 from symdyn.rule import UpdateRule
 
 __all__ = ["StabilityResult", "StepBound", "charpoly", "stability", "step_bound"]
@@ -227,6 +228,16 @@ def stability(rule, at=None):
     ----------
     Jury (1964); Liénard & Chipart (1914).
     """
+    if isinstance(rule, UpdateRule) and any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
+        # Quadratics of any dimension: one k×k system per eigenvalue (symdyn.modes).
+        reduction = modes(rule)
+        if rule.counter is not None and rule.counter in reduction.jacobian.free_symbols:
+            raise UndecidedError(
+                f"{rule.name}: the per-mode Jacobian depends on the step counter {rule.counter} "
+                "and has no limit symdyn can take; substitute a value to study one step"
+            )
+        derivation = Derivation(f"Linear stability of {rule.name}") + reduction.derivation
+        return _analyse(rule, {}, reduction.jacobian, derivation)
     if isinstance(rule, UpdateRule):
         title = f"Linear stability of {rule.name}"
         point, where = _linearisation_point(rule, at)
