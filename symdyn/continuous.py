@@ -696,7 +696,10 @@ def modified_equation(rule, h, order=2):
     Parameters
     ----------
     rule : UpdateRule
-        Must be autonomous and reduce to the identity at h = 0.
+        Must be autonomous. If it is not the identity at h = 0, its buffers (or
+        lagged copies) are first eliminated on the slow manifold a = Σ h^j A_j(x),
+        found order by order from A(Ψ(x)) = F_a(x, A(x)); the field then acts on
+        the positions, in time t = k·h (heavy ball: −∇L/(1 − β) + O(h)).
     h : sympy.Symbol
     order : int
         Number of terms; ``order=1`` gives the gradient flow of GD.

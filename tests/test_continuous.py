@@ -111,6 +111,14 @@ def test_divergent_scaling_is_refused_with_the_term():
         sd.continuous_limit(sd.optimizers.gd(x**4 / 4, [x], lr=eta), h=eta, time_step=eta**2)
 
 
+def test_bad_scaling_and_time_step_are_named():
+    rule = sd.optimizers.gd(x**4 / 4, [x], lr=eta)
+    with pytest.raises(sd.RuleError, match="not a parameter"):
+        sd.continuous_limit(rule, h=eta, scaling={gamma: eta})
+    with pytest.raises(sd.RuleError, match="invertible function"):
+        sd.continuous_limit(rule, h=eta, time_step=gamma)
+
+
 # -- numerical convergence of the iterates to the limit ---------------------------------
 
 
