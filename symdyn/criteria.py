@@ -143,6 +143,8 @@ def _present(rest, sign, weak):
         positive = [t for t in rest.args if not t.could_extract_minus_sign()]
         if negative and positive:
             small, large = -sp.Add(*negative), sp.Add(*positive)
+            if small.is_Add:  # eta*lambda*(2*beta + 1) reads better than its expansion
+                small = sp.factor(small)
             return (sp.Le if weak else sp.Lt)(small, large)
         constants = [t for t in positive if t.is_Number]
         if constants and len(positive) > len(constants):

@@ -364,6 +364,14 @@ def _marginal(raw):
         if weak is sp.false or strict is sp.true:
             continue
         touches.append(sp.true if strict is sp.false else sp.Eq(weak.lhs, weak.rhs))
+    if len(touches) == 1 and isinstance(touches[0], sp.Eq):
+        # Equality already implies its own weak inequality.
+        boundary = touches[0]
+        closure = [
+            c
+            for c in closure
+            if not (c.is_Relational and (c.lhs, c.rhs) == (boundary.lhs, boundary.rhs))
+        ]
     return sp.And(*closure, sp.Or(*touches))
 
 

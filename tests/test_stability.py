@@ -65,6 +65,8 @@ def test_is_stable_agrees_with_numeric_spectral_radius(name, data):
             values[symbol] = data.draw(
                 momentum if symbol.name == "beta" else positive, label=symbol.name
             )
+        elif symbol.is_nonnegative:
+            values[symbol] = data.draw(st.floats(0, 1.5).map(exact), label=symbol.name)
         else:
             values[symbol] = data.draw(st.floats(-1.5, 1.5).map(exact), label=symbol.name)
     radius = numeric_radius(rule, values)
