@@ -121,6 +121,11 @@ def test_symbolic_dimension_gives_the_scalar_region():
     assert result.region == sp.And(beta < 1, sp.Lt(eta * lam, 2 * beta + 2))
     text = result.derivation.to_markdown()
     assert "for every eigenvalue" in text and "commute" in text
+    for n in (1, 3):
+        q = sd.quadratic("theta", n=n)
+        concrete = sd.stability(sd.optimizers.heavy_ball(q.loss, [q.theta], eta, beta))
+        assert concrete.region == result.region
+        assert f"each of the {n} modes" in concrete.derivation.to_markdown()
 
 
 def test_nesterov_region_for_any_dimension():
