@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -752,7 +753,9 @@ def _blockwise(evaluate, axes, chunks):
     pairs = []
     for axis, size, letter in zip(axes, sizes, letters, strict=True):
         pairs += [da.from_array(axis, chunks=size), letter]
-    both = da.blockwise(block, "z" + letters, *pairs, new_axes={"z": 2}, dtype=float)
+    with warnings.catch_warnings():  # one output block per pair of input blocks is the intent
+        warnings.simplefilter("ignore", da.PerformanceWarning)
+        both = da.blockwise(block, "z" + letters, *pairs, new_axes={"z": 2}, dtype=float)
     return both[0], both[1] > 0.5
 
 
