@@ -271,14 +271,25 @@ def hurwitz_criterion(poly):
     if lead_sign is None:
         exprs.append(lead**2)
         reasons.append("the leading coefficient is nonzero")
-    for k, c in enumerate(coeffs[1:], start=1):
-        exprs.append(c * scale)
-        reasons.append(f"the coefficient of $s^{{{n - k}}}$ has the sign of the leading one")
-    H = hurwitz_matrix(poly)
-    for k in range(n - 1, 1, -2):
-        exprs.append(H[:k, :k].det() * scale**k)
-        reasons.append(f"the Hurwitz determinant $\\Delta_{{{k}}}$ is positive")
+    coefficients, determinants = _lienard_chipart(poly, scale)
+    exprs += coefficients + [d for _, d in determinants]
+    reasons += [
+        f"the coefficient of $s^{{{n - k}}}$ has the sign of the leading one"
+        for k in range(1, n + 1)
+    ]
+    reasons += [f"the Hurwitz determinant $\\Delta_{{{k}}}$ is positive" for k, _ in determinants]
     return Criterion(tuple(exprs), tuple(reasons))
+
+
+def _lienard_chipart(poly, scale=1):
+    """Coefficients after the leading one, and every other Hurwitz determinant
+    (Δ_{n−1}, Δ_{n−3}, ..., down to Δ_2), each multiplied by ``scale`` to the power that
+    makes its sign the one it has for the polynomial divided by ``scale``."""
+    n = poly.degree()
+    coefficients = [c * scale for c in poly.all_coeffs()[1:]]
+    H = hurwitz_matrix(poly)
+    determinants = [(k, H[:k, :k].det() * scale**k) for k in range(n - 1, 1, -2)]
+    return coefficients, determinants
 
 
 def hurwitz_conditions(poly, s=None):
@@ -335,11 +346,13 @@ def schur_criterion(poly):
         poly = poly * poly.LC()
     n = poly.degree()
     q = moebius_transform(poly, s)
-    coeffs = [q.coeff_monomial(s**k) for k in range(n, -1, -1)]
-    exprs = [coeffs[0]]
+    lead = q.coeff_monomial(s**n)  # (-1)^n p(-1): a condition, since the degree may drop
+    if lead == 0:
+        return Criterion((sp.S.Zero,), (f"$(-1)^{{{n}}} p(-1) > 0$: here $p(-1) = 0$",))
+    coefficients, determinants = _lienard_chipart(sp.Poly(q.as_expr(), s))
+    exprs = [lead, *coefficients, *(d for _, d in determinants)]
     reasons = [f"$(-1)^{{{n}}} p(-1) > 0$: no real root at or beyond $z = -1$"]
-    for k, c in enumerate(coeffs[1:], start=1):
-        exprs.append(c)
+    for k in range(1, n + 1):
         if k == n:
             reasons.append("$p(1) > 0$: no real root at or beyond $z = 1$")
         elif n == 2:
@@ -349,10 +362,10 @@ def schur_criterion(poly):
             )
         else:
             reasons.append(f"the coefficient of $s^{{{n - k}}}$ of the transform is positive")
-    H = hurwitz_matrix(sp.Poly(sum(c * s ** (n - i) for i, c in enumerate(coeffs)), s))
-    for k in range(n - 1, 1, -2):
-        exprs.append(H[:k, :k].det())
-        reasons.append(f"the Hurwitz determinant $\\Delta_{{{k}}}$ of the transform is positive")
+    reasons += [
+        f"the Hurwitz determinant $\\Delta_{{{k}}}$ of the transform is positive"
+        for k, _ in determinants
+    ]
     return Criterion(tuple(exprs), tuple(reasons))
 
 
