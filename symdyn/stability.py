@@ -98,7 +98,8 @@ def _factor_radius(factor):
             return complex_pair
         if sign in (0, 1):
             return real_roots
-        return sp.Piecewise((complex_pair, discriminant < 0), (real_roots, True))
+        complex_roots = sp.Lt(sp.factor(trace) ** 2, sp.factor(4 * det))  # discriminant < 0
+        return sp.Piecewise((complex_pair, complex_roots), (real_roots, True))
     roots = sp.roots(monic, z)
     if sum(roots.values()) != monic.degree():
         return None
