@@ -161,6 +161,11 @@ def _split(rule_or_result):
 def _target(rule, result, what):
     """Positional symbols and expressions of one quantity."""
     if what == "map" or (what == "jacobian" and result is None):
+        if rule is not None and any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
+            raise ShapeError(
+                f"{rule.name}: the state holds matrix symbols; lambdify a scalar rule "
+                "(one mode of a quadratic, or the rule on one coordinate)"
+            )
         if rule is None:
             raise ExpressionTypeError(f"{what}: the StabilityResult has no rule (it was a matrix)")
         if what == "map":

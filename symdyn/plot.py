@@ -219,8 +219,9 @@ def stability_figure(
         for edge, span in _requirement_edges(bound, other, values):
             ax.plot(span, [edge, edge], color="C3", lw=2)
         ax.set_xlim(low_s, high_s)
-        if ax.get_lines():
-            ax.legend(loc="upper right", fontsize="small")
+        handles = dict(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
+        if handles:
+            ax.legend(handles.values(), handles.keys(), loc="upper right", fontsize="small")
     name = rule.name if rule is not None else "the linearisation"
     ax.set_title(f"Stability of {name}")
     return fig

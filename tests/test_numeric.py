@@ -329,3 +329,10 @@ def test_chunked_map_equals_the_in_memory_map():
     assert whole.agreement(blocks) == 1.0
     simulated = sd.stability_map(rule, grid, fixed={lam: 1.0}, method="simulate", chunks=40)
     assert whole.agreement(simulated) >= 0.99
+
+
+def test_matrix_states_are_refused_with_a_shape_error():
+    theta = sp.MatrixSymbol("theta", 3, 1)
+    rule = sd.UpdateRule([theta], [(theta, theta - eta * theta)], [eta])
+    with pytest.raises(sd.ShapeError, match="matrix symbols"):
+        sd.lambdify(rule)
