@@ -27,7 +27,13 @@ from symdyn.numeric import ArgumentError, lambdify, stability_map
 from symdyn.rule import UpdateRule
 from symdyn.stability import StabilityResult, StepBound, stability
 
-__all__ = ["eigenvalue_figure", "stability_figure", "stability_map_figure", "trajectory_figure"]
+__all__ = [
+    "eigenvalue_figure",
+    "landscape_figure",
+    "stability_figure",
+    "stability_map_figure",
+    "trajectory_figure",
+]
 
 
 def _tex(symbol):
@@ -312,3 +318,77 @@ def trajectory_figure(run, limit=20):
     axes[-1].set_xlabel("step $k$")
     axes[0].set_title(run.rule.name)
     return fig
+
+
+def landscape_figure(loss, variables, runs=(), ranges=None, fixed=None, limit=10, ax=None):
+    """A loss over one or two variables, with optimizer paths drawn on it.
+
+    Parameters
+    ----------
+    loss : sympy.Expr
+    variables : sequence of one or two sympy.Symbol
+        The horizontal axis (and the vertical one for two variables).
+    runs : SimulationResult or sequence of them
+        Recorded runs (``record=True``) whose rules carry the variables as
+        state; up to ``limit`` points of each are drawn (paths labelled with
+        the rule's name).
+    ranges : mapping, optional
+        Symbol → (low, high); default: the paths' extent with a margin, or (-2, 2).
+    fixed : mapping, optional
+        Values of the loss's other symbols.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> fig = landscape_figure(x**4 - x**2, [x])
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+    ('$x$', '$L$')
+    """
+    variables = list(variables)
+    if len(variables) not in (1, 2):
+        raise ArgumentError(f"landscape_figure draws one or two variables, got {len(variables)}")
+    runs = [runs] if hasattr(runs, "trajectory") else list(runs)
+    values = {sp.sympify(k): v for k, v in dict(fixed or {}).items()}
+    surface = sp.lambdify(variables, sp.sympify(loss).subs(values), modules="numpy")
+    paths = []
+    for run in runs:
+        if run.trajectory is None:
+            raise ArgumentError("landscape_figure needs runs simulated with record=True")
+        coords = [run.trajectory[v].reshape(run.steps + 1, -1)[:, :limit] for v in variables]
+        paths.append((run.rule.name, coords))
+    ranges = {sp.sympify(k): v for k, v in dict(ranges or {}).items()}
+    spans = [ranges.get(v) or _extent([c[i] for _, c in paths]) for i, v in enumerate(variables)]
+    fig, ax = _axes(ax, figsize=(5.5, 4.2))
+    grids = [np.linspace(low, high, 200) for low, high in spans]
+    if len(variables) == 1:
+        ax.plot(grids[0], np.broadcast_to(surface(grids[0]), grids[0].shape), color="0.2")
+        for number, (name, (xs,)) in enumerate(paths):
+            ax.plot(xs, surface(xs), "o-", ms=3, lw=0.8, color=f"C{number}", label=name)
+        ax.set_ylabel("$L$")
+    else:
+        mesh = np.meshgrid(*grids, indexing="xy")
+        heights = np.broadcast_to(surface(*mesh), mesh[0].shape)
+        ax.contour(*mesh, heights, levels=20, cmap="viridis", linewidths=0.8)
+        for number, (name, (xs, ys)) in enumerate(paths):
+            ax.plot(xs, ys, ".-", ms=3, lw=0.8, color=f"C{number}", label=name)
+        ax.set_ylabel(_tex(variables[1]))
+    ax.set_xlabel(_tex(variables[0]))
+    handles = dict(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
+    if handles:
+        ax.legend(handles.values(), handles.keys(), loc="upper right", fontsize="small")
+    return fig
+
+
+def _extent(arrays):
+    finite = [a[np.isfinite(a)] for a in arrays if np.isfinite(a).any()]
+    if not finite:
+        return -2.0, 2.0
+    low = min(float(a.min()) for a in finite)
+    high = max(float(a.max()) for a in finite)
+    margin = 0.1 * (high - low) or 1.0
+    return low - margin, high + margin

@@ -95,3 +95,19 @@ def test_command_line_writes_the_figure(name, tmp_path, capsys):
 
 def test_latex_of_greek_and_subscripted_symbols():
     assert plot._tex(sp.Symbol("lambda")) == r"$\lambda$"
+
+
+def test_landscape_figure_draws_contours_and_the_optimizer_path():
+    y = sp.Symbol("y", real=True)
+    loss = (x**2 + 10 * y**2) / 2
+    rule = sd.optimizers.heavy_ball(loss, [x, y], lr=eta, momentum=beta)
+    start = {x: [1.5, -1.0], y: [1.0, 0.5], "v_x": 0.0, "v_y": 0.0}
+    run = sd.simulate(rule, start, {eta: 0.05, beta: 0.8}, steps=60, record=True)
+    ax = render(plot.landscape_figure(loss, [x, y], run)).axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("$x$", "$y$")
+    assert ax.collections  # the contour lines
+    paths = [line for line in ax.get_lines() if line.get_label() == rule.name]
+    assert len(paths) == 2
+    np.testing.assert_allclose(paths[0].get_xydata()[0], [1.5, 1.0])
+    one = render(plot.landscape_figure(x**4 - x**2, [x], ranges={x: (-1.5, 1.5)})).axes[0]
+    assert one.get_xlim()[0] < -1.4 and one.get_ylabel() == "$L$"
