@@ -42,6 +42,7 @@ from symdyn.errors import (
 )
 from symdyn.hamiltonian import HamiltonianForm, hamiltonian_form
 from symdyn.modes import ModalReduction, NonCommutingError, Quadratic, modes, quadratic
+from symdyn.noise import NoStationaryStateError, StationaryCovariance, stationary_covariance
 from symdyn.numeric import (
     NumericFunction,
     Optimizer,
@@ -53,17 +54,9 @@ from symdyn.numeric import (
     stability_map,
 )
 from symdyn.rule import UpdateRule, grad
-from symdyn.spectrum import (
-    NoStationaryStateError,
-    SpectrumError,
-    StationaryCovariance,
-    Tuning,
-    WorstCaseRate,
-    stationary_covariance,
-    tune,
-    worst_case_rate,
-)
+from symdyn.spectrum import SpectrumError, WorstCaseRate, worst_case_rate
 from symdyn.stability import StabilityResult, StepBound, charpoly, stability, step_bound
+from symdyn.tuning import Tuning, tune
 
 __version__ = "0.1.0"
 

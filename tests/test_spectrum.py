@@ -1,5 +1,5 @@
-"""Worst cases over [μ, L] and optimal tuning: published values exactly, numbers against
-brute force over dense eigenvalue grids."""
+"""Worst cases over [μ, L]: published values exactly, numbers against brute force over
+dense eigenvalue grids."""
 
 import numpy as np
 import pytest
@@ -15,11 +15,6 @@ x = sp.Symbol("x", real=True)
 Q = sd.quadratic("theta", n=sp.Symbol("n"))
 GD = sd.optimizers.gd(Q.loss, [Q.theta], eta)
 HB = sd.optimizers.heavy_ball(Q.loss, [Q.theta], eta, beta)
-kappa = L / mu
-
-
-def same(left, right):
-    return sp.simplify(left - right) == 0
 
 
 def hb_matrices(lams, e, b):
@@ -35,52 +30,6 @@ def test_gd_asymptotic_worst_case():
     result = sd.worst_case_rate(GD, (mu, L))
     assert result.rate == sp.Max(sp.Abs(1 - eta * mu), sp.Abs(1 - eta * L))
     assert "quasi-convex" in result.derivation.to_markdown()
-
-
-def test_tune_gd_recovers_the_classical_step():
-    """η = 2/(μ + L), rate (κ − 1)/(κ + 1) (e.g. Polyak, Introduction to Optimization, 1987)."""
-    result = sd.tune(GD, (mu, L))
-    assert result.exact
-    assert same(result.params[eta], 2 / (mu + L))
-    assert same(result.rate, (kappa - 1) / (kappa + 1))
-
-
-@pytest.mark.parametrize("convention", ["polyak", "ema", "torch"])
-def test_tune_heavy_ball_recovers_polyak(convention):
-    """Polyak (1964): η = 4/(√L + √μ)², β = ((√κ − 1)/(√κ + 1))², rate (√κ − 1)/(√κ + 1)."""
-    rule = sd.optimizers.heavy_ball(Q.loss, [Q.theta], eta, beta, convention=convention)
-    result = sd.tune(rule, (mu, L), over=[eta, beta])
-    root = sp.sqrt(kappa)
-    assert result.exact
-    assert same(result.rate, (root - 1) / (root + 1))
-    assert same(result.params[beta], ((root - 1) / (root + 1)) ** 2)
-    if convention == "ema":  # m ← βm + (1 − β)g: the step is η(1 − β)
-        assert same(
-            result.params[eta] * (1 - beta).subs(result.params),
-            4 / (sp.sqrt(L) + sp.sqrt(mu)) ** 2,
-        )
-    else:
-        assert same(result.params[eta], 4 / (sp.sqrt(L) + sp.sqrt(mu)) ** 2)
-    # The tuned rate is the worst case of the tuned rule, checked by brute force.
-    values = {mu: 1, L: 50}
-    tuned = {k: float(v.subs(values)) for k, v in result.params.items()}
-    rate = float(result.rate.subs(values))
-    lams = np.linspace(1, 50, 20001)
-    scalar = sd.optimizers.heavy_ball(lam * x**2 / 2, [x], eta, beta, convention=convention)
-    f = sp.lambdify([lam, eta, beta], list(scalar.jacobian()), "numpy")
-    entries = [np.broadcast_to(e, lams.shape) for e in f(lams, tuned[eta], tuned[beta])]
-    radii = np.abs(np.linalg.eigvals(np.stack(entries, -1).reshape(-1, 2, 2))).max(-1)
-    assert radii.max() == pytest.approx(rate, rel=1e-6)
-
-
-def test_tune_nesterov_numerically_with_a_certificate():
-    """No closed form is used; the known optimum (Lessard et al. 2016) is found:
-    η = 4/(3L + μ), rate 1 − 2/√(3κ + 1)."""
-    rule = sd.optimizers.nesterov(Q.loss, [Q.theta], eta, beta)
-    result = sd.tune(rule, (1, 100))
-    assert not result.exact
-    assert result.certificate["max_on_grid"] <= 1 - 2 / np.sqrt(301) + 1e-6
-    assert result.params[eta] == pytest.approx(4 / 301, rel=1e-3)
 
 
 finite_params = st.tuples(
@@ -182,64 +131,3 @@ def test_finite_horizon_needs_numbers():
         sd.worst_case_rate(HB, (1, 2), steps=3)
     with pytest.raises(sd.SpectrumError, match="positive integer"):
         sd.worst_case_rate(HB, (1, 2), steps=0, params={eta: 0.1, beta: 0.1})
-
-
-# -- stationary covariance under gradient noise ---------------------------------------------
-
-sigma = sp.Symbol("sigma", positive=True)
-
-
-def test_gd_stationary_variance_per_mode():
-    """θ⁺ = (1 − ηλ)θ − ηξ: Var θ = ησ²/(λ(2 − ηλ)) for 0 < ηλ < 2."""
-    result = sd.stationary_covariance(GD, noise=sigma**2)
-    assert same(result.covariance[0, 0], eta * sigma**2 / (lam * (2 - eta * lam)))
-    assert result.region == sp.Lt(eta * lam, 2)
-
-
-@given(st.floats(0.01, 1.5), st.floats(0.0, 0.95), st.floats(0.1, 3))
-def test_heavy_ball_covariance_against_scipy(e, b, curvature):
-    from scipy.linalg import solve_discrete_lyapunov
-
-    values = {eta: e, beta: b, lam: curvature, sigma: 1}
-    jac = hb_matrices(np.array([curvature]), e, b)[0]
-    if max(abs(np.linalg.eigvals(jac))) >= 1 - 1e-9:
-        return
-    inputs = np.array([[-e], [-e]])  # v⁺ = βv − η(g + ξ), θ⁺ = θ + v⁺
-    expected = solve_discrete_lyapunov(jac, inputs @ inputs.T)
-    got = np.array(HB_COVARIANCE.covariance.subs(values), dtype=float)
-    assert np.allclose(got, expected, rtol=1e-9, atol=1e-12)
-
-
-HB_COVARIANCE = sd.stationary_covariance(HB, noise=sigma**2)
-
-
-def test_numeric_matrix_covariance_and_simulation():
-    y = sp.Symbol("y", real=True)
-    rule = sd.optimizers.gd((x**2 + x * y + 2 * y**2) / 2, [x, y], eta)
-    result = sd.stationary_covariance(rule, noise=0.5, params={eta: 0.2})
-    jac = np.eye(2) - 0.2 * np.array([[1, 0.5], [0.5, 2]])
-    rng = np.random.default_rng(1)
-    state, samples = np.zeros(2), []
-    for shock in rng.normal(scale=np.sqrt(0.5), size=(60000, 2)):
-        state = jac @ state - 0.2 * shock
-        samples.append(state)
-    empirical = np.cov(np.array(samples[1000:]).T)
-    assert isinstance(result.covariance, np.ndarray)
-    assert np.allclose(result.covariance, empirical, rtol=0.1, atol=2e-3)
-
-
-def test_no_stationary_covariance_outside_the_region():
-    with pytest.raises(sd.NoStationaryStateError, match="not stable"):
-        sd.stationary_covariance(GD, noise=1, params={eta: 3, lam: 1})
-    scalar = sd.optimizers.heavy_ball(lam * x**2 / 2, [x], eta, beta)
-    with pytest.raises(sd.NoStationaryStateError):
-        sd.stationary_covariance(scalar, noise=1, params={eta: 1, beta: 1.2, lam: 1})
-
-
-def test_covariance_with_a_frozen_preconditioner_is_refused():
-    adam = sd.optimizers.adam(Q.loss, [Q.theta], eta, beta)
-    with pytest.raises(sd.NonCommutingError, match="isotropic"):
-        sd.stationary_covariance(adam, noise=sigma**2)
-    rule = sd.UpdateRule([x], [(x, x - eta * lam * x)], [eta])
-    with pytest.raises(sd.SpectrumError, match="g_"):
-        sd.stationary_covariance(rule, noise=1)
