@@ -1,19 +1,16 @@
-"""Tests of symdyn.parsing: the whitelist parser refuses everything outside the grammar."""
+"""Tests of symdyn.parsing: statements, configurable limits, error positions, and fuzzing
+through parse_expression."""
 
-import builtins
 import time
 
 import pytest
 import sympy as sp
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
-from symdyn.errors import ExpressionTypeError, ParseError
+from symdyn.errors import ParseError
 from symdyn.parsing import (
-    DEFAULT_FUNCTIONS,
-    MAX_EXPONENT,
     parse_expression,
-    print_expression,
 )
 
 x = sp.Symbol("x", real=True)
@@ -29,174 +26,9 @@ def parse(text, **options):
     return parse_expression(text, SYMBOLS, **options)
 
 
-# -- what the grammar accepts ----------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("x - eta*grad(lambda*x**2/2, x)", x - eta * lam * x),
-        ("0.1", sp.Rational(1, 10)),
-        ("1e-3 + 2.5e2", sp.Rational(1, 1000) + 250),
-        ("1_000", sp.Integer(1000)),
-        ("-x + +y", -x + y),
-        ("sqrt(y) * exp(x) / log(y)", sp.sqrt(y) * sp.exp(x) / sp.log(y)),
-        ("tanh(x) + sin(x) - cos(x)", sp.tanh(x) + sp.sin(x) - sp.cos(x)),
-        ("Abs(x) + Max(x, y, 1) - Min(x, eta)", sp.Abs(x) + sp.Max(x, y, 1) - sp.Min(x, eta)),
-        ("x**(1/3)", x ** sp.Rational(1, 3)),
-        ("2*pi*E", 2 * sp.pi * sp.E),
-        ("  (x +\n   y)", x + y),
-        ("T(B) @ A @ B", B.T * A * B),
-        ("A**2 - A*A", sp.ZeroMatrix(2, 2)),
-    ],
-)
-def test_accepts_the_grammar(text, expected):
-    result = parse(text)
-    assert result == expected or sp.simplify(result - expected) == 0
-
-
-def test_decimal_literals_are_exact_rationals():
-    """0.1 is read from its text, not through the binary float 0.1000000000000000055..."""
-    result = parse("0.1 + 0.2")
-    assert result == sp.Rational(3, 10)
-    assert not result.atoms(sp.Float)
-
-
-def test_declared_symbol_shadows_constant():
-    e = sp.Symbol("E")
-    assert parse_expression("E + 1", {"E": e}) == e + 1
-
-
-def test_grad_is_injectable():
-    calls = []
-
-    def fake_grad(expr, wrt):
-        calls.append((expr, wrt))
-        return sp.Integer(7)
-
-    functions = {**DEFAULT_FUNCTIONS, "grad": fake_grad}
-    assert parse_expression("grad(x**2, x) + 1", SYMBOLS, functions) == 8
-    assert calls == [(x**2, x)]
-
-
-# -- hostile input ---------------------------------------------------------------
-
-HOSTILE = [
-    "().__class__",
-    "().__class__.__bases__[0].__subclasses__()",
-    "x.__class__",
-    "x[0]",
-    "lambda: 0",
-    "(lambda: 0)()",
-    "[c for c in 'ab']",
-    "{c: 1 for c in 'ab'}",
-    "(c for c in 'ab')",
-    "f'{x}'",
-    "'text'",
-    "b'bytes'",
-    "True",
-    "None",
-    "...",
-    "x < y",
-    "x and y",
-    "not x",
-    "x if y else eta",
-    "sqrt(x=1)",
-    "sqrt(*x)",
-    "Max(**x)",
-    "foo(x)",
-    "eval('1')",
-    "exec('1')",
-    "__import__('os')",
-    "x(1)",
-    "sqrt",
-    "z",
-    "nan",
-    "inf",
-    "1e999",
-    "-1e999",
-    "1j",
-    "import os",
-    "from os import system",
-    "x = 1",
-    "x += 1",
-    "(x := 1)",
-    "(yield x)",
-    "9**9**9",
-    "2**(10**6)",
-    "exp(10**1000*log(2))",
-    "(9**1000*x)**1000",
-    "x**(2**100)",
-    "x // y",
-    "x % y",
-    "x ^ y",
-    "~x",
-    "x @ y",
-    "A + x",
-    "A @ A @ B @ B",
-    "x / 0",
-    "0**-1",
-    "log(0)",
-    "sqrt(-1)",
-    "grad(x**2, x + 1)",
-    "(" * 100 + "x" + ")" * 100,
-    "-" * 3000 + "x",
-    "x**" * 1300 + "x",
-    "+".join(["x"] * 1900),
-    "x" * 5000,
-    "",
-    "   ",
-    "x\x00",
-    "\udc80",
-]
-
-
-@pytest.mark.parametrize("text", HOSTILE, ids=lambda t: repr(t[:30]))
-def test_hostile_input_is_refused(text, tmp_path, monkeypatch):
-    sentinel = tmp_path / "sentinel"
-    calls = []
-
-    def forbidden(*args, **kwargs):
-        calls.append(args)
-        raise AssertionError("eval/exec must never be called")
-
-    monkeypatch.setattr(builtins, "eval", forbidden)
-    monkeypatch.setattr(builtins, "exec", forbidden)
-    with pytest.raises(ParseError) as info:
-        parse(text)
-    assert info.value.source == "<string>"
-    assert info.value.line is not None
-    assert calls == []
-    assert not sentinel.exists()
-
-
-@pytest.mark.parametrize(
-    "template",
-    [
-        "__import__('os').system('touch {path}')",
-        "open('{path}', 'w').write('x')",
-        "().__class__.__base__.__subclasses__()[0]('{path}')",
-        "[open('{path}', 'w') for _ in 'a']",
-        "(lambda: open('{path}', 'w'))()",
-    ],
-)
-def test_nothing_is_executed(template, tmp_path):
-    sentinel = tmp_path / "sentinel"
-    with pytest.raises(ParseError):
-        parse(template.format(path=sentinel))
-    assert not sentinel.exists()
-
-
 def test_statement_message_says_only_expressions():
     with pytest.raises(ParseError, match="statement"):
         parse("import os")
-
-
-def test_huge_exponent_is_refused_before_building():
-    start = time.perf_counter()
-    with pytest.raises(ParseError, match=f"at most {MAX_EXPONENT}"):
-        parse("9**9**9")
-    assert time.perf_counter() - start < 1
 
 
 def test_limits_are_configurable():
@@ -208,18 +40,6 @@ def test_limits_are_configurable():
         parse("x + y + x", max_nodes=4)
     with pytest.raises(ParseError, match="deeper than 3"):
         parse("-(-(-(-x)))", max_depth=3)
-
-
-def test_long_sums_are_not_deep():
-    """A sum of many terms is a long chain in the syntax tree but not nested."""
-    text = " + ".join(f"{i}*x**{i}" for i in range(1, 80))
-    assert parse(text) == sum(i * x**i for i in range(1, 80))
-
-
-def test_grad_nesting_is_bounded():
-    assert parse("grad(grad(grad(x**5, x), x), x)") == 60 * x**2
-    with pytest.raises(ParseError, match="grad nested more than 3"):
-        parse("grad(grad(grad(grad(x**5, x), x), x), x)")
 
 
 # -- error positions -------------------------------------------------------------
@@ -305,66 +125,3 @@ def test_fuzz_gives_an_expression_or_a_parse_error(text):
 @given(grammar_text)
 def test_fuzz_grammar_tokens(text):
     _parse_within_bound(text)
-
-
-# -- round trip ------------------------------------------------------------------
-
-ROUND_TRIP_SYMBOLS = [x, y, eta, lam]
-numbers = st.one_of(
-    st.integers(-5, 5).map(sp.Integer),
-    st.tuples(st.integers(-5, 5), st.integers(1, 5)).map(lambda pq: sp.Rational(*pq)),
-)
-FUNCTIONS = [sp.sqrt, sp.exp, sp.log, sp.tanh, sp.sin, sp.cos, sp.Abs]
-
-
-def _max_min(fab):
-    function, a, b = fab
-    try:
-        return function(a, b)
-    except ValueError:  # sympy refuses Max(I, x): not comparable
-        return a
-
-
-def _extend(children):
-    pairs = st.tuples(children, children)
-    return st.one_of(
-        pairs.map(lambda ab: ab[0] + ab[1]),
-        pairs.map(lambda ab: ab[0] - ab[1]),
-        pairs.map(lambda ab: ab[0] * ab[1]),
-        pairs.map(lambda ab: ab[0] / ab[1] if ab[1] != 0 else ab[0]),
-        st.tuples(children, st.integers(-3, 3)).map(lambda bn: bn[0] ** bn[1]),
-        st.tuples(st.sampled_from(FUNCTIONS), children).map(lambda fa: fa[0](fa[1])),
-        st.tuples(st.sampled_from([sp.Max, sp.Min]), children, children).map(_max_min),
-        children.map(lambda a: -a),
-    )
-
-
-expressions = st.recursive(
-    st.one_of(st.sampled_from(ROUND_TRIP_SYMBOLS), numbers), _extend, max_leaves=12
-)
-
-
-@given(expressions)
-def test_round_trip(expr):
-    assume(not expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I))
-    text = print_expression(expr)
-    parsed = parse_expression(text, {s.name: s for s in expr.free_symbols})
-    assert parsed == expr or sp.simplify(parsed - expr) == 0, text
-
-
-def test_round_trip_matrices_and_keywords():
-    expr = B.T * A * B + sp.Integer(2) * (B.T * B)
-    text = print_expression(expr)
-    assert "T(B)" in text
-    assert parse(text) == expr
-    assert parse(print_expression(lam * x**2 / 2)) == lam * x**2 / 2
-
-
-@pytest.mark.parametrize(
-    "expr",
-    [sp.Float("0.1") * x, sp.I * x, sp.Function("f")(x), sp.Dummy("d"), sp.Symbol("x'")],
-    ids=str,
-)
-def test_print_refuses_what_the_grammar_cannot_spell(expr):
-    with pytest.raises(ExpressionTypeError):
-        print_expression(expr)
