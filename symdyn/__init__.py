@@ -13,6 +13,7 @@ Examples
 
 from symdyn import games, models, optimizers
 from symdyn.adaptive import PreconditionerError
+from symdyn.chain_rule import gauss_newton, response_jacobian
 from symdyn.continuous import (
     ContinuousLimit,
     Convergence,
@@ -28,7 +29,7 @@ from symdyn.continuous import (
     sde_limit,
 )
 from symdyn.criteria import hurwitz_conditions, schur_conditions
-from symdyn.curvature import critical_points, gauss_newton, response_jacobian
+from symdyn.curvature import critical_points
 from symdyn.derivation import Derivation, LatexError
 from symdyn.errors import (
     AssignmentError,
