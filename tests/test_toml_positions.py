@@ -1,0 +1,58 @@
+"""Tests of symdyn.toml_positions: rule-file errors found by scanning the raw TOML text
+name the right line and column."""
+
+import pytest
+
+from symdyn.errors import ParseError
+from symdyn.rulefile import load_spec
+
+GD = """\
+state = ["x"]
+[params]
+eta = { positive = true }
+[free]
+lambda = { positive = true }
+[loss]
+expr = "lambda * x**2 / 2"
+[[update]]
+target = "x"
+expr = "x - eta*grad(x)"
+"""
+
+
+def write(tmp_path, text, name="rule.toml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def bad(old, new, text=GD):
+    assert old in text
+    return text.replace(old, new)
+
+
+TOML_ERRORS = [
+    ("duplicated key", bad("eta = { positive = true }", "eta = {}\neta = {}"), 4, "twice"),
+    ("duplicated table", GD + "[params]\nbeta = {}\n", 11, "twice"),
+    ("toml syntax", bad("[loss]", "[loss"), 6, "invalid TOML"),
+]
+
+
+@pytest.mark.parametrize(
+    ("why", "text", "line", "match"), TOML_ERRORS, ids=[b[0] for b in TOML_ERRORS]
+)
+def test_toml_errors_name_file_and_line(why, text, line, match, tmp_path):
+    path = write(tmp_path, text)
+    with pytest.raises(ParseError, match=match) as info:
+        load_spec(path)
+    error = info.value
+    assert error.source == str(path)
+    assert error.line == line, str(error)
+    assert str(error).startswith(f"{path}:{line}")
+
+
+def test_expression_errors_carry_the_column(tmp_path):
+    path = write(tmp_path, bad('"x - eta*grad(x)"', '"x - zeta*grad(x)"'))
+    with pytest.raises(ParseError) as info:
+        load_spec(path)
+    assert (info.value.line, info.value.column) == (10, len('expr = "x - ') + 1)
