@@ -42,7 +42,7 @@ from symdyn.errors import (
     UnknownSymbolError,
 )
 from symdyn.hamiltonian import HamiltonianForm, hamiltonian_form
-from symdyn.modes import ModalReduction, NonCommutingError, Quadratic, modes, quadratic
+from symdyn.modes import ModalReduction, NonCommutingError, modes
 from symdyn.noise import NoStationaryStateError, StationaryCovariance, stationary_covariance
 from symdyn.numeric import (
     NumericFunction,
@@ -54,6 +54,7 @@ from symdyn.numeric import (
     simulate,
     stability_map,
 )
+from symdyn.quadratics import Quadratic, quadratic
 from symdyn.rule import UpdateRule, grad
 from symdyn.spectrum import SpectrumError, WorstCaseRate, worst_case_rate
 from symdyn.stability import StabilityResult, StepBound, charpoly, stability, step_bound

@@ -15,7 +15,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import symdyn as sd
-from symdyn.modes import PositiveDiagonalMatrixSymbol, SymmetricMatrixSymbol
+from symdyn.quadratics import PositiveDiagonalMatrixSymbol, SymmetricMatrixSymbol
 
 eta, beta, lam = sp.symbols("eta beta lambda", positive=True)
 x = sp.Symbol("x", real=True)
@@ -143,21 +143,6 @@ def test_adam_is_reduced_through_the_preconditioned_matrix():
     reduction = sd.modes(sd.optimizers.adam(q.loss, [q.theta], eta, beta))
     assert reduction.scaling == (0, -1)
     assert str(reduction.matrix) == "P_theta**(-1)*H"
-
-
-def test_quadratic_gradient_uses_symmetry():
-    q = sd.quadratic("theta", n=4)
-    assert sd.grad(q.loss, q.theta) == q.H * q.theta - q.b
-    assert q.gradient == q.H * q.theta - q.b
-    assert q.theta.shape == (4, 1) and q.n == 4
-    assert q.H.as_explicit()[2, 1] == q.H.as_explicit()[1, 2]
-    assert q.eigenvalue == lam
-
-
-@pytest.mark.parametrize("n", [0, -2, 1.5, "n", None])
-def test_quadratic_refuses_bad_dimensions(n):
-    with pytest.raises(sd.ShapeError):
-        sd.quadratic("theta", n=n)
 
 
 def two_quadratics(n):
