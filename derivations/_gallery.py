@@ -55,9 +55,10 @@ def figure(ncols: int = 1, nrows: int = 1, size=(5.5, 4.0)):
 
 
 def save_figure(fig: Figure, name: str) -> Path:
-    """Write ``name.png`` (150 dpi) into the build folder."""
+    """Write ``name.png`` (150 dpi, tight bounding box) into the build folder."""
     path = build_dir() / f"{name}.png"
-    fig.savefig(path, dpi=150)
+    # Library figures have no layout engine: a tight box keeps their axis labels inside.
+    fig.savefig(path, dpi=150, bbox_inches="tight")
     print(f"  wrote {path}")
     return path
 
