@@ -11,7 +11,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	if [ "$$CI" = true ]; then $(BIN)/python -m pip install --quiet -e '.[test,torch]'; fi
+	if [ "$$CI" = true ]; then $(BIN)/python -m pip install --quiet -e '.[test,torch,docs]'; fi
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -31,6 +31,11 @@ bench: $(STAMP)
 
 derivations: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python derivations/build.py
+
+docs: $(STAMP)
+	$(BIN)/python -c "import sphinx, myst_parser, furo" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[docs]'
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs build/docs
+	@echo "built build/docs/index.html"
 
 clean:
 	rm -rf build .venv .pytest_cache .hypothesis
