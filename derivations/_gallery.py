@@ -135,10 +135,14 @@ def fit(derivation: Derivation) -> Derivation:
 
     An equation ``lhs = rhs`` too wide for the page becomes ``lhs =`` on one line and
     ``rhs`` below it, a long sum is split between its terms, and a long max between its
-    arguments; nothing is dropped.
+    arguments. A step identical to an earlier one (analyses joined with ``+`` each restate
+    the rule) is kept once.
     """
-    fitted = Derivation(derivation.title)
+    fitted, seen = Derivation(derivation.title), []
     for step in derivation.steps:
+        if step in seen:  # joined analyses of one rule restate it: say it once
+            continue
+        seen.append(step)
         items = []
         for item in step.math_items():
             if isinstance(item, sp.Eq) and visible_length(sp.latex(item)) > LINE:

@@ -93,8 +93,8 @@ def main():
         sp.Eq(sp.Symbol(r"\eta_{\max}"), rms_bound.upper),
     )
     derivation = derivation.then(
-        f"Check: with $\\eta = {step}$, $\\beta_1 = {b1}$ and $p = {pval}$, a curvature 2\\% "
-        "below $38p/\\eta$ converges and 2\\% above diverges."
+        f"Check: with $\\eta = {step}$, $\\beta_1 = {b1}$ and $p = {pval}$, a curvature 2% "
+        "below $38p/\\eta$ converges and 2% above diverges."
     )
 
     fig = plot.stability_figure(

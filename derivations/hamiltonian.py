@@ -88,12 +88,19 @@ def main():
     )
     derivation = derivation.then(
         "Why heavy ball oscillates: on $\\lambda x^2/2$ the characteristic polynomial is",
-        sp.Eq(sp.Symbol("p(z)"), charpoly.as_expr()),
+        TeX(
+            "p(z) = z^2 + "
+            + sp.latex(sp.collect(charpoly.all_coeffs()[1], eta * lam)).join(
+                [r"\left(", r"\right)"]
+            )
+            + " z + "
+            + sp.latex(charpoly.all_coeffs()[2])
+        ),
     )
     derivation = derivation.then(
         "Its discriminant is negative, and the two eigenvalues complex conjugates of modulus "
         "$\\sqrt{\\beta}$ (their product is the constant term), exactly when",
-        sp.factor(discriminant) < 0,
+        TeX(r"(1 + \beta - \eta\lambda)^2 - 4\beta < 0"),
     )
     derivation = derivation.then(
         "This is the underdamped regime of the damped oscillator: energy leaves at the rate "

@@ -105,8 +105,8 @@ def main():
     )
     derivation = derivation.then(
         "a rotation $b$ much larger than the decay $a$ forces a small step: deep residual "
-        f"networks need $h \\to 0$. Check at $a = 1$, $b = 3$ ($h < {edge:g}$): 10\\% below "
-        "the bound the features decay over 600 blocks, 10\\% above they explode."
+        f"networks need $h \\to 0$. Check at $a = 1$, $b = 3$ ($h < {edge:g}$): 10% below "
+        "the bound the features decay over 600 blocks, 10% above they explode."
     )
 
     fig, (left, right) = gallery.figure(ncols=2, size=(10, 4.0))
