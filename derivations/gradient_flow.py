@@ -80,9 +80,9 @@ def main():
     )
     derivation = derivation + modified.derivation
     derivation = derivation.then(
-        "So gradient descent follows, to second order, gradient flow on a loss that penalises "
-        "the squared gradient norm (implicit gradient regularisation):",
-        sp.Eq(sp.Symbol(r"\tilde L"), published),
+        "So gradient descent follows, to second order, gradient flow on the modified loss "
+        "$\\tilde L$, which penalises the squared gradient norm (implicit gradient "
+        "regularisation)."
     )
     derivation = derivation.then(
         "Check on $L(x) = x^4/4 + x^2/2$ from $x_0 = 1.5$ to $t = 1$: the error of "
@@ -103,9 +103,9 @@ def main():
     left.set_ylabel(r"$|x_{1/\eta} - X(1)|$")
     left.legend(fontsize=8)
     left.set_title(r"$L(x) = x^4/4 + x^2/2$, $x_0 = 1.5$", fontsize=10)
-    h = 0.25
-    run = sd.simulate(scalar, init={x: x0}, params={eta: h}, steps=12, record=True, tol=0)
-    ts = np.linspace(0, 12 * h, 300)
+    h = 0.1
+    run = sd.simulate(scalar, init={x: x0}, params={eta: h}, steps=30, record=True, tol=0)
+    ts = np.linspace(0, 30 * h, 300)
     f = sp.lambdify(x, gradient_field, "numpy")
     exact = solve_ivp(lambda _, s: [f(s[0])], (0, ts[-1]), [x0], t_eval=ts, rtol=1e-12).y[0]
     g = sp.lambdify(x, modified_field.subs(eta, h), "numpy")
@@ -113,7 +113,7 @@ def main():
     right.plot(ts, exact, label=r"gradient flow $X' = -L'(X)$")
     right.plot(ts, mod, "--", label=r"modified flow $X' = -\tilde L'(X)$")
     right.plot(
-        np.arange(13) * h, run.trajectory[x], "ko", ms=3.5, label=rf"GD iterates, $\eta = {h}$"
+        np.arange(31) * h, run.trajectory[x], "ko", ms=3.5, label=rf"GD iterates, $\eta = {h}$"
     )
     right.set_xlabel(r"time $t = k\eta$")
     right.set_ylabel(r"$x$")

@@ -70,6 +70,7 @@ def main():
     left.semilogy(noisy_losses, label=r"perturbed by $10^{-6}$")
     left.set_xlabel(r"step $k$")
     left.set_ylabel(r"loss $L(\theta_k)$")
+    left.set_ylim(1e-10, 1)
     left.legend(fontsize=8)
     right.semilogy(np.maximum(sym_gaps, 1e-18), label="identical units (exactly 0)")
     right.semilogy(noisy_gaps, label=r"perturbed by $10^{-6}$")

@@ -78,7 +78,19 @@ def main():
     mesh = right.contourf(gx, gy, surface.reshape(gx.shape), levels=20, cmap="RdBu_r")
     right.contour(gx, gy, surface.reshape(gx.shape), levels=[0.5], colors="k")
     fig.colorbar(mesh, ax=right, label=r"network output $f_\theta(x_1, x_2)$")
-    right.scatter(INPUTS[:, 0], INPUTS[:, 1], c=TARGETS, cmap="RdBu_r", edgecolors="k", s=80)
+    for target, marker, colour in ((0.0, "o", "C0"), (1.0, "s", "C3")):
+        chosen = target == TARGETS
+        right.scatter(
+            INPUTS[chosen, 0],
+            INPUTS[chosen, 1],
+            marker=marker,
+            s=90,
+            c=colour,
+            edgecolors="white",
+            linewidths=1.5,
+            label=f"target {target:g}",
+        )
+    right.legend(fontsize=8, loc="upper center")
     right.set_xlabel(r"$x_1$")
     right.set_ylabel(r"$x_2$")
     right.set_title("decision boundary (black)", fontsize=10)
