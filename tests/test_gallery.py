@@ -3,11 +3,12 @@
 Each script of ``derivations/`` and ``derivations/experiments/`` runs in a subprocess with
 ``SYMDYN_BUILD_DIR`` pointing at a temporary folder; it must exit 0 (its own assertions
 passed) and leave ``NAME.tex``, ``NAME.md``, at least one ``NAME*.png`` and, when pdflatex
-is installed, ``NAME.pdf``. Without pdflatex the PDF check skips locally and fails when
-``CI=true``.
+is installed, ``NAME.pdf`` with no displayed equation running past the margin. Without
+pdflatex the PDF checks skip locally and fail when ``CI=true``.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,21 @@ def test_script_derives_and_writes(script, tmp_path):
             pytest.fail("pdflatex is required when CI=true")
         pytest.skip("pdflatex is not on PATH: the PDF is not built")
     assert (tmp_path / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
+    assert _overflowing_displays(tmp_path / f"{name}.tex") == [], "equations wider than the page"
+
+
+def _overflowing_displays(tex):
+    """Displayed equations more than 20pt wider than the text, from pdflatex's log."""
+    subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+        cwd=tex.parent,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    log = tex.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
+    found = re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\) detected at line (\d+)", log)
+    return [(float(pt), line) for pt, line in found if float(pt) > 20]
 
 
 def test_build_writes_an_index(tmp_path):
