@@ -81,7 +81,7 @@ def _is_zero(expr):
         return True
     if sp.expand(sp.numer(sp.together(expr))) == 0:
         return True
-    if expr.has(HyperbolicFunction, TrigonometricFunction):
+    if expr.has(HyperbolicFunction, TrigonometricFunction) and sp.count_ops(expr) < 400:
         rewritten = sp.expand(expr.rewrite(sp.exp))
         return sp.expand(sp.numer(sp.together(rewritten))) == 0
     return False
@@ -218,7 +218,8 @@ class ContinuousLimit:
     error_order : int or None
         The first neglected term of the expansion is O(τ^error_order) relative
         to the kept one (so the iterates follow the ODE to O(τ^error_order) on
-        bounded time intervals); None if not found up to order 4.
+        bounded time intervals); None if not found up to order 4, or when fast
+        variables were slaved (their relaxation sets the correction).
     time_step : sympy.Expr
         τ, the time between iterates.
     h : sympy.Symbol
@@ -385,36 +386,41 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
         leading[x] = nonzero[0]
 
     equations = [coefficients[x][leading[x]] for x in roles.positions]
+    dynamic, slaved = _slave_fast_variables(
+        rule, roles.positions, equations, jets, step, as_functions
+    )
+    reduced = [_factor_radicals(equations[roles.positions.index(x)].subs(slaved)) for x in dynamic]
     highest = {}
-    for x in roles.positions:
-        orders = [
-            m for m in range(1, _MAX_ORDER + 1) if any(eq.has(jets[x][m]) for eq in equations)
-        ]
+    for x in dynamic:
+        orders = [m for m in range(1, _MAX_ORDER + 1) if any(eq.has(jets[x][m]) for eq in reduced)]
         if not orders:
             raise NoContinuousLimitError(
-                f"{rule.name}: the leading term {as_functions(equations[0])} of the expansion "
-                f"has no time derivative of {functions[x]}: the iterates do not move on the "
-                f"time scale {step}; choose another time_step or scaling"
+                f"{rule.name}: no time derivative of {functions[x]} survives at leading order; "
+                f"the iterates do not move on the time scale {step}"
             )
         highest[x] = max(orders)
-    unknowns = [jets[x][highest[x]] for x in roles.positions]
-    solved = sp.solve(equations, unknowns, dict=True)
+    unknowns = [jets[x][highest[x]] for x in dynamic]
+    solved = sp.solve(reduced, unknowns, dict=True)
     if len(solved) != 1:
         raise UndecidedError(
             f"{rule.name}: cannot solve the leading equations for "
             f"{[as_functions(u) for u in unknowns]}"
         )
-    solution = {u: sp.simplify(solved[0][u]) for u in unknowns}
+    solution = {u: _neat(solved[0][u]) for u in unknowns}
 
-    error_order = _error_order(roles.positions, coefficients, leading, jets, highest, solution)
+    error_order = None
+    if not slaved:  # with fast variables the correction depends on their relaxation
+        error_order = _error_order(dynamic, coefficients, leading, jets, highest, solution)
     ode = tuple(
         sp.Eq(
             sp.Derivative(functions[x], (T, highest[x])),
             as_functions(solution[jets[x][highest[x]]]),
         )
-        for x in roles.positions
+        for x in dynamic
     )
     shown = dict(functions)
+    for x, value in slaved.items():
+        shown[x] = as_functions(value)
     for a, (x, j) in roles.lags.items():
         shown[a] = functions[x].subs(T, T - j * step)
     for a, (x, ratio) in roles.buffers.items():
@@ -433,10 +439,65 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
         [as_functions(e) for e in equations],
         leading,
         error_order,
+        slaved,
     )
     return ContinuousLimit(
         rule, ode, shown, max(highest.values()), error_order, step, h, scaling, derivation
     )
+
+
+def _factor_radicals(expr):
+    """Factor the radicands of fractional powers, so that √(g²) becomes |g|."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.Pow) and e.exp.is_Rational and not e.exp.is_Integer,
+        lambda e: sp.factor(sp.cancel(e.base)) ** e.exp,
+    )
+
+
+def _neat(expr):
+    """``simplify`` for small expressions; grouping of common factors for large ones."""
+    if sp.count_ops(expr) <= 30:
+        return sp.simplify(expr)
+    return sp.factor_terms(sp.expand(expr))
+
+
+def _slave_fast_variables(rule, positions, equations, jets, step, as_functions):
+    """Split positions into dynamic ones and fast ones fixed by an algebraic leading equation.
+
+    A position whose own leading equation has no time derivative relaxes on a
+    faster scale than ``step``; at leading order it sits on the manifold that
+    equation defines (an index-1 reduction), so it is solved for and substituted.
+    """
+    fast = [
+        x
+        for x, eq in zip(positions, equations, strict=True)
+        if not any(eq.has(jets[x][m]) for m in range(1, _MAX_ORDER + 1))
+    ]
+    if not fast:
+        return list(positions), {}
+    derivatives = {jets[y][m] for y in positions for m in range(1, _MAX_ORDER + 1)}
+    constraints = [equations[positions.index(x)] for x in fast]
+    if len(fast) == len(positions) or any(c.free_symbols & derivatives for c in constraints):
+        shown = ", ".join(f"{as_functions(c)} = 0" for c in constraints)
+        raise NoContinuousLimitError(
+            f"{rule.name}: at leading order the updates of {', '.join(map(str, fast))} give "
+            f"{shown}, which fixes no motion on the time scale {step}; choose another "
+            "time_step or scaling"
+        )
+    try:  # linear constraints (moment buffers): solve exactly, keep function atoms intact
+        matrix, rhs = sp.linear_eq_to_matrix([sp.expand(c) for c in constraints], fast)
+        values = matrix.LUsolve(rhs).applyfunc(sp.cancel) if matrix.det() != 0 else None
+        solutions = [dict(zip(fast, values, strict=True))] if values is not None else []
+    except (sp.polys.polyerrors.PolynomialError, ValueError, NotImplementedError):
+        solutions = sp.solve(constraints, fast, dict=True)
+    if len(solutions) != 1 or any(x not in solutions[0] for x in fast):
+        raise NoContinuousLimitError(
+            f"{rule.name}: the fast variables {fast} relax to {len(solutions)} solutions of "
+            f"{[as_functions(c) for c in constraints]}; cannot pick a slow manifold"
+        )
+    slaved = {x: sp.factor(solutions[0][x]) for x in fast}
+    dynamic = [x for x in positions if x not in slaved]
+    return dynamic, slaved
 
 
 def _total_derivative(expr, positions, jets):
@@ -477,7 +538,18 @@ def _error_order(positions, coefficients, leading, jets, highest, solution):
 
 
 def _limit_derivation(
-    rule, h, scaling, step, roles, shown, functions, ode, leading_eqs, leading, error_order
+    rule,
+    h,
+    scaling,
+    step,
+    roles,
+    shown,
+    functions,
+    ode,
+    leading_eqs,
+    leading,
+    error_order,
+    slaved,
 ):
     d = Derivation(f"Continuous-time limit of {rule.name}").then(
         f"The rule \u201c{rule.name}\u201d performs the assignments", TeX(rule.to_latex())
@@ -492,7 +564,10 @@ def _limit_derivation(
         f"$\\tau = {sp.latex(step)}$"
         + (" (so the counter is $k = t/\\tau$)" if rule.counter is not None else "")
         + ":",
-        tuple(sp.Eq(sp.Symbol(f"{{{sp.latex(s)}}}_{{k}}"), v) for s, v in shown.items()),
+        tuple(
+            sp.Eq(sp.Symbol(f"{{{sp.latex(s)}}}_{{k}}"), functions[s] if s in slaved else v)
+            for s, v in shown.items()
+        ),
     )
     if roles.buffers or roles.lags:
         d = d.then(
@@ -500,11 +575,19 @@ def _limit_derivation(
             "rule is a multistep recurrence in the positions alone."
         )
     for x, eq in zip(roles.positions, leading_eqs, strict=True):
+        below = f"every order below $\\tau^{{{leading[x]}}}$ cancels; " if leading[x] else ""
         d = d.then(
-            f"Taylor-expanding the update of ${sp.latex(x)}$ in $\\tau$, every order below "
-            f"$\\tau^{{{leading[x]}}}$ cancels; the coefficient of $\\tau^{{{leading[x]}}}$ "
-            "must vanish:",
+            f"Taylor-expanding the update of ${sp.latex(x)}$ in $\\tau$, {below}the "
+            f"coefficient of $\\tau^{{{leading[x]}}}$ must vanish:",
             sp.Eq(eq, 0),
+        )
+    if slaved:
+        d = d.then(
+            "The equations of "
+            + ", ".join(f"${sp.latex(functions[x])}$" for x in slaved)
+            + " have no time derivative: these variables relax faster than $\\tau$ and, to "
+            "leading order, sit on the manifold the equations define:",
+            tuple(sp.Eq(functions[x], shown[x]) for x in slaved),
         )
     d = d.then("Solved for the highest derivatives, the limit is", ode)
     if error_order is not None:

@@ -102,6 +102,28 @@ def test_nesterov_gives_su_boyd_candes(convention):
         assert limit.functions[rule.state[1]] == X.subs(t, t - sp.sqrt(eta))
 
 
+def test_adam_at_fixed_betas_gives_sign_descent():
+    """Adam without bias correction (m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², x ← x − ηm/√v)
+    at fixed β's and t = kη: the moments relax to g and g², so X' = −sign ∇L(X)
+    (Balles & Hennig 2018; Ma, Wu & E 2022)."""
+    m, v = sp.symbols("m v", real=True)
+    b1, b2 = sp.symbols("beta1 beta2", positive=True)
+    g = sp.diff(sp.log(sp.cosh(x)) + x**2 / 2, x)
+    rule = sd.UpdateRule(
+        [x, m, v],
+        [(m, b1 * m + (1 - b1) * g), (v, b2 * v + (1 - b2) * g**2), (x, x - eta * m / sp.sqrt(v))],
+        [eta, b1, b2],
+    )
+    limit = sd.continuous_limit(rule, h=eta)
+    order, rhs = _ode_rhs(limit, X)
+    g_of_t = g.subs(x, X)
+    assert order == 1 and len(limit.ode) == 1
+    assert sp.simplify(rhs**2) == 1
+    for value in (sp.Rational(-3), sp.Rational(-1, 2), sp.Rational(1, 2), sp.Rational(3)):
+        assert sp.sign(rhs.subs(X, value)) == -sp.sign(g.subs(x, value))
+    assert _same(limit.functions[m], g_of_t) and _same(limit.functions[v], g_of_t**2)
+
+
 def test_divergent_scaling_is_refused_with_the_term():
     c = sp.Symbol("c", positive=True)
     rule = sd.UpdateRule([x], [(x, x - c * x**3)], [eta, c])
