@@ -1080,8 +1080,11 @@ def _modified_derivation(rule, h, increments, terms, loss, reason, manifold):
     else:
         x = sp.Matrix(rule.state)
     d = d.then(
-        f"Expanded in ${sp.latex(h)}$, one step is $x \\mapsto x + \\sum_j h^j d_j(x)$ with",
-        tuple(TeX(f"d_{{{j}}} = " + sp.latex(inc)) for j, inc in enumerate(increments, start=1)),
+        f"Expanded in $h = {sp.latex(h)}$, one step is $x \\mapsto x + \\sum_j h^j d_j(x)$ with",
+        tuple(
+            TeX(f"d_{{{j}}} = " + sp.latex(inc.applyfunc(lambda e: _tidy(e, list(x)))))
+            for j, inc in enumerate(increments, start=1)
+        ),
     )
     d = d.then(
         "The exact flow of $\\tilde f = \\sum_j h^{j-1} f_j$ for time $h$ is "
@@ -1089,14 +1092,10 @@ def _modified_derivation(rule, h, increments, terms, loss, reason, manifold):
         "with the step order by order gives",
         tuple(TeX(f"f_{{{j}}} = " + sp.latex(f)) for j, f in enumerate(terms, start=1)),
     )
+    field_total = sum((h**i * f for i, f in enumerate(terms)), sp.zeros(len(x), 1))
     d = d.then(
         "so the modified equation is",
-        TeX(
-            "\\dot{"
-            + sp.latex(x.T)
-            + "}^{T} = "
-            + sp.latex(sum((h**i * f for i, f in enumerate(terms)), sp.zeros(len(x), 1)))
-        ),
+        TeX("\\frac{d}{dt}" + sp.latex(x) + " = " + sp.latex(field_total)),
     )
     if loss is not None:
         d = d.then(
