@@ -124,10 +124,26 @@ def test_fuzzed_rules_jacobians_agree_with_autodiff(rule, point, step):
     np.testing.assert_allclose(symbolic, numeric, rtol=1e-9, atol=1e-9)
 
 
-def test_unknown_profile_values():
-    from symdyn.testing.profiles import PROFILES
+def test_pytest_plugin_loads_the_profile_and_offers_the_fixture(pytester):
+    pytester.makepyfile(
+        """
+        from hypothesis import settings
 
-    assert PROFILES["thorough"] > PROFILES["fast"]
+        def test_inside(symdyn_check):
+            assert settings.default.max_examples == 500
+            assert hasattr(symdyn_check, "check_stability")
+        """
+    )
+    # A subprocess keeps the loaded profile from leaking into this session.
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "symdyn.testing.pytest_plugin",
+        "--symdyn-profile",
+        "thorough",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=1)
 
 
 # -- PyTorch conventions ------------------------------------------------------------------
