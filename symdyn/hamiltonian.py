@@ -89,13 +89,53 @@ def _momenta(rule, roles):
     return sorted(pairs, key=lambda item: order[item[0]])
 
 
-def hamiltonian_form(rule):
+def _coordinates(rule, q, p):
+    """(positions, momentum symbols, momenta in the state, old non-positions in (q, p))."""
+    if q is None and p is None:
+        roles = state_roles(rule)
+        pairs = _momenta(rule, roles)
+        paired = [item[0] for item in pairs]
+        if not pairs or sorted(map(str, paired)) != sorted(map(str, roles.positions)):
+            raise RuleError(
+                f"{rule.name}: hamiltonian_form needs one momentum buffer or lagged copy per "
+                f"position; positions {list(roles.positions)} have momenta for {paired} only; "
+                "give q=[...] and p=[...] to choose coordinates"
+            )
+        to_old = {item[1]: item[4](item[2]) for item in pairs}
+        return (
+            tuple(i[0] for i in pairs),
+            tuple(i[2] for i in pairs),
+            tuple(i[3] for i in pairs),
+            to_old,
+        )
+    if q is None or p is None:
+        raise RuleError(f"{rule.name}: give both q=[...] and p=[...], or neither")
+    q = tuple(sp.sympify(x) for x in q)
+    momenta = tuple(sp.sympify(m) for m in p)
+    others = [s for s in rule.state if s not in q]
+    if any(x not in rule.state for x in q) or not (len(q) == len(momenta) == len(others)):
+        raise RuleError(
+            f"{rule.name}: q must be state symbols and p one expression per position, with as "
+            f"many other state symbols; got q={list(q)}, p={list(momenta)}, state={rule.state}"
+        )
+    symbols = tuple(sp.Symbol(f"p_{x.name}", real=True) for x in q)
+    solved = sp.solve([s - m for s, m in zip(symbols, momenta, strict=True)], others, dict=True)
+    if len(solved) != 1 or any(o not in solved[0] for o in others):
+        raise RuleError(f"{rule.name}: the momenta {list(momenta)} do not determine {others}")
+    return q, symbols, momenta, solved[0]
+
+
+def hamiltonian_form(rule, q=None, p=None):
     """Canonical coordinates, contraction and Hamiltonian of a momentum rule.
 
     Parameters
     ----------
     rule : UpdateRule
         One momentum buffer (or one-step lagged copy) per position.
+    q, p : sequences, optional
+        Positions (state symbols) and momenta (expressions in the state, one
+        per position) to use instead of the detected ones; the contraction
+        does not depend on this choice, the Hamiltonian form needs q⁺ = q + p⁺.
 
     Returns
     -------
@@ -125,21 +165,12 @@ def hamiltonian_form(rule):
     """
     if not isinstance(rule, UpdateRule):
         raise RuleError(f"hamiltonian_form needs an UpdateRule, got {type(rule).__name__}")
-    roles = state_roles(rule)
-    pairs = _momenta(rule, roles)
-    paired = [item[0] for item in pairs]
-    if not pairs or sorted(map(str, paired)) != sorted(map(str, roles.positions)):
-        raise RuleError(
-            f"{rule.name}: hamiltonian_form needs one momentum buffer or lagged copy per "
-            f"position; positions {list(roles.positions)} have momenta for {paired} only"
-        )
-    q = tuple(item[0] for item in pairs)
-    p = tuple(item[2] for item in pairs)
+    q, p, momenta, to_old = _coordinates(rule, q, p)
     nxt = dict(zip(rule.state, rule.next_state, strict=True))
-    # with s = 1: p = m(a), the old buffer in terms of (q, p) is inverse(p)
-    to_old = {item[1]: item[4](item[2]) for item in pairs}
     q_next = [nxt[x].subs(to_old, simultaneous=True) for x in q]
-    p_next = [sp.expand(qn - x) for qn, x in zip(q_next, q, strict=True)]
+    p_next = [
+        sp.expand(m.subs(nxt, simultaneous=True).subs(to_old, simultaneous=True)) for m in momenta
+    ]
     n = len(q)
     coords = sp.Matrix([*q, *p])
     jac = sp.Matrix([*q_next, *p_next]).jacobian(coords)
@@ -159,7 +190,7 @@ def hamiltonian_form(rule):
     )
     d = d.then(
         "Take the positions as $q$ and the momenta (before rescaling by a step $s$) as",
-        tuple(sp.Eq(pk, item[3]) for pk, item in zip(p, pairs, strict=True)),
+        tuple(sp.Eq(pk, m) for pk, m in zip(p, momenta, strict=True)),
     )
     d = d.then(
         "In these coordinates one step is",
@@ -186,7 +217,7 @@ def hamiltonian_form(rule):
             rule,
             q,
             p,
-            {pk: item[3] for pk, item in zip(p, pairs, strict=True)},
+            dict(zip(p, momenta, strict=True)),
             None,
             None,
             None,
@@ -205,7 +236,8 @@ def hamiltonian_form(rule):
     force = [sp.expand(contraction * pk - pn) for pk, pn in zip(p, p_next, strict=True)]
     step, H, damping, potential, assumption, assumption_tex = None, None, None, None, "", ""
     reason = f"conformal symplectic with constant contraction {contraction}"
-    if all(not (f.free_symbols & set(p)) for f in force):
+    euler = all(_is_zero(qn - x - pn) for qn, x, pn in zip(q_next, q, p_next, strict=True))
+    if euler and all(not (f.free_symbols & set(p)) for f in force):
         scale, _ = sp.factor_terms(force[0]).as_independent(*q, *rule.free, as_Add=False)
         if sign_of(scale) != -1:
             step = sp.sqrt(scale)
@@ -216,7 +248,7 @@ def hamiltonian_form(rule):
     if potential is not None:
         H = sum(pk**2 for pk in p) / 2 + potential
         damping = sp.simplify(-sp.log(contraction) / step)
-        coordinates = {pk: item[3] / step for pk, item in zip(p, pairs, strict=True)}
+        coordinates = {pk: m / step for pk, m in zip(p, momenta, strict=True)}
         d = d.then(
             f"With the step $s = {sp.latex(step)}${assumption_tex} and momenta rescaled by $1/s$, "
             "the update is "
@@ -226,7 +258,7 @@ def hamiltonian_form(rule):
         d = d.then("with damping $c = e^{-\\gamma s}$, i.e.", sp.Eq(sp.Symbol("\\gamma"), damping))
         reason += f"; conformal symplectic Euler for H = {H} with step {step}{assumption}"
     else:
-        coordinates = {pk: item[3] for pk, item in zip(p, pairs, strict=True)}
+        coordinates = dict(zip(p, momenta, strict=True))
         reason += "; the momentum update is not of the form c·p − s∇V(q), so no H is given"
         d = d.then(
             "The momentum update is not of the form $c\\,p - s\\nabla V(q)$, so no "

@@ -127,6 +127,22 @@ def test_nesterov_is_not_conformal_symplectic():
     assert "depends on the state" in form.reason
 
 
+def test_chosen_coordinates_keep_the_contraction():
+    """JᵀΩJ = cΩ is invariant under the linear change p = 2v + x (det 2): c stays β; the
+    Hamiltonian form needs q⁺ = q + p⁺, which this choice breaks, so no H is given."""
+    rule = sd.optimizers.heavy_ball(L(x), [x], lr=eta, momentum=beta)
+    v = rule.state[1]
+    same = sd.hamiltonian_form(rule, q=[x], p=[v])
+    assert same.contraction == beta and same.step == sp.sqrt(eta)
+    other = sd.hamiltonian_form(rule, q=[x], p=[2 * v + x])
+    assert other.is_conformal_symplectic and other.contraction == beta
+    assert other.H is None and "not of the form" in other.reason
+    with pytest.raises(sd.RuleError, match="both q"):
+        sd.hamiltonian_form(rule, q=[x])
+    with pytest.raises(sd.RuleError, match="do not determine"):
+        sd.hamiltonian_form(rule, q=[x], p=[x])
+
+
 def test_gradient_descent_has_no_momentum():
     with pytest.raises(sd.RuleError, match="momentum buffer"):
         sd.hamiltonian_form(sd.optimizers.gd(L(x), [x], lr=eta))
