@@ -17,7 +17,7 @@ from __future__ import annotations
 import sympy as sp
 
 from symdyn.errors import RuleError
-from symdyn.rule import UpdateRule, grad
+from symdyn.rule import UpdateRule, grad, substitute
 
 __all__ = ["extragradient", "gda", "optimistic_gda"]
 
@@ -102,8 +102,8 @@ def extragradient(objective, x, y, lr, lr_y=None, name="extragradient"):
     at_half = dict(zip(x + y, hx + hy, strict=True))
     updates = [(h, v - lr * g) for h, v, g in zip(hx, x, gx, strict=True)]
     updates += [(h, v + lr_y * g) for h, v, g in zip(hy, y, gy, strict=True)]
-    updates += [(v, v - lr * g.xreplace(at_half)) for v, g in zip(x, gx, strict=True)]
-    updates += [(v, v + lr_y * g.xreplace(at_half)) for v, g in zip(y, gy, strict=True)]
+    updates += [(v, v - lr * substitute(g, at_half)) for v, g in zip(x, gx, strict=True)]
+    updates += [(v, v + lr_y * substitute(g, at_half)) for v, g in zip(y, gy, strict=True)]
     return UpdateRule(x + y, updates, params, name=name, free=free)
 
 
@@ -128,9 +128,11 @@ def optimistic_gda(objective, x, y, lr, lr_y=None, name="optimistic GDA"):
     px = [sp.Symbol(f"{v.name}_prev", real=True) for v in x]
     py = [sp.Symbol(f"{v.name}_prev", real=True) for v in y]
     at_prev = dict(zip(x + y, px + py, strict=True))
-    updates = [(v, v - 2 * lr * g + lr * g.xreplace(at_prev)) for v, g in zip(x, gx, strict=True)]
+    updates = [
+        (v, v - 2 * lr * g + lr * substitute(g, at_prev)) for v, g in zip(x, gx, strict=True)
+    ]
     updates += [
-        (v, v + 2 * lr_y * g - lr_y * g.xreplace(at_prev)) for v, g in zip(y, gy, strict=True)
+        (v, v + 2 * lr_y * g - lr_y * substitute(g, at_prev)) for v, g in zip(y, gy, strict=True)
     ]
     updates += list(zip(px + py, x + y, strict=True))
     return UpdateRule(x + y + px + py, updates, params, name=name, simultaneous=True, free=free)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from symdyn.errors import RuleError
-from symdyn.rule import UpdateRule, _symbols_of, grad
+from symdyn.rule import UpdateRule, _symbols_of, grad, substitute
 
 __all__ = ["gd", "heavy_ball", "nesterov"]
 
@@ -194,7 +194,7 @@ def nesterov(loss, variables, lr, momentum, convention="sutskever", name=None, c
         buffers = _buffers("v", variables)
         lookahead = {x: x + momentum * v for x, v in zip(variables, buffers, strict=True)}
         grads = _buffers("g", variables)
-        updates = [(g, d.xreplace(lookahead)) for g, d in zip(grads, gradients, strict=True)]
+        updates = [(g, substitute(d, lookahead)) for g, d in zip(grads, gradients, strict=True)]
         updates += [(v, momentum * v - lr * g) for v, g in zip(buffers, grads, strict=True)]
         updates += [(x, x + v) for x, v in zip(variables, buffers, strict=True)]
         state = variables + buffers
@@ -222,7 +222,7 @@ def nesterov(loss, variables, lr, momentum, convention="sutskever", name=None, c
             (y, x + momentum * (x - p))
             for y, x, p in zip(points, variables, previous, strict=True)
         ]
-        updates += [(g, d.xreplace(at_y)) for g, d in zip(grads, gradients, strict=True)]
+        updates += [(g, substitute(d, at_y)) for g, d in zip(grads, gradients, strict=True)]
         updates += list(zip(previous, variables, strict=True))
         updates += [(x, y - lr * g) for x, y, g in zip(variables, points, grads, strict=True)]
         state = variables + previous

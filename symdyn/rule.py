@@ -24,7 +24,32 @@ from symdyn.errors import (
     UnknownSymbolError,
 )
 
-__all__ = ["UpdateRule", "grad"]
+__all__ = ["UpdateRule", "grad", "substitute"]
+
+
+def substitute(expr, mapping):
+    """Replace symbols simultaneously, keeping derivatives of undefined functions valid.
+
+    ``xreplace`` is exact and works for matrix expressions, but it would turn
+    ``Derivative(L(x), x)`` with ``x -> x + v`` into a derivative with respect
+    to an expression; there ``subs`` is used, which gives ``Subs(...)``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, v = sp.symbols("x v")
+    >>> L = sp.Function("L")
+    >>> substitute(sp.Derivative(L(x), x), {x: x + v})
+    Subs(Derivative(L(x), x), x, v + x)
+    """
+    if not mapping:
+        return expr
+    variables = set()
+    for derivative in expr.atoms(sp.Derivative):
+        variables.update(derivative.variables)
+    if variables & set(mapping):
+        return expr.subs(mapping, simultaneous=True)
+    return expr.xreplace(mapping)
 
 
 def grad(loss, wrt):
@@ -254,7 +279,7 @@ class UpdateRule:
                 reads = {s: v for s, v in current.items() if s not in state}
             else:
                 reads = current
-            current[target] = value.xreplace(reads) if reads else value
+            current[target] = substitute(value, reads) if reads else value
             if target not in state and target not in temporaries:
                 temporaries.append(target)
         next_state = tuple(current.get(s, s) for s in state)

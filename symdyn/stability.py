@@ -23,7 +23,7 @@ from symdyn.criteria import (
     simplify_condition,
 )
 from symdyn.derivation import Derivation, TeX
-from symdyn.errors import ShapeError, UndecidedError
+from symdyn.errors import RuleError, ShapeError, UndecidedError
 from symdyn.modes import modes
 from symdyn.rule import UpdateRule
 
@@ -167,7 +167,14 @@ class StabilityResult:
 
 def _linearisation_point(rule, at):
     if at is not None:
-        return {sp.sympify(k): v for k, v in dict(at).items()}, "at the given point"
+        point = {sp.sympify(k): v for k, v in dict(at).items()}
+        missing = [s for s in rule.state if s not in point]
+        if missing:
+            raise RuleError(
+                f"{rule.name}: the linearisation point at= gives no value for "
+                f"{', '.join(map(str, missing))}; give every state variable"
+            )
+        return point, "at the given point"
     if rule.is_affine:
         points = rule.fixed_points()
         if len(points) == 1 and points[0]:

@@ -238,3 +238,19 @@ def test_factorisation_splits_decoupled_modes():
     for lam0, mu0, eta0 in [(1, 10, 0.3), (1, 10, 0.1), (2, 3, 1.2)]:
         values = {lam: lam0, mu: mu0, eta: sp.Rational(str(eta0)), beta: sp.Rational(1, 2)}
         assert result.is_stable(values) == (numeric_radius(rule, values) < 1)
+
+
+def test_partial_linearisation_point_is_refused():
+    rule = sd.optimizers.nesterov(x**4 / 4 + x**2, [x], eta, beta)
+    with pytest.raises(sd.RuleError, match="no value for v_x"):
+        sd.stability(rule, at={x: 0})
+    assert sd.stability(rule, at={x: 0, rule.state[1]: 0}).region.free_symbols == {eta, beta}
+
+
+def test_undefined_losses_at_shifted_points():
+    """Nesterov's look-ahead gradient of an undefined loss stays a valid Subs."""
+    L = sp.Function("L")
+    rule = sd.optimizers.nesterov(L(x), [x], eta, beta)
+    concrete = rule.map.subs(L(x).func, sp.Lambda(x, lam * x**2 / 2)).doit()
+    expected = sd.optimizers.nesterov(QUADRATIC, [x], eta, beta).map
+    assert sp.simplify(concrete - expected) == sp.zeros(2, 1)
