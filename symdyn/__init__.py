@@ -32,6 +32,7 @@ from symdyn.criteria import hurwitz_conditions, schur_conditions
 from symdyn.curvature import critical_points
 from symdyn.derivation import Derivation, LatexError
 from symdyn.errors import (
+    ArgumentError,
     AssignmentError,
     ExpressionTypeError,
     ParseError,
@@ -42,27 +43,22 @@ from symdyn.errors import (
     UnknownSymbolError,
 )
 from symdyn.hamiltonian import HamiltonianForm, hamiltonian_form
+from symdyn.maps import StabilityMap, stability_map
 from symdyn.modes import ModalReduction, NonCommutingError, modes
 from symdyn.noise import NoStationaryStateError, StationaryCovariance, stationary_covariance
-from symdyn.numeric import (
-    NumericFunction,
-    Optimizer,
-    SimulationResult,
-    StabilityMap,
-    as_optimizer,
-    lambdify,
-    simulate,
-    stability_map,
-)
+from symdyn.numeric import NumericFunction, lambdify
 from symdyn.quadratics import Quadratic, quadratic
 from symdyn.rule import UpdateRule, grad
+from symdyn.simulation import SimulationResult, simulate
 from symdyn.spectrum import SpectrumError, WorstCaseRate, worst_case_rate
 from symdyn.stability import StabilityResult, StepBound, charpoly, stability, step_bound
+from symdyn.training import Optimizer, as_optimizer
 from symdyn.tuning import Tuning, tune
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "AssignmentError",
     "ContinuousLimit",
     "Convergence",

@@ -67,3 +67,7 @@ class ParseError(SymdynError, ValueError):
 
 class AutodiffError(SymdynError, TypeError):
     """The autodiff engine was asked for something it cannot differentiate."""
+
+
+class ArgumentError(SymdynError, TypeError):
+    """A numeric function got a missing, unknown or misplaced argument."""

@@ -23,7 +23,9 @@ import numpy as np
 import sympy as sp
 from matplotlib.figure import Figure
 
-from symdyn.numeric import ArgumentError, lambdify, stability_map
+from symdyn.errors import ArgumentError
+from symdyn.maps import stability_map
+from symdyn.numeric import lambdify
 from symdyn.rule import UpdateRule
 from symdyn.stability import StabilityResult, StepBound, stability
 
@@ -48,7 +50,7 @@ def _axes(ax, **kwargs):
 
 
 def stability_map_figure(smap, ax=None):
-    """Draw a :class:`~symdyn.numeric.StabilityMap` (one or two swept symbols).
+    """Draw a :class:`~symdyn.maps.StabilityMap` (one or two swept symbols).
 
     Two axes: the spectral radius (or empirical rate) as a colour map, clipped
     to [0, 2], with the edge of the stable set drawn as a contour. One axis:
@@ -152,7 +154,7 @@ def stability_figure(
 ):
     """The stability region in the plane of the step and one other symbol, with its exact edge.
 
-    The analytic stability map (:func:`~symdyn.numeric.stability_map`) is
+    The analytic stability map (:func:`~symdyn.maps.stability_map`) is
     drawn underneath; the curves ``step = bound.lower`` and ``step =
     bound.upper`` of :func:`~symdyn.stability.step_bound` are drawn over it
     where ``bound.requires`` holds, labelled ``"exact boundary"``.
@@ -288,7 +290,7 @@ def trajectory_figure(run, limit=20):
     Parameters
     ----------
     run : SimulationResult
-        From :func:`~symdyn.numeric.simulate` with ``record=True``.
+        From :func:`~symdyn.simulation.simulate` with ``record=True``.
     limit : int
 
     Returns
@@ -298,7 +300,7 @@ def trajectory_figure(run, limit=20):
     Examples
     --------
     >>> import sympy as sp
-    >>> from symdyn.numeric import simulate
+    >>> from symdyn.simulation import simulate
     >>> x = sp.Symbol("x", real=True)
     >>> eta = sp.Symbol("eta", positive=True)
     >>> run = simulate(UpdateRule([x], [(x, x - eta * x)], [eta]), {x: 1.0}, {eta: 0.5},

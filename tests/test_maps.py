@@ -1,0 +1,73 @@
+"""Tests of symdyn.maps: analytic maps against the exact region and against simulation."""
+
+import dataclasses
+import functools
+
+import numpy as np
+import pytest
+
+import symdyn as sd
+from symdyn.catalogue import CATALOGUE, beta, eta, lam
+from symdyn.errors import ArgumentError
+
+
+@functools.cache
+def rule_of(name):
+    return CATALOGUE[name].factory()
+
+
+@functools.cache
+def result_of(name):
+    return sd.stability(rule_of(name))
+
+
+def heavy_ball_grid(n):
+    return {eta: np.linspace(0.01, 5.0, n), beta: np.linspace(0.0, 1.2, n)}
+
+
+def test_analytic_and_simulated_heavy_ball_maps_agree_off_the_boundary():
+    """Polyak (1964): stable iff beta < 1 and eta*lambda < 2(1 + beta)."""
+    rule = rule_of("heavy-ball")
+    analytic = sd.stability_map(rule, heavy_ball_grid(64), fixed={lam: 1.0})
+    simulated = sd.stability_map(
+        rule, heavy_ball_grid(64), fixed={lam: 1.0}, method="simulate", steps=500
+    )
+    assert analytic.values.shape == analytic.stable.shape == (64, 64)
+    assert analytic.agreement(simulated) >= 0.995
+    assert 0.3 < analytic.stable.mean() < 0.7
+    wrong = analytic.stable != simulated.stable
+    assert np.all(np.abs(analytic.values[wrong] - 1) < 0.02)
+    # the exact region, independently
+    e, b = np.meshgrid(*heavy_ball_grid(64).values(), indexing="ij")
+    np.testing.assert_array_equal(analytic.stable, (b < 1) & (e < 2 * (1 + b)))
+
+
+def test_eigenvalue_path_equals_the_closed_form_radius():
+    result = result_of("heavy-ball")
+    closed = sd.stability_map(result, heavy_ball_grid(32), fixed={"lambda": 2.0})
+    numeric = sd.stability_map(
+        dataclasses.replace(result, spectral_radius=None),
+        heavy_ball_grid(32),
+        fixed={"lambda": 2.0},
+    )
+    np.testing.assert_allclose(closed.values, numeric.values, rtol=1e-6, atol=1e-9)
+    assert closed.agreement(numeric) == 1.0
+
+
+def test_stability_map_rejects_unknown_axes():
+    with pytest.raises(ArgumentError, match="no parameter called gamma"):
+        sd.stability_map(rule_of("gd"), {"gamma": [1.0]})
+
+
+def test_chunked_map_equals_the_in_memory_map():
+    pytest.importorskip("dask.array")
+    rule = rule_of("heavy-ball")
+    grid = {eta: np.linspace(0.01, 5.0, 90), beta: np.linspace(0.0, 1.2, 70)}
+    whole = sd.stability_map(rule, grid, fixed={lam: 1.0})
+    blocks = sd.stability_map(rule, grid, fixed={lam: 1.0}, chunks=(32, 25))
+    assert blocks.stable.chunks == ((32, 32, 26), (25, 25, 20))
+    np.testing.assert_array_equal(blocks.stable.compute(), whole.stable)
+    np.testing.assert_allclose(blocks.values.compute(), whole.values)
+    assert whole.agreement(blocks) == 1.0
+    simulated = sd.stability_map(rule, grid, fixed={lam: 1.0}, method="simulate", chunks=40)
+    assert whole.agreement(simulated) >= 0.99

@@ -1,0 +1,52 @@
+"""Tests of symdyn.numba_backend: the compiled step and time loop equal the NumPy ones."""
+
+import functools
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import symdyn as sd
+from symdyn.catalogue import CATALOGUE, beta, eta, lam
+from symdyn.errors import ArgumentError
+
+x = sp.Symbol("x", real=True)
+
+
+@functools.cache
+def rule_of(name):
+    return CATALOGUE[name].factory()
+
+
+def test_numba_backend_matches_numpy_step_and_simulation():
+    pytest.importorskip("numba")
+    rule = rule_of("heavy-ball")
+    lr = np.linspace(0.01, 4.5, 9)
+    values = {"eta": lr[:, None], "beta": np.array([0.0, 0.5, 0.95]), "lambda": 1.0}
+    fast = sd.lambdify(rule, backend="numba")(1.0, 0.0, **values)
+    slow = sd.lambdify(rule)(1.0, 0.0, **values)
+    for a, b in zip(fast, slow, strict=True):
+        assert a.shape == (9, 3)
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    init, params = {x: 1.0, "v_x": 0.0}, {eta: lr[:, None], beta: [0.0, 0.5, 0.95], lam: 1.0}
+    fast = sd.simulate(rule, init, params, 400, backend="numba")
+    slow = sd.simulate(rule, init, params, 400)
+    for field in ("diverged", "converged", "exit_step"):
+        np.testing.assert_array_equal(getattr(fast, field), getattr(slow, field))
+    np.testing.assert_allclose(fast.rate, slow.rate, rtol=1e-12)
+    np.testing.assert_allclose(fast.final[x], slow.final[x], rtol=1e-12)
+    assert fast.diverged.any() and fast.converged.any() and not fast.converged.all()
+    with pytest.raises(ArgumentError, match="record"):
+        sd.simulate(rule, init, params, 4, record=True, backend="numba")
+
+
+def test_numba_simulation_of_a_time_varying_rule():
+    pytest.importorskip("numba")
+    k = sp.Symbol("k", integer=True, positive=True)
+    rule = sd.optimizers.nesterov(
+        lam * x**2 / 2, [x], lr=eta, momentum=(k - 1) / (k + 2), counter=k
+    )
+    params = {eta: np.array([0.1, 0.5, 1.5]), lam: 1.0}
+    fast = sd.simulate(rule, {x: 1.0, "v_x": 0.0}, params, 50, tol=0, backend="numba")
+    slow = sd.simulate(rule, {x: 1.0, "v_x": 0.0}, params, 50, tol=0)
+    np.testing.assert_allclose(fast.final[x], slow.final[x], rtol=1e-12)
