@@ -21,7 +21,7 @@ import sympy as sp
 
 from symdyn.errors import SymdynError
 
-__all__ = ["Derivation", "LatexError", "Step", "TeX"]
+__all__ = ["Derivation", "LatexError", "Step", "TeX", "latex"]
 
 
 class LatexError(SymdynError):
@@ -51,12 +51,25 @@ class Step:
         return (self.math,)
 
 
+def latex(expr):
+    """``sympy.latex``, without the ``+ -`` sympy prints in sums of matrix terms.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> a, b = sp.MatrixSymbol("a", 2, 1), sp.MatrixSymbol("b", 2, 1)
+    >>> latex(a - 2 * b)
+    'a - 2 b'
+    """
+    return re.sub(r"\+\s*-\s*", "- ", sp.latex(expr))
+
+
 def _math_latex(item):
     if isinstance(item, TeX):
         return str(item)
     if isinstance(item, str):
         raise TypeError("plain strings are not math; wrap LaTeX in symdyn.derivation.TeX")
-    return sp.latex(item)
+    return latex(item)
 
 
 _SPECIAL = {

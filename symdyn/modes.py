@@ -213,6 +213,14 @@ def _time_limit(jac, counter, derivation):
     return limit, derivation
 
 
+def _mode_symbol(state, rescaled=False):
+    """The per-mode coordinate of a state variable: ``m_theta`` → ``m_theta_i`` (or
+    ``mtilde_theta_i``, printed as a tilde over m, when the mode was rescaled)."""
+    base, _, subscript = state.name.partition("_")
+    name = base + ("tilde" if rescaled else "") + (f"_{subscript}" if subscript else "") + "_i"
+    return sp.Symbol(name, real=True)
+
+
 def modes(rule, eigenvalue=EIGENVALUE):
     """Reduce a linear rule on a quadratic to one k×k system per eigenvalue.
 
@@ -268,7 +276,7 @@ def modes(rule, eigenvalue=EIGENVALUE):
     symmetric = {m for m in matrices if isinstance(by_symbol[m], SymmetricMatrixSymbol)}
     diagonal = {m for m in symmetric if isinstance(by_symbol[m], PositiveDiagonalMatrixSymbol)}
     plain = symmetric - diagonal
-    tilde = [sp.Symbol(f"{s.name}_i", real=True) for s in state]
+    tilde = [_mode_symbol(s) for s in state]
     powers = (0,) * len(state)
     reduced = None
     matrix = None
@@ -292,10 +300,7 @@ def modes(rule, eigenvalue=EIGENVALUE):
         if found is not None:
             powers, reduced = found
             matrix = sp.MatMul(sp.Inverse(by_symbol[p]), by_symbol[h])
-            tilde = [
-                sp.Symbol(("\\tilde{%s}_i" if a else "%s_i") % s.name, real=True)
-                for s, a in zip(state, powers, strict=True)
-            ]
+            tilde = [_mode_symbol(s, rescaled=bool(a)) for s, a in zip(state, powers, strict=True)]
             scaled = ", ".join(
                 f"${sp.latex(s)} \\mapsto {sp.latex(by_symbol[p])}^{{{a}}} {sp.latex(s)}$"
                 for s, a in zip(state, powers, strict=True)

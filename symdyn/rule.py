@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symdyn.derivation import latex
 from symdyn.errors import (
     AssignmentError,
     ExpressionTypeError,
@@ -132,7 +133,7 @@ def _symbol_tuple(items, role):
 
 
 def _latex_assignment(target, value):
-    return rf"{sp.latex(target)} &\leftarrow {sp.latex(value)}"
+    return rf"{latex(target)} &\leftarrow {latex(value)}"
 
 
 @dataclass(frozen=True, repr=False)

@@ -277,11 +277,7 @@ def _analyse(rule, point, jac, derivation):
     derivation = derivation.then(
         "Iterates of the linearisation contract exactly when every root of the "
         "characteristic polynomial lies strictly inside the unit circle:",
-        sp.Eq(
-            sp.Determinant(Z * sp.eye(jac.rows) - jac),
-            sp.collect(poly.as_expr(), Z),
-            evaluate=False,
-        ),
+        _charpoly_statement(jac, poly),
     )
     _, factor_list = sp.factor_list(poly)
     factors = tuple(sp.Poly(f, Z) for f, _ in factor_list if sp.Poly(f, Z).degree() > 0)
@@ -349,6 +345,29 @@ def _analyse(rule, point, jac, derivation):
         marginal=marginal,
         derivation=derivation,
     )
+
+
+def _charpoly_statement(jac, poly):
+    """``det(zI - J) = p(z)``: an identity for n ≥ 2; for n = 1 ``|zI - J|`` would read
+    as an absolute value, so the statement is written out instead."""
+    if jac.rows == 1:
+        return TeX("p(z) = z - J = " + sp.latex(sp.collect(poly.as_expr(), Z)))
+    return sp.Eq(
+        sp.Determinant(Z * sp.eye(jac.rows) - jac), sp.collect(poly.as_expr(), Z), evaluate=False
+    )
+
+
+def _readable_bound(bound, requires):
+    """Flip ``-a/(b - 1)`` to ``a/(1 - b)`` when the other conditions make ``1 - b`` positive."""
+    numerator, denominator = sp.fraction(sp.factor(bound))
+    if not numerator.could_extract_minus_sign():
+        return bound
+    under = _under(requires)
+    for factor in sp.Mul.make_args(denominator):
+        if factor.is_Add and sign_of((-factor).subs(under)) == 1:
+            rest = sp.Mul(*(f for f in sp.Mul.make_args(denominator) if f is not factor))
+            return -numerator / (rest * sp.expand(-factor))
+    return bound
 
 
 def _moebius_identity(factor):
@@ -508,6 +527,7 @@ def step_bound(rule, step):
                 f"a*{step}**k + b > 0 with a of known sign); inspect result.conditions"
             )
         side, bound = solved
+        bound = _readable_bound(bound, requires)
         (lowers if side == "lower" else uppers).append(bound)
         derivation = derivation.then(
             f"the condition ${sp.latex(condition)}$ gives",

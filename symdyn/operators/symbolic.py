@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from symdyn.derivation import Derivation
+from symdyn.derivation import Derivation, TeX
 from symdyn.errors import UndecidedError
 from symdyn.rule import UpdateRule
 
@@ -33,8 +33,9 @@ class GradientThroughTime:
         W, the Jacobian of the pre-activation in the state.
     spectral_radius : sympy.Expr
         ρ(W).
-    norm_bound : sympy.Expr
-        An upper bound on ‖∂h_T/∂h_0‖₂: ‖W^T‖₂ (linear) or ‖W‖₂^T (tanh).
+    norm_bound : sympy.Expr or None
+        An upper bound on ‖∂h_T/∂h_0‖₂: ‖W^T‖₂ (linear, ``None`` when T is
+        symbolic) or ‖W‖₂^T (tanh).
     vanishing : sympy.Boolean
         Sufficient for ‖∂h_T/∂h_0‖ → 0 as T → ∞ (ρ(W) < 1 linear, ‖W‖₂ < 1 tanh);
         necessary and sufficient in the linear case.
@@ -47,7 +48,7 @@ class GradientThroughTime:
     transition: sp.ImmutableMatrix | None
     weights: sp.ImmutableMatrix
     spectral_radius: sp.Expr
-    norm_bound: sp.Expr
+    norm_bound: sp.Expr | None
     vanishing: sp.Basic
     exploding: sp.Basic | None
     derivation: Derivation = field(compare=False)
@@ -118,7 +119,7 @@ def gradient_through_time(rule: UpdateRule, steps) -> GradientThroughTime:
         W = sp.ImmutableMatrix(rule.map.jacobian(state))
         transition = sp.ImmutableMatrix(sp.simplify(W**T))
         radius = sp.simplify(_spectral_radius(W))
-        bound = _spectral_norm(transition) if T.is_Integer else sp.Symbol("\\|W^T\\|_2")
+        bound = _spectral_norm(transition) if T.is_Integer else None
         vanishing = sp.simplify(radius < 1)
         exploding = sp.simplify(radius > 1)
         derivation = (
@@ -133,7 +134,7 @@ def gradient_through_time(rule: UpdateRule, steps) -> GradientThroughTime:
             .then(
                 "By Gelfand's formula $\\|W^T\\|^{1/T} \\to \\rho(W)$, so gradients vanish "
                 "iff $\\rho(W) < 1$ and explode if $\\rho(W) > 1$, with",
-                sp.Eq(sp.Symbol("\\rho(W)"), radius),
+                TeX("\\rho(W) = " + sp.latex(radius)),
             )
         )
         return GradientThroughTime(transition, W, radius, bound, vanishing, exploding, derivation)
@@ -153,7 +154,7 @@ def gradient_through_time(rule: UpdateRule, steps) -> GradientThroughTime:
         .then(
             "Its Jacobian is $\\mathrm{diag}(1 - h_{t}^2) W$ and $0 < 1 - \\tanh^2 \\le 1$, "
             "so each step multiplies norms by at most $\\|W\\|_2$:",
-            sp.Le(sp.Symbol("\\|\\partial h_T / \\partial h_0\\|_2"), norm**T),
+            TeX("\\|\\partial h_T / \\partial h_0\\|_2 \\le " + sp.latex(norm**T)),
         )
         .then("Gradients vanish along every trajectory when", norm < 1)
     )
