@@ -212,8 +212,8 @@ def stability_figure(
     steps = np.linspace(low_s, high_s, resolution)
     grid = {step: steps} if other is None else {step: steps, other: others}
     smap = stability_map(result, grid, fixed={str(k): v for k, v in values.items()})
-    fig = stability_map_figure(smap, ax=ax)
-    ax = fig.axes[0]
+    fig, ax = _axes(ax, figsize=(5.5, 4.2))
+    stability_map_figure(smap, ax=ax)  # draws on ax, not on the figure's first axes
     if bound is not None:
         for end in (bound.lower, bound.upper):
             if end.is_finite is False or end == 0:

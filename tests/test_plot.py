@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 import sympy as sp
 from matplotlib.collections import PathCollection, QuadMesh
+from matplotlib.figure import Figure
 
 import symdyn as sd
 from symdyn import plot
 from symdyn.catalogue import CATALOGUE, beta, eta, lam, x
 from symdyn.cli import main
-from symdyn.numeric import ArgumentError
+from symdyn.errors import ArgumentError
 
 
 def render(fig):
@@ -38,6 +39,28 @@ def test_heavy_ball_region_has_the_exact_boundary_and_latex_labels():
     np.testing.assert_allclose(etas[inside], 2 * (1 + betas[inside]))
     assert np.all(np.isnan(etas[~inside]))
     assert ax.get_xlim()[1] > 4.0
+
+
+def test_stability_figures_draw_into_the_axes_they_are_given():
+    """Two regions side by side: each boundary, title and legend lands on its own axes."""
+    rule = CATALOGUE["heavy-ball"].factory()
+    bound = sd.step_bound(rule, eta)
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    for ax, curvature in ((left, 1.0), (right, 2.0)):
+        assert (
+            plot.stability_figure(rule, bound, fixed={lam: curvature}, ax=ax, resolution=24) is fig
+        )
+    render(fig)
+    for ax, curvature in ((left, 1.0), (right, 2.0)):
+        (line,) = boundary_lines(ax)
+        betas, etas = line.get_ydata(), line.get_xdata()
+        inside = betas < 1
+        # Polyak (1964): eta = 2(1 + beta)/lambda on this axes' own lambda
+        np.testing.assert_allclose(etas[inside], 2 * (1 + betas[inside]) / curvature)
+        assert ax.get_title() == f"Stability of {rule.name}"
+        assert ax.get_legend() is not None
+    assert fig.axes[0] is left and len(fig.axes) == 4  # two axes and their two colour bars
 
 
 def test_region_without_a_second_symbol_is_one_dimensional():
