@@ -5,6 +5,7 @@ Grids larger than memory run block by block on ``dask.array`` (optional extra).
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ import sympy as sp
 
 from symdyn.errors import ArgumentError, ExpressionTypeError, ShapeError
 from symdyn.numeric import _full, _split, lambdify
+from symdyn.progress import BlockProgress, wanted
 from symdyn.simulation import simulate
 from symdyn.stability import stability
 
@@ -87,6 +89,8 @@ def stability_map(
     init=None,
     tol=1e-12,
     chunks=None,
+    progress=None,
+    progress_file=None,
 ):
     """Stability on a grid of parameter values, from the exact analysis or by simulation.
 
@@ -112,6 +116,15 @@ def stability_map(
         by block on whichever dask scheduler is active, so memory stays
         bounded by a few blocks; reduce them (``smap.stable.mean().compute()``)
         or compute them.
+    progress : bool, optional
+        A tqdm bar: over the steps of ``method="simulate"``, or over the
+        blocks of a chunked map as they finish when it is computed (on a
+        local dask scheduler; blocks run by a dask.distributed cluster are
+        not counted). An analytic map in memory is one vectorised
+        evaluation and shows none. Default: shown only when
+        ``progress_file`` (default ``sys.stderr``) is a terminal.
+    progress_file : text stream, optional
+        Where the bar goes (tqdm's ``file=``).
 
     Returns
     -------
@@ -143,13 +156,18 @@ def stability_map(
     else:
         raise ArgumentError(f"method={method!r}; use 'analytic' or 'simulate'")
 
+    show = wanted(progress, progress_file)
+    simulation = (steps, init, tol, show and chunks is None, progress_file)
+
     def evaluate(*pieces):
-        return _evaluate(rule, result, symbols, pieces, fixed, method, (steps, init, tol))
+        return _evaluate(rule, result, symbols, pieces, fixed, method, simulation)
 
     if chunks is None:
         radius, stable = evaluate(*axes)
     else:
-        radius, stable = _blockwise(evaluate, axes, chunks)
+        name = rule.name if rule is not None else "the linearisation"
+        desc = f"stability map of {name}" if show else None
+        radius, stable = _blockwise(evaluate, axes, chunks, desc, progress_file)
     return StabilityMap(symbols, axes, radius, stable, method, fixed)
 
 
@@ -169,14 +187,19 @@ def _evaluate(rule, result, symbols, axes, fixed, method, simulation):
             jac = lambdify(result, "jacobian")(**values)
             radius = np.abs(np.linalg.eigvals(jac)).max(axis=-1)
         return _full(radius, shape), stable.astype(bool)
-    steps, init, tol = simulation
-    run = simulate(rule, init, values, steps, tol=tol)
+    steps, init, tol, progress, progress_file = simulation
+    run = simulate(
+        rule, init, values, steps, tol=tol, progress=progress, progress_file=progress_file
+    )
     stable = run.converged | (~run.diverged & (run.rate < 1))
     return _full(run.rate, shape), _full(stable, shape)
 
 
-def _blockwise(evaluate, axes, chunks):
-    """``evaluate`` over dask blocks of the grid; returns lazy (radius, stable)."""
+def _blockwise(evaluate, axes, chunks, desc=None, progress_file=None):
+    """``evaluate`` over dask blocks of the grid; returns lazy (radius, stable).
+
+    With a ``desc``, a bar counts the blocks as they finish.
+    """
     try:
         import dask.array as da
     except ImportError:
@@ -185,9 +208,13 @@ def _blockwise(evaluate, axes, chunks):
     if len(sizes) != len(axes):
         raise ArgumentError(f"chunks: {len(sizes)} sizes for {len(axes)} axes")
     letters = "abcdefghijklmnopqrstuvwxy"[: len(axes)]
+    total = math.prod(-(-axis.size // size) for axis, size in zip(axes, sizes, strict=True))
+    finished = BlockProgress(total, desc, progress_file) if desc is not None else None
 
     def block(*pieces):
         radius, stable = evaluate(*pieces)
+        if finished is not None and all(p.size for p in pieces):  # not dask's empty probe
+            finished()
         return np.stack([radius, stable.astype(radius.dtype)])
 
     pairs = []

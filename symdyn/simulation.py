@@ -23,6 +23,7 @@ import numpy as np
 from symdyn.errors import ArgumentError
 from symdyn.numba_backend import flat, numba_simulation
 from symdyn.numeric import _names, lambdify
+from symdyn.progress import progress_bar, wanted
 from symdyn.rule import UpdateRule
 
 __all__ = ["SimulationResult", "simulate"]
@@ -78,7 +79,18 @@ class SimulationResult:
     trajectory: dict | None = None
 
 
-def simulate(rule, init, params, steps, record=False, threshold=1e8, tol=1e-12, backend="numpy"):
+def simulate(
+    rule,
+    init,
+    params,
+    steps,
+    record=False,
+    threshold=1e8,
+    tol=1e-12,
+    backend="numpy",
+    progress=None,
+    progress_file=None,
+):
     """Run ``rule`` for ``steps`` steps on a broadcast batch of starts and parameters.
 
     Points leave the batch early when they diverge (a state value is
@@ -102,7 +114,13 @@ def simulate(rule, init, params, steps, record=False, threshold=1e8, tol=1e-12, 
         ``0`` disables the convergence test.
     backend : {"numpy", "numba"}
         ``"numba"`` (optional extra) fuses the whole time loop per point in
-        compiled code, points in parallel; it does not record trajectories.
+        compiled code, points in parallel; it does not record trajectories
+        and shows no progress bar.
+    progress : bool, optional
+        A tqdm bar over the steps. Default: shown only when
+        ``progress_file`` (default ``sys.stderr``) is a terminal.
+    progress_file : text stream, optional
+        Where the bar goes (tqdm's ``file=``).
 
     Returns
     -------
@@ -119,6 +137,7 @@ def simulate(rule, init, params, steps, record=False, threshold=1e8, tol=1e-12, 
     >>> run.converged, run.diverged
     (array([ True, False]), array([False,  True]))
     """
+    show = wanted(progress, progress_file)
     step = lambdify(rule, "map")
     state_names = _names(rule.state)
     starts = _by_name(init, state_names, "init")
@@ -168,10 +187,12 @@ def simulate(rule, init, params, steps, record=False, threshold=1e8, tol=1e-12, 
     path = np.full((steps + 1, len(work), index.size), np.nan) if record else None
     if record:
         path[0] = work
-    with np.errstate(all="ignore"):
+    bar = progress_bar(show, steps, f"simulate {rule.name}", "step", progress_file)
+    with bar, np.errstate(all="ignore"):
         for t in range(1, steps + 1):
             if not index.size:
                 break
+            bar.update()
             now = dict(pars, **({counter: t} if counter in _names(step.keywords) else {}))
             new = step(*work, **now)
             change = np.maximum.reduce([np.abs(a - b) for a, b in zip(new, work, strict=True)])
