@@ -176,7 +176,21 @@ def _checks(rule, step, examples):
         checks.append(
             ("step bound", lambda: testing.check_step_bound(rule, step, examples=examples))
         )
+    checks += _continuous_checks(rule, examples)
     return checks
+
+
+def _continuous_checks(rule, examples):
+    """The Hamiltonian form's symplectic claims, when the rule has one."""
+    from symdyn import hamiltonian_form, testing
+
+    try:
+        form = hamiltonian_form(rule)
+    except SymdynError:
+        return []
+    if not form.is_conformal_symplectic or form.contraction is None:
+        return []
+    return [("hamiltonian", lambda: testing.check_hamiltonian(form, examples=examples))]
 
 
 def _cmd_check(args, out):

@@ -28,14 +28,17 @@ from symdyn.testing.checks import (
     check_stability,
     check_step_bound,
 )
+from symdyn.testing.continuous_checks import check_continuous_limit, check_hamiltonian
 from symdyn.testing.profiles import register_profiles
 
 __all__ = [
     "CheckFailure",
     "CheckReport",
     "check_against_torch",
+    "check_continuous_limit",
     "check_derivation",
     "check_fixed_points",
+    "check_hamiltonian",
     "check_jacobian",
     "check_stability",
     "check_step_bound",

@@ -1,5 +1,6 @@
 """symdyn.testing: the checks pass on true claims and catch wrong ones with a counterexample."""
 
+import io
 import os
 
 import numpy as np
@@ -10,7 +11,8 @@ from hypothesis import strategies as st
 
 import symdyn as sd
 from symdyn import testing
-from symdyn.catalogue import CATALOGUE, build
+from symdyn.catalogue import CATALOGUE
+from symdyn.cli import main
 from symdyn.derivation import Derivation
 from symdyn.testing import strategies
 
@@ -66,15 +68,14 @@ def test_failure_is_an_assertion_error_with_a_report():
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_catalogue_claims_pass(name):
-    rule = build(name)
-    result = sd.stability(rule)
-    assert testing.check_jacobian(rule, examples=10).passed
-    assert testing.check_derivation(result, examples=10).passed
-    if result.region is not sp.false or result.marginal is not None:
-        assert testing.check_stability(result, examples=15).passed
-    if result.region is not sp.false:
-        assert testing.check_step_bound(rule, CATALOGUE[name].step, examples=10).passed
+def test_every_catalogue_rule_passes_symdyn_check(name):
+    """`symdyn check NAME` runs every applicable check and exits 0."""
+    out = io.StringIO()
+    assert main(["check", name, "--examples", "10"], out=out) == 0, out.getvalue()
+    table = out.getvalue()
+    for check in ("jacobian", "fixed points", "derivation"):
+        assert f"{check}" in table
+    assert "FAIL" not in table
 
 
 def test_nonlinear_rule_stability_at_a_fixed_point():

@@ -1,0 +1,162 @@
+"""Checks for continuous-time claims: limit ODEs and Hamiltonian (symplectic) structure.
+
+``check_continuous_limit`` runs the rule at several step sizes and solves the
+claimed ODE with SciPy; the distance must shrink at the claimed order.
+``check_hamiltonian`` takes the rule's Jacobian by autodiff, moves it to the
+claimed canonical coordinates, and tests JᵀΩJ = cΩ and det J.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from symdyn import autodiff as ad
+from symdyn.errors import SymdynError
+from symdyn.testing.checks import _parameter_strategy, _run, _show
+from symdyn.testing.oracle import numeric_rule
+
+__all__ = ["check_continuous_limit", "check_hamiltonian"]
+
+
+def check_continuous_limit(
+    limit,
+    steps=(0.02, 0.01, 0.005),
+    t_end=1.0,
+    params=None,
+    examples=None,
+    tolerance=0.3,
+    scale=1.5,
+):
+    """Iterates approach the claimed limit ODE at its claimed order as the step shrinks.
+
+    For each drawn parameter point and initial position the rule runs for
+    ``t_end`` in time at each step in ``steps``; the distance to SciPy's
+    solution of ``limit.ode`` must decrease with a fitted order within
+    ``tolerance`` of ``limit.error_order`` (or at least 1 when unknown).
+
+    Examples
+    --------
+    >>> import sympy as sp, symdyn as sd
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta = sp.Symbol("eta", positive=True)
+    >>> limit = sd.continuous_limit(sd.optimizers.gd(x**4 / 4 + x**2, [x], eta), h=eta)
+    >>> check_continuous_limit(limit, examples=3).passed
+    True
+    """
+    from symdyn import convergence  # wherever continuous time keeps it
+
+    rule = limit.rule
+    others = sorted(
+        (rule.free_symbols - {limit.h} - set(limit.scaling)) | _scaling_symbols(limit),
+        key=sp.default_sort_key,
+    )
+    others = [s for s in others if s != limit.h and s != rule.counter]
+    positions = [s for s in rule.state if s in limit.functions and _is_position(limit, s)]
+    start = st.lists(
+        st.floats(-scale, scale).filter(lambda v: abs(v) > 0.1),
+        min_size=len(positions),
+        max_size=len(positions),
+    )
+    strategy = st.tuples(_parameter_strategy(others, params, 2.0), start)
+    predicted = limit.error_order or 1
+
+    def body(case):
+        values, init = case
+        try:
+            measured = convergence(
+                limit, dict(zip(positions, init, strict=True)), t_end, list(steps), values=values
+            )
+        except (ArithmeticError, ValueError):
+            assume(False)
+        errors = np.asarray(measured.errors)
+        assume(np.all(np.isfinite(errors)) and errors[0] > 1e-11)
+        assert measured.order > predicted - tolerance, (
+            f"at {_show(values)} from {init} the iterates approach the claimed ODE "
+            f"{list(limit.ode)} at order {measured.order:.3g}, not {predicted} "
+            f"(errors {[f'{e:.3g}' for e in errors]})"
+        )
+
+    return _run(f"check_continuous_limit({rule.name})", strategy, body, examples)
+
+
+def _scaling_symbols(limit):
+    symbols = set()
+    for value in limit.scaling.values():
+        symbols |= sp.sympify(value).free_symbols
+    return symbols
+
+
+def _is_position(limit, symbol):
+    """Positions are the state variables whose derivatives the ODE is solved for."""
+    function = limit.functions[symbol]
+    return any(eq.lhs.has(function) for eq in limit.ode)
+
+
+def check_hamiltonian(form, params=None, examples=None, scale=1.5, rtol=1e-8):
+    """The claimed canonical coordinates make the rule conformal symplectic with factor c.
+
+    At drawn states and parameters the autodiff Jacobian of the map is
+    carried to (q, p) coordinates, J' = T(F(x)) J T(x)⁻¹, and J'ᵀΩJ' = cΩ and
+    det J = ``form.det_jacobian`` are tested numerically.
+
+    Examples
+    --------
+    >>> import sympy as sp, symdyn as sd
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta, beta = sp.symbols("eta beta", positive=True)
+    >>> form = sd.hamiltonian_form(sd.optimizers.heavy_ball(x**4 / 4, [x], eta, beta))
+    >>> check_hamiltonian(form, examples=5).passed
+    True
+    """
+    rule = form.rule
+    if not form.is_conformal_symplectic or form.contraction is None:
+        raise SymdynError(f"{rule.name}: the form claims no constant contraction to check")
+    n = len(form.q)
+    if len(rule.state) != 2 * n:
+        raise SymdynError(f"{rule.name}: the state is not (q, p) pairs ({len(rule.state)} vars)")
+    oracle = numeric_rule(rule)
+    symbols = oracle.symbols
+    canonical = [*form.q, *(form.coordinates[p] for p in form.p)]
+    to_canonical = sp.lambdify([*rule.state, *symbols], canonical, modules=[ad.namespace, "numpy"])
+    claims = sp.lambdify(list(symbols), [form.contraction, form.det_jacobian], "numpy")
+    omega = np.block([[np.zeros((n, n)), np.eye(n)], [-np.eye(n), np.zeros((n, n))]])
+    strategy = st.tuples(
+        st.lists(st.floats(-scale, scale), min_size=2 * n, max_size=2 * n),
+        _parameter_strategy(symbols, params, 2.0),
+    )
+
+    def coordinate_jacobian(state, values):
+        def traced(s):
+            out = to_canonical(*(s[i] for i in range(2 * n)), *values)
+            return ad.stack([s[0] * 0 + v for v in out])
+
+        return np.asarray(ad.jacobian(traced)(np.asarray(state, dtype=float)))
+
+    def body(case):
+        state, params_ = case
+        values = oracle.values(params_)
+        with np.errstate(all="ignore"):
+            contraction, determinant = (float(v) for v in claims(*values))
+            jac = oracle.jacobian(state, params_)
+            image = oracle.step(np.asarray(state), params_)
+            before, after = coordinate_jacobian(state, values), coordinate_jacobian(image, values)
+            invertible = abs(np.linalg.det(before)) > 1e-9
+        assume(np.all(np.isfinite(jac)) and invertible)
+        with np.errstate(all="ignore"):
+            canonical_jac = after @ jac @ np.linalg.inv(before)
+            form_error = canonical_jac.T @ omega @ canonical_jac - contraction * omega
+            numeric_det = np.linalg.det(jac)
+        assume(np.all(np.isfinite(form_error)) and np.isfinite(numeric_det))
+        assert np.allclose(form_error, 0, atol=rtol * (1 + abs(contraction))), (
+            f"at state {state} and {_show(params_)} JᵀΩJ ≠ {contraction:.6g}·Ω "
+            f"(largest deviation {abs(form_error).max():.3g})"
+        )
+        assert np.isclose(numeric_det, determinant, rtol=1e-7, atol=1e-10), (
+            f"at state {state} and {_show(params_)} det J is {numeric_det:.9g}, "
+            f"the form claims {determinant:.9g}"
+        )
+
+    return _run(f"check_hamiltonian({rule.name})", strategy, body, examples)
