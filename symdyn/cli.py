@@ -160,6 +160,65 @@ def _cmd_analyze(args, out):
     return 0
 
 
+def _limit_inputs(target, params):
+    """The rule, step, scaling and time step for ``symdyn limit``."""
+    if target.endswith(".toml"):
+        from symdyn.rulefile import load_spec, rule_from_spec
+
+        spec = load_spec(target)
+        rule, step = rule_from_spec(spec), spec.step
+        scaling, time_step = dict(spec.scaling or {}), spec.time_step
+    else:
+        rule, step = _load(target)
+        scaling, time_step = {}, None
+    if step is None:
+        raise UsageError(f'{target}: no step symbol; add [limit] step = "..." to the file')
+    values = _substitutions(rule, params)
+    if values:
+        rule = rule.subs(values)
+    return rule, step, scaling, time_step
+
+
+def _cmd_limit(args, out):
+    from symdyn import continuous_limit, routh_hurwitz
+
+    rule, step, scaling, time_step = _limit_inputs(args.rule, args.param)
+    limit = continuous_limit(rule, h=step, scaling=scaling or None, time_step=time_step)
+    try:
+        region = routh_hurwitz(limit).region
+    except SymdynError:
+        region = None
+    if args.json:
+        data = {
+            "rule": rule.name,
+            "h": str(limit.h),
+            "time_step": str(limit.time_step),
+            "scaling": {str(k): str(v) for k, v in limit.scaling.items()},
+            "functions": {str(k): str(v) for k, v in limit.functions.items()},
+            "ode": [str(eq) for eq in limit.ode],
+            "ode_latex": [sp.latex(eq) for eq in limit.ode],
+            "order": limit.order,
+            "error_order": limit.error_order,
+            "hurwitz_region": None if region is None else str(region),
+        }
+        json.dump(data, out, indent=2)
+        print(file=out)
+    else:
+        print(rule.name, file=out)
+        print(f"time step:   {limit.time_step}  (h = {limit.h})", file=out)
+        for equation in limit.ode:
+            print(f"limit ODE:   {equation}", file=out)
+        print(f"order:       {limit.order}, error O(h^{limit.error_order})", file=out)
+        if region is not None:
+            print(f"stable limit (Routh–Hurwitz of the linearisation): {region}", file=out)
+    for path in (args.latex, args.markdown, args.pdf):
+        if path:
+            limit.derivation.save(path)
+            if not args.json:
+                print(f"wrote {path}", file=out)
+    return 0
+
+
 def _checks(rule, step, examples):
     """The checks that apply to ``rule``, as (name, thunk) pairs."""
     from symdyn import testing
@@ -238,6 +297,18 @@ def _parser():
     analyze.add_argument("--markdown", metavar="FILE", help="write the derivation as Markdown")
     analyze.add_argument("--pdf", metavar="FILE", help="compile the derivation with pdflatex")
     analyze.add_argument("--json", action="store_true", help="print the results as JSON")
+    limit = commands.add_parser("limit", help="derive the continuous-time limit (ODE)")
+    limit.add_argument("rule", help="a catalogue name or a FILE.toml (its [scaling], [limit])")
+    limit.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="fix a symbol to an exact number (repeatable)",
+    )
+    limit.add_argument("--latex", metavar="FILE", help="write the derivation as LaTeX")
+    limit.add_argument("--markdown", metavar="FILE", help="write the derivation as Markdown")
+    limit.add_argument("--pdf", metavar="FILE", help="compile the derivation with pdflatex")
+    limit.add_argument("--json", action="store_true", help="print the results as JSON")
     check = commands.add_parser("check", help="check every derived claim numerically")
     check.add_argument("rule", help="a catalogue name or a FILE.toml")
     check.add_argument(
@@ -259,7 +330,12 @@ def main(argv=None, out=None):
         args = parser.parse_args(argv)
     except SystemExit as stop:
         return int(stop.code or 0)
-    commands = {"list": _cmd_list, "analyze": _cmd_analyze, "check": _cmd_check}
+    commands = {
+        "list": _cmd_list,
+        "analyze": _cmd_analyze,
+        "limit": _cmd_limit,
+        "check": _cmd_check,
+    }
     try:
         return commands[args.command](args, out)
     except SymdynError as error:

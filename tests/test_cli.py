@@ -2,7 +2,10 @@
 
 import io
 import json
+from pathlib import Path
 
+import jsonschema
+import pytest
 import sympy as sp
 
 from symdyn.catalogue import CATALOGUE
@@ -104,3 +107,40 @@ def test_check_exits_1_with_the_counterexample(monkeypatch):
 def test_check_accepts_a_rule_file():
     code, text = run("check", "examples/rules/gd.toml", "--examples", "10")
     assert code == 0 and "pass" in text
+
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schema"
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_analyze_json_matches_its_documented_schema(name):
+    schema = json.loads((SCHEMAS / "analyze.schema.json").read_text())
+    code, text = run("analyze", name, "--json")
+    assert code == 0
+    jsonschema.validate(json.loads(text), schema)
+
+
+@pytest.mark.parametrize("target", ["gd", "heavy-ball", "examples/rules/heavy-ball.toml"])
+def test_limit_prints_the_ode_and_matches_its_schema(target):
+    schema = json.loads((SCHEMAS / "limit.schema.json").read_text())
+    code, text = run("limit", target, "--json")
+    assert code == 0
+    data = json.loads(text)
+    jsonschema.validate(data, schema)
+    assert data["ode"]
+
+
+def test_limit_of_the_heavy_ball_file_is_the_damped_oscillator():
+    code, text = run("limit", "examples/rules/heavy-ball.toml")
+    assert code == 0
+    assert "Eq(Derivative(X(t), (t, 2)), -gamma*Derivative(X(t), t) - lambda*X(t))" in text
+
+
+def test_limit_without_a_step_exits_2(tmp_path, capsys):
+    rule = tmp_path / "no-step.toml"
+    rule.write_text(
+        'name = "x"\nstate = ["x"]\n[params]\neta = { positive = true }\n'
+        '[[update]]\ntarget = "x"\nexpr = "x - eta*x"\n'
+    )
+    assert run("limit", str(rule))[0] == 2
+    assert "no step symbol" in capsys.readouterr().err
