@@ -14,20 +14,7 @@ Examples
 from symdyn import games, models, optimizers
 from symdyn.adaptive import PreconditionerError
 from symdyn.chain_rule import gauss_newton, response_jacobian
-from symdyn.continuous import (
-    ContinuousLimit,
-    Convergence,
-    LimitStability,
-    ModifiedEquation,
-    NoContinuousLimitError,
-    SdeLimit,
-    continuous_limit,
-    convergence,
-    integrate,
-    modified_equation,
-    routh_hurwitz,
-    sde_limit,
-)
+from symdyn.continuous import ContinuousLimit, NoContinuousLimitError, continuous_limit
 from symdyn.criteria import hurwitz_conditions, schur_conditions
 from symdyn.curvature import critical_points
 from symdyn.derivation import Derivation, LatexError
@@ -43,12 +30,16 @@ from symdyn.errors import (
     UnknownSymbolError,
 )
 from symdyn.hamiltonian import HamiltonianForm, hamiltonian_form
+from symdyn.limit_simulation import Convergence, convergence, integrate
+from symdyn.limit_stability import LimitStability, routh_hurwitz
 from symdyn.maps import StabilityMap, stability_map
 from symdyn.modes import ModalReduction, NonCommutingError, modes
+from symdyn.modified import ModifiedEquation, modified_equation
 from symdyn.noise import NoStationaryStateError, StationaryCovariance, stationary_covariance
 from symdyn.numeric import NumericFunction, lambdify
 from symdyn.quadratics import Quadratic, quadratic
 from symdyn.rule import UpdateRule, grad
+from symdyn.sde import SdeLimit, sde_limit
 from symdyn.simulation import SimulationResult, simulate
 from symdyn.spectrum import SpectrumError, WorstCaseRate, worst_case_rate
 from symdyn.stability import StabilityResult, StepBound, charpoly, stability, step_bound

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from symdyn.continuous import _is_zero, _potential, state_roles
 from symdyn.criteria import sign_of
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError
+from symdyn.potential import _potential
 from symdyn.rule import UpdateRule
+from symdyn.state_roles import state_roles
+from symdyn.taylor import _is_zero
 
 __all__ = ["HamiltonianForm", "hamiltonian_form"]
 
