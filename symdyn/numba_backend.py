@@ -75,6 +75,9 @@ def numba_map(args, expressions):
     return evaluate
 
 
+BLOCK = 8
+
+
 def _largest(terms):
     return "max(" + ", ".join(terms) + ")" if len(terms) > 1 else terms[0]
 
@@ -92,31 +95,72 @@ def numba_simulation(rule, keywords, counter):
     old = [f"o{j}" for j in range(len(rule.state))]
     params = [f"p{j}" for j, k in enumerate(keywords) if str(k) != counter]
     call = [f"q{j}" if str(k) != counter else "t" for j, k in enumerate(keywords)]
-    change = _largest([f"abs({s} - {o})" for s, o in zip(state, old, strict=True)])
+
+    # Points run in blocks of BLOCK lanes, interleaved step by step: one point's update is
+    # a chain of dependent flops, so independent chains in registers keep the pipeline busy.
+    def lane(name, k):
+        return f"{name}_{k}"
+
     lines = [
         f"def kernel(size, steps, threshold, tol, {', '.join('a' + s for s in state)}, "
         + "".join(p + ", " for p in params)
         + f"{', '.join('f' + s for s in state)}, exit_step, diverged, converged, first, last):",
-        "    for i in prange(size):",
-        *(f"        {s} = a{s}[i]" for s in state),
-        *(f"        {o} = {s}" for o, s in zip(old, state, strict=True)),
-        *(f"        q{p[1:]} = {p}[i]" for p in params),
-        "        for t in range(1, steps + 1):",
-        *(f"            {o} = {s}" for o, s in zip(old, state, strict=True)),
-        f"            r = f({', '.join(state + call)})",
-        *(f"            {s} = float(r[{j}])" for j, s in enumerate(state)),
-        "            if t == 1:",
-        f"                first[i] = {change}",
-        "            if not (" + " and ".join(f"abs({s}) <= threshold" for s in state) + "):",
-        "                diverged[i] = True",
-        "                exit_step[i] = t",
-        "                break",
-        f"            if tol > 0 and {change} <= tol * (1 + "
-        f"{_largest([f'abs({s})' for s in state])}):",
-        "                converged[i] = True",
-        "                exit_step[i] = t",
-        "                break",
-        *(f"        f{s}[i] = {s}" for s in state),
-        f"        last[i] = {change}",
+        f"    for block in prange((size + {BLOCK - 1}) // {BLOCK}):",
+        f"        start = block * {BLOCK}",
+        "        remaining = 0",
     ]
+    for k in range(BLOCK):
+        lines += [
+            *(f"        {lane(s, k)} = a{s}[min(start + {k}, size - 1)]" for s in state),
+            *(f"        {lane(o, k)} = {lane(s, k)}" for o, s in zip(old, state, strict=True)),
+            *(f"        {lane('q' + p[1:], k)} = {p}[min(start + {k}, size - 1)]" for p in params),
+            f"        {lane('active', k)} = start + {k} < size",
+            f"        remaining += {lane('active', k)}",
+        ]
+
+    def step_lanes(indent, record_first):
+        body = []
+        for k in range(BLOCK):
+            here = [lane(s, k) for s in state]
+            was = [lane(o, k) for o in old]
+            args = here + [c if c == "t" else lane(c, k) for c in call]
+            moved = _largest([f"abs({a} - {b})" for a, b in zip(here, was, strict=True)])
+            first_line = [f"    first[start + {k}] = {moved}"] if record_first else []
+            body += [
+                f"if {lane('active', k)}:",
+                *(f"    {b} = {a}" for a, b in zip(here, was, strict=True)),
+                f"    r = f({', '.join(args)})",
+                *(f"    {a} = float(r[{j}])" for j, a in enumerate(here)),
+                *first_line,
+                "    if not (" + " and ".join(f"abs({a}) <= threshold" for a in here) + "):",
+                f"        diverged[start + {k}] = True",
+                f"        exit_step[start + {k}] = t",
+                f"        {lane('active', k)} = False",
+                "        remaining -= 1",
+                f"    elif tol > 0 and {moved} <= tol * (1 + "
+                f"{_largest([f'abs({a})' for a in here])}):",
+                f"        converged[start + {k}] = True",
+                f"        exit_step[start + {k}] = t",
+                f"        {lane('active', k)} = False",
+                "        remaining -= 1",
+            ]
+        return [indent + line for line in body]
+
+    lines += [
+        "        for t in range(1, steps + 1):",
+        "            if t == 1:",
+        *step_lanes(" " * 16, record_first=True),
+        "            else:",
+        *step_lanes(" " * 16, record_first=False),
+    ]
+    lines += ["            if remaining == 0:", "                break"]
+    for k in range(BLOCK):
+        here = [lane(s, k) for s in state]
+        was = [lane(o, k) for o in old]
+        lines += [
+            f"        if start + {k} < size:",
+            *(f"            f{s}[start + {k}] = {a}" for s, a in zip(state, here, strict=True)),
+            f"            last[start + {k}] = "
+            + _largest([f"abs({a} - {b})" for a, b in zip(here, was, strict=True)]),
+        ]
     return _compile("\n".join(lines), scalar)
