@@ -279,6 +279,22 @@ def _cmd_check(args, out):
     return 1 if failed else 0
 
 
+def _add_param(parser):
+    parser.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="fix a symbol to an exact number (repeatable)",
+    )
+
+
+def _add_outputs(parser):
+    parser.add_argument("--latex", metavar="FILE", help="write the derivation as LaTeX")
+    parser.add_argument("--markdown", metavar="FILE", help="write the derivation as Markdown")
+    parser.add_argument("--pdf", metavar="FILE", help="compile the derivation with pdflatex")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="symdyn", description="Exact dynamics of learning-algorithm update rules."
@@ -287,38 +303,17 @@ def _parser():
     commands.add_parser("list", help="list the catalogue rules")
     analyze = commands.add_parser("analyze", help="derive stability region and step bound")
     analyze.add_argument("rule", help="a catalogue name (see `symdyn list`) or a FILE.toml")
-    analyze.add_argument(
-        "--param",
-        action="append",
-        metavar="NAME=VALUE",
-        help="fix a symbol to an exact number (repeatable)",
-    )
-    analyze.add_argument("--latex", metavar="FILE", help="write the derivation as LaTeX")
-    analyze.add_argument("--markdown", metavar="FILE", help="write the derivation as Markdown")
-    analyze.add_argument("--pdf", metavar="FILE", help="compile the derivation with pdflatex")
-    analyze.add_argument("--json", action="store_true", help="print the results as JSON")
+    _add_param(analyze)
+    _add_outputs(analyze)
+    analyze.add_argument("--plot", metavar="FILE", help="draw the stability region (PNG, PDF)")
     limit = commands.add_parser("limit", help="derive the continuous-time limit (ODE)")
     limit.add_argument("rule", help="a catalogue name or a FILE.toml (its [scaling], [limit])")
-    limit.add_argument(
-        "--param",
-        action="append",
-        metavar="NAME=VALUE",
-        help="fix a symbol to an exact number (repeatable)",
-    )
-    limit.add_argument("--latex", metavar="FILE", help="write the derivation as LaTeX")
-    limit.add_argument("--markdown", metavar="FILE", help="write the derivation as Markdown")
-    limit.add_argument("--pdf", metavar="FILE", help="compile the derivation with pdflatex")
-    limit.add_argument("--json", action="store_true", help="print the results as JSON")
+    _add_param(limit)
+    _add_outputs(limit)
     check = commands.add_parser("check", help="check every derived claim numerically")
     check.add_argument("rule", help="a catalogue name or a FILE.toml")
-    check.add_argument(
-        "--param",
-        action="append",
-        metavar="NAME=VALUE",
-        help="fix a symbol to an exact number (repeatable)",
-    )
+    _add_param(check)
     check.add_argument("--examples", type=int, default=50, help="examples per check")
-    analyze.add_argument("--plot", metavar="FILE", help="draw the stability region (PNG, PDF)")
     return parser
 
 
