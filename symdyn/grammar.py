@@ -123,19 +123,6 @@ def _shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _bracket_depth(text: str) -> tuple[int, int]:
-    """Deepest bracket nesting in ``text`` and the index where it is first reached."""
-    depth = deepest = where = 0
-    for index, char in enumerate(text):
-        if char in "([{":
-            depth += 1
-            if depth > deepest:
-                deepest, where = depth, index
-        elif char in ")]}":
-            depth -= 1
-    return deepest, where
-
-
 def _number_bits(expr) -> int:
     """Bits of the largest numerator or denominator among the numbers in ``expr``."""
     if isinstance(expr, sp.Rational):
