@@ -87,6 +87,14 @@ def _divide(p, value):
     return value / p
 
 
+def _decayed_gradients(loss, variables, decay):
+    """Temporaries ``g ← ∇L(θ) + decay·θ`` (L2 weight decay in the gradient), and their symbols."""
+    grads = _buffers("g", variables)
+    gradients = _gradients(loss, variables)
+    updates = [(g, d + decay * x) for g, d, x in zip(grads, gradients, variables, strict=True)]
+    return grads, updates
+
+
 def _counter(bias_correction, counter):
     if not bias_correction:
         return counter
@@ -140,11 +148,7 @@ def rmsprop(
     """
     variables = _variables(variables)
     ps = _preconditioners(preconditioner, variables, "rmsprop")
-    grads = _buffers("g", variables)
-    updates = [
-        (g, d + weight_decay * x)
-        for g, d, x in zip(grads, _gradients(loss, variables), variables, strict=True)
-    ]
+    grads, updates = _decayed_gradients(loss, variables, weight_decay)
     if momentum == 0:
         updates += [
             (x, x - lr * _divide(p, g)) for x, g, p in zip(variables, grads, ps, strict=True)
@@ -176,11 +180,7 @@ def rmsprop(
 
 
 def _adam_updates(loss, variables, lr, beta1, bias_correction, l2, counter, ps):
-    grads = _buffers("g", variables)
-    updates = [
-        (g, d + l2 * x)
-        for g, d, x in zip(grads, _gradients(loss, variables), variables, strict=True)
-    ]
+    grads, updates = _decayed_gradients(loss, variables, l2)
     buffers = _buffers("m", variables)
     updates += [(m, beta1 * m + (1 - beta1) * g) for m, g in zip(buffers, grads, strict=True)]
     scale = 1 / (1 - beta1**counter) if bias_correction else 1
@@ -336,11 +336,7 @@ def adagrad(loss, variables, lr, weight_decay=0, preconditioner="frozen", name=N
     """
     variables = _variables(variables)
     ps = _preconditioners(preconditioner, variables, "adagrad")
-    grads = _buffers("g", variables)
-    updates = [
-        (g, d + weight_decay * x)
-        for g, d, x in zip(grads, _gradients(loss, variables), variables, strict=True)
-    ]
+    grads, updates = _decayed_gradients(loss, variables, weight_decay)
     updates += [(x, x - lr * _divide(p, g)) for x, g, p in zip(variables, grads, ps, strict=True)]
     return _rule(
         variables,
