@@ -92,6 +92,12 @@ def problems(draw, preconditioned):
     return H, P
 
 
+@functools.cache
+def mode_discriminant(name):
+    poly = symbolic(name).charpoly
+    return sp.lambdify([eta, beta, lam], sp.discriminant(poly.as_expr(), poly.gen), "math")
+
+
 @pytest.mark.parametrize("name", sorted(STEPS))
 @given(data=st.data())
 def test_per_eigenvalue_region_matches_full_jacobian(name, data):
@@ -103,6 +109,10 @@ def test_per_eigenvalue_region_matches_full_jacobian(name, data):
     assume(abs(radius - 1) > 1e-6)
     result = symbolic(name)
     eigenvalues = np.linalg.eigvals(np.linalg.solve(P, H)).real
+    # A double root of a mode's charpoly makes the full Jacobian defective; NumPy's
+    # eigenvalues are then only good to about sqrt(eps), so such draws cannot be compared.
+    discriminant = mode_discriminant(name)
+    assume(all(abs(discriminant(float(e), float(b), ev)) > 1e-6 for ev in eigenvalues))
     verdict = all(result.is_stable({eta: e, beta: b, lam: exact(ev)}) for ev in eigenvalues)
     # Rounding the eigenvalues to 4 digits may move one across the boundary.
     per_mode = [
