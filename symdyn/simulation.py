@@ -159,7 +159,7 @@ def simulate(
         final = [np.empty(size) for _ in state_names]
         exits = np.full(size, steps, dtype=np.int64)
         diverged, converged = np.zeros(size, bool), np.zeros(size, bool)
-        first, last = np.empty(size), np.empty(size)
+        first, last = np.full(size, np.nan), np.full(size, np.nan)
         kernel(
             size, steps, float(threshold), float(tol),
             *flat([starts[n] for n in state_names], batch, size),

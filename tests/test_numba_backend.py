@@ -5,6 +5,8 @@ import functools
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
 
 import symdyn as sd
 from symdyn.catalogue import CATALOGUE, beta, eta, lam
@@ -38,6 +40,29 @@ def test_numba_backend_matches_numpy_step_and_simulation():
     assert fast.diverged.any() and fast.converged.any() and not fast.converged.all()
     with pytest.raises(ArgumentError, match="record"):
         sd.simulate(rule, init, params, 4, record=True, backend="numba")
+
+
+@given(
+    size=st.integers(1, 300),
+    steps=st.integers(0, 70),
+    tol=st.sampled_from([0.0, 1e-6]),
+    threshold=st.sampled_from([1e8, 50.0, 1.5]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_numba_simulation_leaves_exactly_where_numpy_does(size, steps, tol, threshold, seed):
+    """Points exit inside the fast chunks, at chunk edges and at the first and last step."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(seed)
+    rule = rule_of("heavy-ball")
+    init = {x: rng.uniform(-1, 1, size), "v_x": 0.0}
+    params = {eta: rng.uniform(0, 4.5, size), beta: rng.uniform(0, 1, size), lam: 1.0}
+    kwargs = dict(tol=tol, threshold=threshold)
+    fast = sd.simulate(rule, init, params, steps, backend="numba", **kwargs)
+    slow = sd.simulate(rule, init, params, steps, **kwargs)
+    for field in ("diverged", "converged", "exit_step"):
+        np.testing.assert_array_equal(getattr(fast, field), getattr(slow, field))
+    for ours, theirs in ((fast.final[x], slow.final[x]), (fast.rate, slow.rate)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-300)
 
 
 def test_numba_simulation_of_a_time_varying_rule():
