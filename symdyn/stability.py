@@ -9,6 +9,8 @@ circle, i.e. for the linearisation to contract.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -90,7 +92,13 @@ def _factor_radius(factor):
         return sp.Abs(monic.nth(0))
     if monic.degree() == 2:
         trace, det = -monic.nth(1), monic.nth(0)
-        discriminant = sp.factor(trace**2 - 4 * det)
+        # (a − b)² − 4c rather than its expansion when it does not factor: shorter to
+        # read, and a lambdified radius then computes a − b once.
+        discriminant = min(
+            sp.factor(trace**2 - 4 * det),
+            sp.factor(trace) ** 2 - sp.factor(4 * det),
+            key=sp.count_ops,
+        )
         real_roots = (sp.Abs(trace) + sp.sqrt(discriminant)) / 2
         complex_pair = sp.sqrt(det)
         sign = sign_of(discriminant)
@@ -131,6 +139,8 @@ class StabilityResult:
     marginal : sympy.Boolean or None
         Where every root is in the closed disc and one is on the circle
         (the boundary); ``None`` when a factor of degree ≥ 3 leaves it undecided.
+        Worked out when first read: simplifying the weak conditions costs
+        as much as the region itself, and maps and bounds never need it.
     derivation : Derivation
     """
 
@@ -142,8 +152,14 @@ class StabilityResult:
     conditions: tuple
     region: sp.Basic
     spectral_radius: sp.Basic | None
-    marginal: sp.Basic | None
     derivation: Derivation = field(repr=False)
+    # The unsimplified Schur conditions; None when a factor of degree ≥ 3 keeps the
+    # closed disc from being their weak form.
+    _raw: tuple | None = field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def marginal(self):
+        return None if self._raw is None else _marginal(self._raw)
 
     def is_stable(self, values: Mapping):
         """Whether the linearisation is asymptotically stable at the given parameter values.
@@ -236,6 +252,19 @@ def stability(rule, at=None):
     ----------
     Jury (1964); Liénard & Chipart (1914).
     """
+    if isinstance(rule, UpdateRule) and at is None:
+        return _stability_of_rule(rule)
+    return _stability(rule, at)
+
+
+# Rules and results are immutable, so a rule analysed again (one map after another,
+# a bound after a region) reuses its derivation instead of redoing the algebra.
+@functools.lru_cache(maxsize=64)
+def _stability_of_rule(rule):
+    return _stability(rule, None)
+
+
+def _stability(rule, at):
     if isinstance(rule, UpdateRule) and any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
         # Quadratics of any dimension: one k×k system per eigenvalue (symdyn.modes).
         reduction = modes(rule)
@@ -326,14 +355,7 @@ def _analyse(rule, point, jac, derivation):
             "The asymptotic rate of convergence is the spectral radius",
             TeX(r"\rho(J) = " + sp.latex(radius)),
         )
-    marginal = _marginal(raw) if closure_known else None
-    if region is sp.false and marginal not in (None, sp.false):
-        derivation = derivation.then(
-            "No parameter values make the rule contract. Where the following holds every "
-            "root stays in the closed disc with one on the circle: the rule is marginal",
-            marginal,
-        )
-    return StabilityResult(
+    result = StabilityResult(
         rule=rule,
         point=point,
         jacobian=sp.ImmutableMatrix(jac),
@@ -342,9 +364,17 @@ def _analyse(rule, point, jac, derivation):
         conditions=conditions,
         region=region,
         spectral_radius=radius,
-        marginal=marginal,
         derivation=derivation,
+        _raw=tuple(raw) if closure_known else None,
     )
+    if region is sp.false and result.marginal not in (None, sp.false):
+        derivation = derivation.then(
+            "No parameter values make the rule contract. Where the following holds every "
+            "root stays in the closed disc with one on the circle: the rule is marginal",
+            result.marginal,
+        )
+        result = dataclasses.replace(result, derivation=derivation)
+    return result
 
 
 def _charpoly_statement(jac, poly):

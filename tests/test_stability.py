@@ -185,6 +185,20 @@ def test_alternating_gda_cycles_on_the_bilinear_game():
     assert numeric_radius(rule, {eta: 2.5}) > 1
 
 
+def test_a_never_stable_rule_states_where_it_is_marginal():
+    result = sd.stability(sd.games.gda(x * y, [x], [y], eta, mode="alternating"))
+    last = result.derivation.steps[-1]
+    assert "marginal" in last.text and last.math == result.marginal
+
+
+def test_a_rule_analysed_again_reuses_its_result():
+    first = sd.stability(sd.optimizers.heavy_ball(QUADRATIC, [x], eta, beta))
+    assert sd.stability(sd.optimizers.heavy_ball(QUADRATIC, [x], eta, beta)) is first
+    rule = sd.optimizers.heavy_ball(QUADRATIC, [x], eta, beta)
+    at_origin = sd.stability(rule, at={s: 0 for s in rule.state})
+    assert at_origin is not first and at_origin.region == first.region
+
+
 def test_simultaneous_gda_diverges_everywhere():
     result = sd.stability(sd.games.gda(x * y, [x], [y], eta))
     assert result.region is sp.false and result.marginal is sp.false

@@ -1,5 +1,6 @@
 """symdyn.testing: the checks pass on true claims and catch wrong ones with a counterexample."""
 
+import dataclasses
 import io
 import os
 
@@ -52,7 +53,7 @@ def test_wrong_fixed_point_is_caught():
 def test_wrong_derivation_is_caught():
     wrong = Derivation("wrong").then("A false identity", sp.Eq((x + eta) ** 2, x**2 + eta**2))
     result = sd.stability(GD)
-    broken = type(result)(**{**result.__dict__, "derivation": wrong})
+    broken = dataclasses.replace(result, derivation=wrong)
     with pytest.raises(testing.CheckFailure, match="fails at"):
         testing.check_derivation(broken)
 
