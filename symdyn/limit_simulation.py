@@ -98,10 +98,12 @@ class Convergence:
 def convergence(limit, init, t_end, steps, values=None):
     """Measure how fast the rule's iterates approach the limit ODE as h shrinks.
 
-    The rule starts from the positions in ``init`` with buffers and lagged copies
-    set from X(0) and X'(0) to first order (X(−τ) ≈ X(0) − τX'(0)); after
-    round(t_end/τ) steps its positions are compared with :func:`integrate`.
-    Autonomous rules only.
+    The rule starts from the positions in ``init``; its lagged copies and
+    buffers take the values the limit gives them, X(−jτ) found by solving the
+    ODE backwards from X(0) and X'(0), so the start is consistent with the
+    limit to the solver's tolerance at every order. After round(t_end/τ)
+    steps its positions are compared with :func:`integrate`. Autonomous
+    rules only.
 
     Returns
     -------
@@ -129,29 +131,35 @@ def convergence(limit, init, t_end, steps, values=None):
     init = {limit.functions.get(sp.sympify(k), sp.sympify(k)): v for k, v in dict(init).items()}
     next_state = [e.subs(limit.scaling).subs(values) for e in rule.next_state]
     step_map = sp.lambdify([list(rule.state), limit.h], next_state, "math")
+    phase, _, _ = _first_order_system(limit)
+    row = {f: phase.index(f) for f in functions.values()}
+    depth = max([j for _, j in roles.lags.values()] + [1])
     errors, taus = [], []
     for h in steps:
         tau = float(limit.time_step.subs(values).subs(limit.h, h))
         count = round(t_end / tau)
-        start = {}
-        for x, function in functions.items():
-            position = float(init[function])
-            rate = float(init.get(sp.Derivative(function, T), 0.0))
-            start[x], start[("past", x)] = position, position - tau * rate
+        # The limit's own past (X(−jτ), backwards from X(0), X'(0)) starts lagged copies
+        # and buffers consistently; a first-order guess X(0) − τX'(0) would cost an O(τ)
+        # error that hides a higher error_order.
+        past = integrate(limit, init, (0.0, -depth * tau), values).sol
+        position = {
+            (x, j): float(past(-j * tau)[row[f]])
+            for x, f in functions.items()
+            for j in range(depth + 1)
+        }
         state = []
         for s in rule.state:
             if s in roles.positions:
-                state.append(start[s])
+                state.append(position[s, 0])
             elif s in roles.lags:
-                state.append(start[("past", roles.lags[s][0])])
+                state.append(position[roles.lags[s]])
             else:
                 x, ratio = roles.buffers[s]
                 gain = float(ratio.subs(limit.scaling).subs(values).subs(limit.h, h))
-                state.append((start[x] - start[("past", x)]) / gain)
+                state.append((position[x, 0] - position[x, 1]) / gain)
         for _ in range(count):
             state = [float(v) for v in step_map(state, h)]
         solution = integrate(limit, init, (0.0, count * tau), values)
-        phase, _, _ = _first_order_system(limit)
         exact = {p: solution.y[i, -1] for i, p in enumerate(phase)}
         errors.append(
             max(abs(state[rule.state.index(x)] - exact[f]) for x, f in functions.items())

@@ -56,3 +56,15 @@ def test_convergence_helper_measures_the_predicted_order(name, make, scaling, ti
     assert result.predicted == 1
     assert abs(result.order - result.predicted) < 0.15, (name, result)
     assert all(a > b for a, b in zip(result.errors[:-1], result.errors[1:], strict=True))
+
+
+def test_convergence_starts_buffers_on_the_limit_so_second_order_shows():
+    """Alternating GDA on xy is leapfrog for Y'' = −Y: x is the buffer (y − y_prev)/η and
+    the iterates follow the limit to O(η²), seen only when x starts consistently."""
+    limit = sd.continuous_limit(sd.games.gda(x * y, [x], [y], eta, mode="alternating"), h=eta)
+    assert limit.error_order == 2
+    start = {y: 0.5, sp.Derivative(limit.functions[y], limit.t): 1.0}
+    result = sd.convergence(limit, start, 1.0, [0.02, 0.01, 0.005])
+    assert abs(result.order - 2) < 0.15, result
+    flow = sd.integrate(limit, start, (0.0, 1.0))
+    assert flow.y[0, -1] == pytest.approx(0.5 * math.cos(1) + math.sin(1), rel=1e-8)

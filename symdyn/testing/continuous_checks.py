@@ -55,10 +55,15 @@ def check_continuous_limit(
     )
     others = [s for s in others if s != limit.h and s != rule.counter]
     positions = [s for s in rule.state if s in limit.functions and _is_position(limit, s)]
+    # X(0) for every position and, for a limit of order m, X'(0) … X^(m−1)(0) as well.
+    highest = {eq.lhs.args[0]: eq.lhs.derivative_count for eq in limit.ode}
+    starts = [limit.functions[s] for s in positions] + [
+        sp.Derivative(f, (limit.t, d)) for f, m in highest.items() for d in range(1, m)
+    ]
     start = st.lists(
         st.floats(-scale, scale).filter(lambda v: abs(v) > 0.1),
-        min_size=len(positions),
-        max_size=len(positions),
+        min_size=len(starts),
+        max_size=len(starts),
     )
     strategy = st.tuples(_parameter_strategy(others, params, 2.0), start)
     predicted = limit.error_order or 1
@@ -67,7 +72,7 @@ def check_continuous_limit(
         values, init = case
         try:
             measured = convergence(
-                limit, dict(zip(positions, init, strict=True)), t_end, list(steps), values=values
+                limit, dict(zip(starts, init, strict=True)), t_end, list(steps), values=values
             )
         except (ArithmeticError, ValueError):
             assume(False)

@@ -46,3 +46,13 @@ def test_a_form_without_constant_contraction_is_refused():
     form = sd.hamiltonian_form(sd.optimizers.nesterov(LOSS, [x], eta, beta))
     with pytest.raises(sd.SymdynError, match="no constant contraction"):
         testing.check_hamiltonian(form)
+
+
+def test_second_order_limit_of_alternating_gda_passes_and_an_overclaimed_order_is_caught():
+    """Leapfrog for Y'' = −Y: iterates follow it to O(η²) from drawn Y(0) and Y'(0)."""
+    y = sp.Symbol("y", real=True)
+    limit = sd.continuous_limit(sd.games.gda(x * y, [x], [y], eta, mode="alternating"), h=eta)
+    assert (limit.order, limit.error_order) == (2, 2)
+    assert testing.check_continuous_limit(limit, examples=5).passed
+    with pytest.raises(testing.CheckFailure, match="not 3"):
+        testing.check_continuous_limit(dataclasses.replace(limit, error_order=3), examples=5)
