@@ -485,7 +485,10 @@ def _under(requires):
 def _solve_for_step(relation, step, requires=()):
     """Turn ``relation`` into ('lower'|'upper', bound) when it reads ``a*step**k + b > 0``.
 
-    ``k > 1`` needs a positive step (so that the k-th root is monotone).
+    ``k > 1`` needs a positive step (so that the k-th root is monotone). A
+    linear condition whose slope has no known sign gives ``(a, b)``: the
+    bound is ``-b/a``, a lower one where ``a > 0`` and an upper one where
+    ``a < 0``.
     """
     expr = sp.expand(relation.lhs - relation.rhs)  # relation is expr > 0 or expr < 0 (or weak)
     if isinstance(relation, (sp.StrictLessThan, sp.LessThan)):
@@ -499,9 +502,22 @@ def _solve_for_step(relation, step, requires=()):
     if sign is None and requires:
         sign = sign_of(slope.subs(_under(requires)))
     if sign is None:
-        return None
+        return (slope, offset) if k == 1 else None
     bound = sp.factor(-offset / slope) ** sp.Rational(1, k)
     return ("lower" if sign > 0 else "upper"), bound
+
+
+def _where_flat(slope, offset, sloped):
+    """What ``slope*step + offset > 0`` asks of the other symbols where ``slope`` vanishes.
+
+    ``sloped | offset > 0``, or ``True`` when ``offset`` is positive at every
+    root of ``slope`` in one of its symbols.
+    """
+    for symbol in sorted(slope.free_symbols, key=sp.default_sort_key):
+        roots = sp.solve(slope, symbol)
+        if roots and all(sign_of(offset.subs(symbol, r)) == 1 for r in roots):
+            return sp.true
+    return sloped | simplify_condition(offset)
 
 
 def step_bound(rule, step):
@@ -525,8 +541,11 @@ def step_bound(rule, step):
     Raises
     ------
     UndecidedError
-        When a condition is not linear in ``step`` after dividing out
-        factors of known sign, or the sign of its slope is unknown.
+        When a condition is not of the form ``a*step**k + b > 0`` after
+        dividing out factors of known sign, or ``k > 1`` and the sign of
+        ``a`` is unknown. For ``k = 1`` a slope of either sign gives
+        piecewise end points (a lower bound where ``a > 0``, an upper one
+        where ``a < 0``).
 
     Examples
     --------
@@ -547,6 +566,7 @@ def step_bound(rule, step):
     if result.region is sp.false:
         raise UndecidedError(f"{name}: no value of {step} is stable (the region is empty)")
     requires = [c for c in result.conditions if step not in c.free_symbols]
+    at_zero_slope = []
     for condition in result.conditions:
         if step not in condition.free_symbols:
             continue
@@ -554,15 +574,38 @@ def step_bound(rule, step):
         if solved is None:
             raise UndecidedError(
                 f"{name}: cannot solve {condition} for {step} exactly (it is not of the form "
-                f"a*{step}**k + b > 0 with a of known sign); inspect result.conditions"
+                f"a*{step}**k + b > 0); inspect result.conditions"
             )
         side, bound = solved
+        if side not in ("lower", "upper"):
+            slope, offset = solved
+            cut = sp.factor(-offset / slope)
+            rising, falling = simplify_condition(slope), simplify_condition(-slope)
+            lowers.append(sp.Piecewise((cut, rising), (-sp.oo, True)))
+            uppers.append(sp.Piecewise((cut, falling), (sp.oo, True)))
+            flat = _where_flat(slope, offset, rising | falling)
+            if flat is not sp.true:
+                at_zero_slope.append(flat)
+            derivation = derivation.then(
+                f"the condition ${sp.latex(condition)}$, whose slope "
+                f"${sp.latex(slope)}$ in ${sp.latex(step)}$ can take either sign, gives "
+                "a lower bound where the slope is positive and an upper bound where it is "
+                f"negative; where it vanishes it asks ${sp.latex(offset)} > 0$"
+                + (", which then holds" if flat is sp.true else "")
+                + ":",
+                tuple(
+                    TeX(rf"{sp.latex(bound)} \quad \text{{where }} {sp.latex(where)}")
+                    for bound, where in ((sp.Gt(step, cut), rising), (sp.Lt(step, cut), falling))
+                ),
+            )
+            continue
         bound = _readable_bound(bound, requires)
         (lowers if side == "lower" else uppers).append(bound)
         derivation = derivation.then(
             f"the condition ${sp.latex(condition)}$ gives",
             (sp.Gt if side == "lower" else sp.Lt)(step, bound),
         )
+    requires += at_zero_slope
     lower = sp.Max(*lowers) if lowers else -sp.oo
     upper = sp.Min(*uppers) if uppers else sp.oo
     derivation = derivation.then(

@@ -85,6 +85,15 @@ def test_every_catalogue_derivation_compiles(name, tmp_path, pdflatex):
 
 
 @pytest.mark.latex
+def test_piecewise_step_bound_derivation_compiles(tmp_path, pdflatex):
+    """Nesterov with β only known real: slopes of either sign, cases in the bound."""
+    rule = sd.optimizers.nesterov(lam * x**2 / 2, [x], eta, sp.Symbol("beta", real=True))
+    derivation = sd.step_bound(rule, eta).derivation
+    assert "either sign" in " ".join(step.text for step in derivation.steps)
+    compile_latex(derivation.to_latex(), tmp_path, pdflatex)
+
+
+@pytest.mark.latex
 def test_save_writes_every_format(tmp_path, pdflatex):
     derivation = Derivation("Saving").then("A relation", TeX(r"\forall x:\ x^2 \ge 0"))
     for suffix in (".tex", ".md", ".pdf"):

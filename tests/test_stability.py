@@ -170,6 +170,30 @@ def test_linear_rnn_interval_is_symmetric():
     assert (bound.lower, bound.upper) == (-1, 1)
 
 
+@given(
+    momentum=st.floats(-0.99, 2.0).filter(lambda m: min(abs(m), abs(m + 0.5)) > 1e-3),
+    curvature=st.floats(0.1, 10.0),
+    lr=st.floats(0.0, 8.0, exclude_min=True),
+)
+def test_nesterov_bound_for_momentum_of_either_sign(momentum, curvature, lr):
+    """With β only known real both slopes change sign (at β = 0 and β = −1/2): the bound
+    is piecewise, and lower < η < upper is exactly where the spectral radius is below 1."""
+    rule = sd.optimizers.nesterov(QUADRATIC, [x], eta, beta_real)
+    bound = bound_of(rule)
+    values = {beta_real: momentum, lam: curvature}
+    lower, upper = (float(e.subs(values)) for e in (bound.lower, bound.upper))
+    assert bound.requires == ()
+    assume(min(abs(lr - lower), abs(lr - upper)) > 1e-6 * (1 + lr))
+    radius = numeric_radius(rule, {**values, eta: lr})
+    assume(abs(radius - 1) > 1e-9)
+    assert (lower < lr < upper) == (radius < 1), (lower, upper, radius)
+
+
+@functools.cache
+def bound_of(rule):
+    return sd.step_bound(rule, eta)
+
+
 # -- marginal and undecided cases ----------------------------------------------------------
 
 
