@@ -12,19 +12,7 @@ from symdyn.parsing import (
     MAX_EXPONENT,
     parse_expression,
 )
-
-x = sp.Symbol("x", real=True)
-y = sp.Symbol("y", positive=True)
-eta = sp.Symbol("eta", positive=True)
-lam = sp.Symbol("lambda", positive=True)
-A = sp.MatrixSymbol("A", 2, 2)
-B = sp.MatrixSymbol("B", 2, 3)
-SYMBOLS = {"x": x, "y": y, "eta": eta, "lambda": lam, "A": A, "B": B}
-
-
-def parse(text, **options):
-    return parse_expression(text, SYMBOLS, **options)
-
+from tests.parsing_fixtures import SYMBOLS, A, B, eta, lam, parse, x, y
 
 # -- what the grammar accepts ----------------------------------------------------
 

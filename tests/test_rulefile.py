@@ -14,6 +14,7 @@ import symdyn as sd
 from symdyn.catalogue import CATALOGUE
 from symdyn.errors import ParseError
 from symdyn.rulefile import MAX_FILE_BYTES, MAX_UPDATES, RuleSpec, load_spec, parse_spec
+from tests.parsing_fixtures import GD, bad, write
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "rules"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.toml"))
@@ -25,25 +26,6 @@ x_prev, y_prev = sp.symbols("x_prev y_prev", real=True)
 eta, lam, h, a, beta, p = sp.symbols("eta lambda h a beta p", positive=True)
 b_spiral = sp.Symbol("b", positive=True)  # resnet-block; the state `b` is a momentum buffer
 tau = sp.Symbol("tau", nonnegative=True)
-
-GD = """\
-state = ["x"]
-[params]
-eta = { positive = true }
-[free]
-lambda = { positive = true }
-[loss]
-expr = "lambda * x**2 / 2"
-[[update]]
-target = "x"
-expr = "x - eta*grad(x)"
-"""
-
-
-def write(tmp_path, text, name="rule.toml"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 # -- the examples ------------------------------------------------------------------
@@ -198,11 +180,6 @@ def test_grad_forms():
 
 
 # -- bad files ---------------------------------------------------------------------
-
-
-def bad(old, new, text=GD):
-    assert old in text
-    return text.replace(old, new)
 
 
 BAD_FILES = [

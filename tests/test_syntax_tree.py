@@ -4,25 +4,9 @@ nothing, and builds long sums without nesting."""
 import builtins
 
 import pytest
-import sympy as sp
 
 from symdyn.errors import ParseError
-from symdyn.parsing import (
-    parse_expression,
-)
-
-x = sp.Symbol("x", real=True)
-y = sp.Symbol("y", positive=True)
-eta = sp.Symbol("eta", positive=True)
-lam = sp.Symbol("lambda", positive=True)
-A = sp.MatrixSymbol("A", 2, 2)
-B = sp.MatrixSymbol("B", 2, 3)
-SYMBOLS = {"x": x, "y": y, "eta": eta, "lambda": lam, "A": A, "B": B}
-
-
-def parse(text, **options):
-    return parse_expression(text, SYMBOLS, **options)
-
+from tests.parsing_fixtures import parse, x
 
 # -- hostile input ---------------------------------------------------------------
 

@@ -5,31 +5,7 @@ import pytest
 
 from symdyn.errors import ParseError
 from symdyn.rulefile import load_spec
-
-GD = """\
-state = ["x"]
-[params]
-eta = { positive = true }
-[free]
-lambda = { positive = true }
-[loss]
-expr = "lambda * x**2 / 2"
-[[update]]
-target = "x"
-expr = "x - eta*grad(x)"
-"""
-
-
-def write(tmp_path, text, name="rule.toml"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def bad(old, new, text=GD):
-    assert old in text
-    return text.replace(old, new)
-
+from tests.parsing_fixtures import GD, bad, write
 
 TOML_ERRORS = [
     ("duplicated key", bad("eta = { positive = true }", "eta = {}\neta = {}"), 4, "twice"),
