@@ -1,8 +1,6 @@
 """Tests of symdyn.grammar: what the rule grammar accepts, its functions and constants,
 and its limits on exponents and grad nesting."""
 
-import time
-
 import pytest
 import sympy as sp
 
@@ -68,10 +66,9 @@ def test_grad_is_injectable():
 
 
 def test_huge_exponent_is_refused_before_building():
-    start = time.perf_counter()
+    # Building 9**9**9 would not finish: reaching the error at all shows the refusal comes first.
     with pytest.raises(ParseError, match=f"at most {MAX_EXPONENT}"):
         parse("9**9**9")
-    assert time.perf_counter() - start < 1
 
 
 def test_grad_nesting_is_bounded():

