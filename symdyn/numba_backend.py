@@ -110,6 +110,9 @@ def numba_simulation(rule, keywords, counter):
     exit tests; the others keep their values, which are the same numbers.
     The first and last steps always run the exact way: they record the
     changes the empirical rate is measured from.
+
+    The kernel runs steps ``begin + 1`` to ``end`` (the counter's values),
+    so a long run can go in segments between which a progress bar moves.
     """
     scalar = _numba_scalar([*rule.state, *keywords], rule.next_state)
     state = [f"s{j}" for j in range(len(rule.state))]
@@ -164,7 +167,7 @@ def numba_simulation(rule, keywords, counter):
     ]
     arrays = [*state, *(f"q{p[1:]}" for p in params), *(f"b{s[1:]}" for s in state)]
     lines = [
-        f"def kernel(size, steps, threshold, tol, {', '.join('a' + s for s in state)}, "
+        f"def kernel(size, begin, end, threshold, tol, {', '.join('a' + s for s in state)}, "
         + "".join(p + ", " for p in params)
         + f"{', '.join('f' + s for s in state)}, exit_step, diverged, converged, first, last):",
         f"    for block in prange((size + {BLOCK - 1}) // {BLOCK}):",
@@ -181,9 +184,9 @@ def numba_simulation(rule, keywords, counter):
         *(f"            q{p[1:]}[k] = {p}[i]" for p in params),
         "            active[k] = k < count",
         "        remaining = count",
-        "        t = 0",
-        "        while t < steps and remaining > 0:",
-        f"            chunk = 1 if t == 0 or t >= steps - 1 else min({CHUNK}, steps - 1 - t)",
+        "        t = begin",
+        "        while t < end and remaining > 0:",
+        f"            chunk = 1 if t == 0 or t >= end - 1 else min({CHUNK}, end - 1 - t)",
         "            if chunk == 1:",
         f"                for k in range({BLOCK}):",
         "                    redo[k] = active[k]",

@@ -15,6 +15,7 @@ array([40,  2])
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -114,8 +115,9 @@ def simulate(
         ``0`` disables the convergence test.
     backend : {"numpy", "numba"}
         ``"numba"`` (optional extra) fuses the whole time loop per point in
-        compiled code, points in parallel; it does not record trajectories
-        and shows no progress bar.
+        compiled code, points in parallel; it does not record trajectories,
+        and its bar moves between segments of at least one step (at most
+        50 of them).
     progress : bool, optional
         A tqdm bar over the steps. Default: shown only when
         ``progress_file`` (default ``sys.stderr``) is a terminal.
@@ -156,17 +158,12 @@ def simulate(
             raise ArgumentError("backend='numba' does not record trajectories; use 'numpy'")
         kernel = numba_simulation(rule, step.keywords, counter)
         size = max(math.prod(batch), 1)
-        final = [np.empty(size) for _ in state_names]
-        exits = np.full(size, steps, dtype=np.int64)
-        diverged, converged = np.zeros(size, bool), np.zeros(size, bool)
-        first, last = np.full(size, np.nan), np.full(size, np.nan)
-        kernel(
-            size, steps, float(threshold), float(tol),
-            *flat([starts[n] for n in state_names], batch, size),
-            *flat([values[str(k)] for k in step.keywords if str(k) != counter], batch, size),
-            *final, exits, diverged, converged, first, last,
-        )  # fmt: skip
-        return _result(rule, steps, batch, final, diverged, converged, exits, first, last)
+        states = flat([starts[n] for n in state_names], batch, size)
+        pars = flat([values[str(k)] for k in step.keywords if str(k) != counter], batch, size)
+        out = _numba_run(
+            kernel, size, steps, threshold, tol, states, pars, show, rule, progress_file
+        )
+        return _result(rule, steps, batch, *out)
     if backend != "numpy":
         raise ArgumentError(f"backend={backend!r}; use 'numpy' or 'numba'")
     size = math.prod(batch)
@@ -220,6 +217,49 @@ def simulate(
         final[j][index] = value
     first[index], last[index] = first_c, last_c
     return _result(rule, steps, batch, final, diverged, converged, exit_step, first, last, path)
+
+
+# A shown bar moves after each of at most this many segments of the compiled loop.
+_SEGMENTS = 50
+
+
+def _numba_run(kernel, size, steps, threshold, tol, states, pars, show, rule, progress_file):
+    """The compiled loop over all steps, or in segments between which the bar moves.
+
+    After a segment only the points still running go on, compacted, as in
+    the NumPy path; the first segment writes straight into the results.
+    """
+    final = [np.empty(size) for _ in states]
+    exits = np.full(size, steps, dtype=np.int64)
+    diverged, converged = np.zeros(size, bool), np.zeros(size, bool)
+    first, last = np.full(size, np.nan), np.full(size, np.nan)
+    results = [*final, exits, diverged, converged, first, last]
+    cuts = [0, steps]
+    if show and steps > 1:
+        cuts = np.unique(np.linspace(0, steps, min(steps, _SEGMENTS) + 1).astype(int))
+    index = None  # None: every point, in place
+    bar = progress_bar(show, steps, f"simulate {rule.name}", "step", progress_file)
+    with bar:
+        for begin, end in itertools.pairwise(int(c) for c in cuts):
+            if index is None:
+                parts = results
+            elif index.size:
+                parts = [r[index] for r in results]
+            else:
+                break
+            kernel(
+                parts[-1].size, begin, end, float(threshold), float(tol), *states, *pars, *parts
+            )
+            if index is not None:
+                for whole, part in zip(results, parts, strict=True):
+                    whole[index] = part
+            bar.update(end - begin)
+            if end < steps:
+                running = ~(parts[-4] | parts[-3])  # neither diverged nor converged
+                index = np.flatnonzero(running) if index is None else index[running]
+                states = [part[running] for part in parts[: len(states)]]
+                pars = [p[running] for p in pars]
+    return final, diverged, converged, exits, first, last
 
 
 def _result(rule, steps, batch, final, diverged, converged, exit_step, first, last, path=None):

@@ -1,6 +1,7 @@
 """Tests of symdyn.numba_backend: the compiled step and time loop equal the NumPy ones."""
 
 import functools
+import io
 
 import numpy as np
 import pytest
@@ -48,16 +49,26 @@ def test_numba_backend_matches_numpy_step_and_simulation():
     tol=st.sampled_from([0.0, 1e-6]),
     threshold=st.sampled_from([1e8, 50.0, 1.5]),
     seed=st.integers(0, 2**32 - 1),
+    progress=st.booleans(),
 )
-def test_numba_simulation_leaves_exactly_where_numpy_does(size, steps, tol, threshold, seed):
-    """Points exit inside the fast chunks, at chunk edges and at the first and last step."""
+def test_numba_simulation_leaves_exactly_where_numpy_does(
+    size, steps, tol, threshold, seed, progress
+):
+    """Points exit inside the fast chunks, at chunk edges, at the first and last step and
+    between the segments a progress bar runs the compiled loop in."""
     pytest.importorskip("numba")
     rng = np.random.default_rng(seed)
     rule = rule_of("heavy-ball")
     init = {x: rng.uniform(-1, 1, size), "v_x": 0.0}
     params = {eta: rng.uniform(0, 4.5, size), beta: rng.uniform(0, 1, size), lam: 1.0}
     kwargs = dict(tol=tol, threshold=threshold)
-    fast = sd.simulate(rule, init, params, steps, backend="numba", **kwargs)
+    bar = io.StringIO()
+    fast = sd.simulate(
+        rule, init, params, steps, backend="numba", progress=progress, progress_file=bar, **kwargs
+    )
+    if progress and steps:
+        assert f"{steps}/{steps}" in bar.getvalue() or fast.exit_step.max() < steps
+    assert progress or not bar.getvalue()
     slow = sd.simulate(rule, init, params, steps, **kwargs)
     for field in ("diverged", "converged", "exit_step"):
         np.testing.assert_array_equal(getattr(fast, field), getattr(slow, field))
