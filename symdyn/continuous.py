@@ -24,6 +24,7 @@ from symdyn.errors import RuleError, ShapeError, SymdynError, UndecidedError
 from symdyn.rule import UpdateRule
 from symdyn.state_roles import state_roles
 from symdyn.taylor import _coefficients, _Divergent, _is_zero
+from symdyn.zero_stability import with_root_condition, zero_stability
 
 __all__ = ["ContinuousLimit", "NoContinuousLimitError", "continuous_limit"]
 
@@ -73,6 +74,14 @@ class ContinuousLimit:
     scaling : dict
         The parameters written in terms of ``h``.
     derivation : Derivation
+    requires : tuple of sympy relations or None
+        Where the iterates follow the limit at all: every root of the step's
+        linearisation at ``h = 0`` other than the slow ones (1, once per
+        order per position) strictly inside the unit circle, so that the
+        fast modes die out (Dahlquist's root condition; ``beta < 1`` for
+        heavy ball at fixed momentum). ``()`` when nothing is needed, None
+        when that linearisation depends on the state or its roots at 1
+        depend on the step counter (Su–Boyd–Candès momentum).
     """
 
     rule: UpdateRule
@@ -84,6 +93,7 @@ class ContinuousLimit:
     h: sp.Symbol
     scaling: dict
     derivation: Derivation = field(repr=False)
+    requires: tuple | None = ()
 
     @property
     def t(self):
@@ -273,6 +283,7 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
         before = ratio if k is None else ratio.subs(k, k - 1)
         shown[a] = (functions[x] - functions[x].subs(T, T - step)) / before.subs(scaling)
 
+    roots = zero_stability(rule, h, scaling, sum(highest.values()))
     derivation = _limit_derivation(
         rule,
         h,
@@ -287,8 +298,18 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
         error_order,
         slaved,
     )
+    derivation = with_root_condition(derivation, roots, h)
     return ContinuousLimit(
-        rule, ode, shown, max(highest.values()), error_order, step, h, scaling, derivation
+        rule,
+        ode,
+        shown,
+        max(highest.values()),
+        error_order,
+        step,
+        h,
+        scaling,
+        derivation,
+        None if roots is None else roots.conditions,
     )
 
 
