@@ -160,6 +160,16 @@ def _cmd_analyze(args, out):
     return 0
 
 
+def _limit_settings(target):
+    """The scaling and time step a rule file gives its continuous limit (none for a name)."""
+    if not target.endswith(".toml"):
+        return {}, None
+    from symdyn.rulefile import load_spec
+
+    spec = load_spec(target)
+    return dict(spec.scaling or {}), spec.time_step
+
+
 def _limit_inputs(target, params):
     """The rule, step, scaling and time step for ``symdyn limit``."""
     if target.endswith(".toml"):
@@ -167,10 +177,9 @@ def _limit_inputs(target, params):
 
         spec = load_spec(target)
         rule, step = rule_from_spec(spec), spec.step
-        scaling, time_step = dict(spec.scaling or {}), spec.time_step
     else:
         rule, step = _load(target)
-        scaling, time_step = {}, None
+    scaling, time_step = _limit_settings(target)
     if step is None:
         raise UsageError(f'{target}: no step symbol; add [limit] step = "..." to the file')
     values = _substitutions(rule, params)
@@ -199,6 +208,7 @@ def _cmd_limit(args, out):
             "ode_latex": [sp.latex(eq) for eq in limit.ode],
             "order": limit.order,
             "error_order": limit.error_order,
+            "requires": None if limit.requires is None else [str(r) for r in limit.requires],
             "hurwitz_region": None if region is None else str(region),
         }
         json.dump(data, out, indent=2)
@@ -209,6 +219,9 @@ def _cmd_limit(args, out):
         for equation in limit.ode:
             print(f"limit ODE:   {equation}", file=out)
         print(f"order:       {limit.order}, error O(h^{limit.error_order})", file=out)
+        if limit.requires:
+            where = " and ".join(map(str, limit.requires))
+            print(f"followed where: {where}  (root condition of the step at h = 0)", file=out)
         if region is not None:
             print(f"stable limit (Routh–Hurwitz of the linearisation): {region}", file=out)
     for path in (args.latex, args.markdown, args.pdf):
@@ -219,7 +232,7 @@ def _cmd_limit(args, out):
     return 0
 
 
-def _checks(rule, step, examples):
+def _checks(rule, step, examples, scaling=None, time_step=None):
     """The checks that apply to ``rule``, as (name, thunk) pairs."""
     from symdyn import testing
 
@@ -235,21 +248,30 @@ def _checks(rule, step, examples):
         checks.append(
             ("step bound", lambda: testing.check_step_bound(rule, step, examples=examples))
         )
-    checks += _continuous_checks(rule, examples)
+    checks += _continuous_checks(rule, step, examples, scaling, time_step)
     return checks
 
 
-def _continuous_checks(rule, examples):
-    """The Hamiltonian form's symplectic claims, when the rule has one."""
-    from symdyn import hamiltonian_form, testing
+def _continuous_checks(rule, step, examples, scaling, time_step):
+    """The continuous limit in the step (a file's scaling and time step), and the
+    Hamiltonian form's symplectic claims when the rule has one."""
+    from symdyn import continuous_limit, hamiltonian_form, testing
 
+    checks = []
+    if step is not None:
+
+        def limit_check():
+            limit = continuous_limit(rule, h=step, scaling=scaling or None, time_step=time_step)
+            return testing.check_continuous_limit(limit, examples=examples)
+
+        checks.append(("continuous limit", limit_check))
     try:
         form = hamiltonian_form(rule)
     except SymdynError:
-        return []
+        return checks
     if not form.is_conformal_symplectic or form.contraction is None:
-        return []
-    return [("hamiltonian", lambda: testing.check_hamiltonian(form, examples=examples))]
+        return checks
+    return [*checks, ("hamiltonian", lambda: testing.check_hamiltonian(form, examples=examples))]
 
 
 def _cmd_check(args, out):
@@ -260,7 +282,7 @@ def _cmd_check(args, out):
     if values:
         rule = rule.subs(values)
     rows, failed = [], False
-    for name, run in _checks(rule, step, args.examples):
+    for name, run in _checks(rule, step, args.examples, *_limit_settings(args.rule)):
         try:
             report = run()
             rows.append((name, str(report.examples), "pass", ""))

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -86,15 +87,22 @@ def test_bad_rule_file_exits_2_naming_file_and_line(tmp_path, capsys):
 def test_check_runs_every_applicable_check():
     code, text = run("check", "heavy-ball", "--examples", "10")
     assert code == 0
-    for name in ("jacobian", "fixed points", "derivation", "stability", "step bound"):
-        assert name in text
-    assert "FAIL" not in text
+    for name in (
+        "jacobian",
+        "fixed points",
+        "derivation",
+        "stability",
+        "step bound",
+        "continuous limit",
+        "hamiltonian",
+    ):
+        assert re.search(rf"^{name} +\d+ +pass", text, re.MULTILINE), (name, text)
 
 
 def test_check_exits_1_with_the_counterexample(monkeypatch):
     from symdyn import cli, testing
 
-    def wrong(rule, step, examples):
+    def wrong(rule, step, examples, scaling=None, time_step=None):
         region = sp.Symbol("eta", positive=True) * sp.Symbol("lambda", positive=True) < 3
         return [("stability", lambda: testing.check_stability(rule, region=region, examples=200))]
 
@@ -107,6 +115,17 @@ def test_check_exits_1_with_the_counterexample(monkeypatch):
 def test_check_accepts_a_rule_file():
     code, text = run("check", "examples/rules/gd.toml", "--examples", "10")
     assert code == 0 and "pass" in text
+
+
+def test_check_runs_the_limit_a_rule_file_scales():
+    """heavy-ball.toml scales β = 1 − γ√η with time step √η: the damped oscillator."""
+    code, text = run("check", "examples/rules/heavy-ball.toml", "--examples", "10")
+    assert code == 0 and re.search(r"^continuous limit +\d+ +pass", text, re.MULTILINE)
+
+
+def test_check_says_why_a_rule_has_no_limit_to_check():
+    code, text = run("check", "linear-rnn", "--examples", "10")
+    assert code == 0 and re.search(r"^continuous limit +0 +skipped +linear RNN", text, re.M)
 
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schema"

@@ -56,3 +56,10 @@ def test_second_order_limit_of_alternating_gda_passes_and_an_overclaimed_order_i
     assert testing.check_continuous_limit(limit, examples=5).passed
     with pytest.raises(testing.CheckFailure, match="not 3"):
         testing.check_continuous_limit(dataclasses.replace(limit, error_order=3), examples=5)
+
+
+def test_first_order_limit_of_momentum_at_fixed_beta_passes_where_it_holds():
+    """At fixed β the limit holds only for β < 1 (its requires); draws honour that."""
+    limit = sd.continuous_limit(HEAVY_BALL, h=eta)
+    assert limit.requires == (beta < 1,)
+    assert testing.check_continuous_limit(limit, examples=5).passed
