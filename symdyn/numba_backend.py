@@ -2,7 +2,8 @@
 
 ``sympy.lambdify`` on ``math`` gives the map on scalars; a short loop over
 the broadcast points, generated from our own template (never user text),
-calls it and is compiled with ``numba.njit(parallel=True)``. Used by
+calls it and is compiled with ``numba.njit(parallel=True)`` under NumPy's
+error model (x/0 gives inf or nan, as with NumPy). Used by
 ``lambdify(..., backend="numba")`` and ``simulate(..., backend="numba")``.
 """
 
@@ -38,7 +39,8 @@ def _compile(source, scalar):
     numba = _numba()
     space = {"f": scalar, "prange": numba.prange, "np": np}
     exec(compile(source, "<symdyn numba loop>", "exec"), space)
-    return numba.njit(parallel=True)(space["kernel"])
+    # NumPy's error model: x/0 is inf or nan, as in the NumPy backend, not ZeroDivisionError.
+    return numba.njit(parallel=True, error_model="numpy")(space["kernel"])
 
 
 def _at(name):
@@ -89,6 +91,11 @@ def _within(values):
     ``&`` rather than ``and``: no short circuit, so no branch in the step.
     """
     return " & ".join(f"(abs({v}) <= threshold)" for v in values)
+
+
+def _rate(steps):
+    """Source of the empirical rate after ``steps`` steps, as ``simulation._result`` has it."""
+    return f"(change[k] / first[start + k]) ** (1.0 / ({steps} - 1)) if {steps} > 1 else 0.0"
 
 
 def _indent(lines, depth):
@@ -144,6 +151,7 @@ def numba_simulation(rule, keywords, counter):
             "exit_step[start + k] = tt",
             *(f"f{s}[start + k] = {r}" for s, r in zip(state, new, strict=True)),
             "last[start + k] = change[k]",
+            f"rate[start + k] = {'np.inf' if flag == 'diverged' else _rate('tt')}",
             "active[k] = redo[k] = False",
             "remaining -= 1",
         ]
@@ -169,7 +177,8 @@ def numba_simulation(rule, keywords, counter):
     lines = [
         f"def kernel(size, begin, end, threshold, tol, {', '.join('a' + s for s in state)}, "
         + "".join(p + ", " for p in params)
-        + f"{', '.join('f' + s for s in state)}, exit_step, diverged, converged, first, last):",
+        + f"{', '.join('f' + s for s in state)}, "
+        + "exit_step, diverged, converged, first, last, rate):",
         f"    for block in prange((size + {BLOCK - 1}) // {BLOCK}):",
         f"        start = block * {BLOCK}",
         f"        count = min({BLOCK}, size - start)",
@@ -208,5 +217,6 @@ def numba_simulation(rule, keywords, counter):
         "            if active[k]:",
         *(f"                f{s}[start + k] = {s}[k]" for s in state),
         "                last[start + k] = change[k]",
+        f"                rate[start + k] = {_rate('end')}",
     ]
     return _compile("\n".join(lines), scalar)

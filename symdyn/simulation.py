@@ -216,7 +216,8 @@ def simulate(
     for j, value in enumerate(work):
         final[j][index] = value
     first[index], last[index] = first_c, last_c
-    return _result(rule, steps, batch, final, diverged, converged, exit_step, first, last, path)
+    rate = _rate(first, last, exit_step, diverged)
+    return _result(rule, steps, batch, final, diverged, converged, exit_step, rate, path)
 
 
 # A shown bar moves after each of at most this many segments of the compiled loop.
@@ -233,7 +234,8 @@ def _numba_run(kernel, size, steps, threshold, tol, states, pars, show, rule, pr
     exits = np.full(size, steps, dtype=np.int64)
     diverged, converged = np.zeros(size, bool), np.zeros(size, bool)
     first, last = np.full(size, np.nan), np.full(size, np.nan)
-    results = [*final, exits, diverged, converged, first, last]
+    rate = np.zeros(size)
+    results = [*final, exits, diverged, converged, first, last, rate]
     cuts = [0, steps]
     if show and steps > 1:
         cuts = np.unique(np.linspace(0, steps, min(steps, _SEGMENTS) + 1).astype(int))
@@ -255,17 +257,21 @@ def _numba_run(kernel, size, steps, threshold, tol, states, pars, show, rule, pr
                     whole[index] = part
             bar.update(end - begin)
             if end < steps:
-                running = ~(parts[-4] | parts[-3])  # neither diverged nor converged
+                running = ~(parts[-5] | parts[-4])  # neither diverged nor converged
                 index = np.flatnonzero(running) if index is None else index[running]
                 states = [part[running] for part in parts[: len(states)]]
                 pars = [p[running] for p in pars]
-    return final, diverged, converged, exits, first, last
+    return final, diverged, converged, exits, rate
 
 
-def _result(rule, steps, batch, final, diverged, converged, exit_step, first, last, path=None):
+def _rate(first, last, exit_step, diverged):
+    """The empirical contraction per step (the compiled loop computes the same in place)."""
     with np.errstate(all="ignore"):
         rate = np.where(exit_step > 1, (last / first) ** (1 / np.maximum(exit_step - 1, 1)), 0.0)
-    rate = np.where(diverged, np.inf, rate)
+    return np.where(diverged, np.inf, rate)
+
+
+def _result(rule, steps, batch, final, diverged, converged, exit_step, rate, path=None):
     trajectory = None
     if path is not None:
         after = np.arange(steps + 1)[:, None] > exit_step[None, :]

@@ -86,3 +86,17 @@ def test_numba_simulation_of_a_time_varying_rule():
     fast = sd.simulate(rule, {x: 1.0, "v_x": 0.0}, params, 50, tol=0, backend="numba")
     slow = sd.simulate(rule, {x: 1.0, "v_x": 0.0}, params, 50, tol=0)
     np.testing.assert_allclose(fast.final[x], slow.final[x], rtol=1e-12)
+
+
+@pytest.mark.parametrize("tol", [0.0, 1e-12])
+def test_numba_rate_of_points_that_start_at_the_fixed_point(tol):
+    """No first change: 0/0 is nan as in NumPy (not ZeroDivisionError), or 0 after one step."""
+    pytest.importorskip("numba")
+    rule = rule_of("heavy-ball")
+    init = {x: np.array([0.0, 1.0, 0.0, 1.0]), "v_x": 0.0}
+    params = {eta: np.array([0.5, 0.5, 5.0, 1.0]), beta: 0.5, lam: 1.0}
+    fast = sd.simulate(rule, init, params, 30, tol=tol, backend="numba")
+    slow = sd.simulate(rule, init, params, 30, tol=tol)
+    np.testing.assert_array_equal(fast.exit_step, slow.exit_step)
+    np.testing.assert_allclose(fast.rate, slow.rate, rtol=1e-12)
+    assert np.isnan(fast.rate[0]) == (tol == 0)
