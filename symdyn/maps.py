@@ -171,28 +171,53 @@ def stability_map(
     return StabilityMap(symbols, axes, radius, stable, method, fixed)
 
 
+# Points per slab of an analytic map: the temporaries of one slab stay in the cache, which
+# makes the whole map about twice as fast as one pass over it.
+SLAB = 2**17
+
+
 def _evaluate(rule, result, symbols, axes, fixed, method, simulation):
     """Radius (or empirical rate) and stable mask on the grid spanned by ``axes``."""
     shape = tuple(a.size for a in axes)
-    values = {
-        str(s): a.reshape([-1 if i == j else 1 for j in range(len(axes))])
-        for i, (s, a) in enumerate(zip(symbols, axes, strict=True))
-    }
-    values.update(fixed)
     if method == "analytic":
-        stable = _full(lambdify(result, "region")(**values), shape)
-        if result.spectral_radius is not None:
-            radius = lambdify(result, "spectral_radius")(**values)
-        else:
-            jac = lambdify(result, "jacobian")(**values)
-            radius = np.abs(np.linalg.eigvals(jac)).max(axis=-1)
-        return _full(radius, shape), stable.astype(bool)
+        rows = max(1, SLAB // math.prod(shape[1:]))
+        radius, stable = np.empty(shape), np.empty(shape, bool)
+        for start in range(0, shape[0], rows):
+            part = (axes[0][start : start + rows], *axes[1:])
+            radius[start : start + rows], stable[start : start + rows] = _analytic(
+                result, symbols, part, fixed
+            )
+        return radius, stable
+    values = _grid_values(symbols, axes, fixed)
     steps, init, tol, progress, progress_file = simulation
     run = simulate(
         rule, init, values, steps, tol=tol, progress=progress, progress_file=progress_file
     )
     stable = run.converged | (~run.diverged & (run.rate < 1))
     return _full(run.rate, shape), _full(stable, shape)
+
+
+def _grid_values(symbols, axes, fixed):
+    """Keyword values: each axis shaped to broadcast along its own dimension."""
+    values = {
+        str(s): a.reshape([-1 if i == j else 1 for j in range(len(axes))])
+        for i, (s, a) in enumerate(zip(symbols, axes, strict=True))
+    }
+    values.update(fixed)
+    return values
+
+
+def _analytic(result, symbols, axes, fixed):
+    """The exact region and spectral radius on the grid spanned by ``axes``."""
+    shape = tuple(a.size for a in axes)
+    values = _grid_values(symbols, axes, fixed)
+    stable = _full(lambdify(result, "region")(**values), shape)
+    if result.spectral_radius is not None:
+        radius = lambdify(result, "spectral_radius")(**values)
+    else:
+        jac = lambdify(result, "jacobian")(**values)
+        radius = np.abs(np.linalg.eigvals(jac)).max(axis=-1)
+    return _full(radius, shape), stable.astype(bool)
 
 
 def _blockwise(evaluate, axes, chunks, desc=None, progress_file=None):

@@ -71,3 +71,21 @@ def test_chunked_map_equals_the_in_memory_map():
     assert whole.agreement(blocks) == 1.0
     simulated = sd.stability_map(rule, grid, fixed={lam: 1.0}, method="simulate", chunks=40)
     assert whole.agreement(simulated) >= 0.99
+
+
+@pytest.mark.parametrize("closed_form", [True, False])
+def test_analytic_map_in_slabs_equals_one_pass(closed_form, monkeypatch):
+    """Slabs of 7 rows over 45 (the last one short) give the single pass's numbers exactly,
+    with the closed-form radius and with batched eigenvalues of the Jacobian."""
+    from symdyn import maps
+
+    result = result_of("heavy-ball")
+    if not closed_form:
+        result = dataclasses.replace(result, spectral_radius=None)
+    grid = {eta: np.linspace(0.01, 5.0, 45), beta: np.linspace(0.0, 1.2, 9)}
+    whole = sd.stability_map(result, grid, fixed={lam: 1.0})
+    monkeypatch.setattr(maps, "SLAB", 7 * 9)
+    sliced = sd.stability_map(result, grid, fixed={lam: 1.0})
+    np.testing.assert_array_equal(sliced.values, whole.values)
+    np.testing.assert_array_equal(sliced.stable, whole.stable)
+    assert whole.stable.any() and not whole.stable.all()
