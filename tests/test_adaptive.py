@@ -1,9 +1,6 @@
 """Adaptive optimizers with frozen preconditioners: equations against torch.optim, regions
 against the EMA-momentum region with curvature λ/p, and bad preconditioners refused."""
 
-import importlib
-import os
-
 import numpy as np
 import pytest
 import sympy as sp
@@ -13,8 +10,7 @@ from hypothesis import strategies as st
 import symdyn as sd
 from symdyn.catalogue import build
 from symdyn.modes import PositiveDiagonalMatrixSymbol
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from tests.optional import require_module
 
 eta, beta, lam, p, omega = sp.symbols("eta beta lambda p omega", positive=True)
 x, x1, x2 = sp.symbols("x x1 x2", real=True)
@@ -27,12 +23,7 @@ LOSS = (A[0, 0] * x1**2 + 2 * A[0, 1] * x1 * x2 + A[1, 1] * x2**2) / 2
 @pytest.fixture
 def torch():
     """torch; skips locally without it, fails when CI=true."""
-    try:
-        return importlib.import_module("torch")
-    except ImportError:
-        if IN_CI:
-            pytest.fail("optional module 'torch' is required when CI=true")
-        pytest.skip("optional module 'torch' is not installed")
+    return require_module("torch")
 
 
 def same(left, right):

@@ -2,8 +2,6 @@
 convergence of the iterates to them."""
 
 import math
-import os
-import shutil
 
 import numpy as np
 import pytest
@@ -11,6 +9,7 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 import symdyn as sd
+from tests.optional import require_program
 
 x, y = sp.symbols("x y", real=True)
 eta, beta, gamma, lam = sp.symbols("eta beta gamma lambda", positive=True)
@@ -19,16 +18,6 @@ k = sp.Symbol("k", integer=True, positive=True)
 L = sp.Function("L")
 X = sp.Function("X", real=True)(t)
 Y = sp.Function("Y", real=True)(t)
-
-
-def _pdflatex():
-    """pdflatex, or skip locally / fail when CI=true."""
-    path = shutil.which("pdflatex")
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("pdflatex is required when CI=true")
-        pytest.skip("pdflatex is not installed")
-    return path
 
 
 def _same(a, b):
@@ -196,7 +185,7 @@ def test_heavy_ball_iterates_converge_to_the_damped_oscillator_at_the_predicted_
 
 @pytest.mark.latex
 def test_derivations_compile(tmp_path):
-    _pdflatex()
+    require_program("pdflatex")
     hb = sd.optimizers.heavy_ball(lam * x**2 / 2, [x], lr=eta, momentum=beta)
     limit = sd.continuous_limit(
         hb, h=eta, scaling={beta: 1 - gamma * sp.sqrt(eta)}, time_step=sp.sqrt(eta)

@@ -9,16 +9,16 @@ pdflatex the PDF checks skip locally and fail when ``CI=true``.
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.optional import require_program
+
 ROOT = Path(__file__).resolve().parent.parent
 GALLERY = ROOT / "derivations"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # Scripts that take more than a few seconds; CI runs them all the same.
 SLOW = {"momentum", "diffusion", "edge_of_stability"}
 
@@ -55,10 +55,7 @@ def test_script_derives_and_writes(script, tmp_path):
     figures = list(tmp_path.glob(f"{name}*.png"))
     assert figures, f"{name} saved no figure"
     assert all(f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in figures)
-    if shutil.which("pdflatex") is None:
-        if IN_CI:
-            pytest.fail("pdflatex is required when CI=true")
-        pytest.skip("pdflatex is not on PATH: the PDF is not built")
+    require_program("pdflatex")  # without it the PDF is not built
     assert (tmp_path / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
     assert _overflowing_displays(tmp_path / f"{name}.tex") == [], "equations wider than the page"
 

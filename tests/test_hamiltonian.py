@@ -3,8 +3,6 @@ symbolic claims checked against finite-difference Jacobians of independently wri
 
 import functools
 import math
-import os
-import shutil
 
 import numpy as np
 import pytest
@@ -13,21 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symdyn as sd
+from tests.optional import require_program
 
 x, y = sp.symbols("x y", real=True)
 eta, beta, lam = sp.symbols("eta beta lambda", positive=True)
 L = sp.Function("L")
 OMEGA_2D = np.block([[np.zeros((2, 2)), np.eye(2)], [-np.eye(2), np.zeros((2, 2))]])
-
-
-def _pdflatex():
-    """pdflatex, or skip locally / fail when CI=true."""
-    path = shutil.which("pdflatex")
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("pdflatex is required when CI=true")
-        pytest.skip("pdflatex is not installed")
-    return path
 
 
 def _fd_jacobian(step, point, h=1e-6):
@@ -206,7 +195,7 @@ def test_heavy_ball_step_is_symplectic_euler_of_its_hamiltonian(a, p_value, lr, 
 
 @pytest.mark.latex
 def test_derivations_compile(tmp_path):
-    _pdflatex()
+    require_program("pdflatex")
     rules = [
         sd.optimizers.heavy_ball(L(x, y), [x, y], lr=eta, momentum=beta),
         sd.optimizers.heavy_ball(L(x), [x], lr=eta, momentum=beta, convention="ema"),

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import symdyn as sd
 from symdyn.catalogue import CATALOGUE, beta, eta, lam
 from symdyn.errors import ArgumentError
+from tests.optional import require_module
 
 x = sp.Symbol("x", real=True)
 
@@ -22,7 +23,7 @@ def rule_of(name):
 
 
 def test_numba_backend_matches_numpy_step_and_simulation():
-    pytest.importorskip("numba")
+    require_module("numba")
     rule = rule_of("heavy-ball")
     lr = np.linspace(0.01, 4.5, 9)
     values = {"eta": lr[:, None], "beta": np.array([0.0, 0.5, 0.95]), "lambda": 1.0}
@@ -56,7 +57,7 @@ def test_numba_simulation_leaves_exactly_where_numpy_does(
 ):
     """Points exit inside the fast chunks, at chunk edges, at the first and last step and
     between the segments a progress bar runs the compiled loop in."""
-    pytest.importorskip("numba")
+    require_module("numba")
     rng = np.random.default_rng(seed)
     rule = rule_of("heavy-ball")
     init = {x: rng.uniform(-1, 1, size), "v_x": 0.0}
@@ -77,7 +78,7 @@ def test_numba_simulation_leaves_exactly_where_numpy_does(
 
 
 def test_numba_simulation_of_a_time_varying_rule():
-    pytest.importorskip("numba")
+    require_module("numba")
     k = sp.Symbol("k", integer=True, positive=True)
     rule = sd.optimizers.nesterov(
         lam * x**2 / 2, [x], lr=eta, momentum=(k - 1) / (k + 2), counter=k
@@ -91,7 +92,7 @@ def test_numba_simulation_of_a_time_varying_rule():
 @pytest.mark.parametrize("tol", [0.0, 1e-12])
 def test_numba_rate_of_points_that_start_at_the_fixed_point(tol):
     """No first change: 0/0 is nan as in NumPy (not ZeroDivisionError), or 0 after one step."""
-    pytest.importorskip("numba")
+    require_module("numba")
     rule = rule_of("heavy-ball")
     init = {x: np.array([0.0, 1.0, 0.0, 1.0]), "v_x": 0.0}
     params = {eta: np.array([0.5, 0.5, 5.0, 1.0]), beta: 0.5, lam: 1.0}

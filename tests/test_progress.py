@@ -10,6 +10,7 @@ import symdyn as sd
 from symdyn.catalogue import CATALOGUE, beta, eta, lam, x
 from symdyn.errors import ArgumentError
 from symdyn.progress import BlockProgress
+from tests.optional import require_module
 
 RULE = CATALOGUE["heavy-ball"].factory()
 START = {x: 1.0, "v_x": 0.0}
@@ -67,7 +68,7 @@ def test_simulated_map_shows_the_steps_and_an_analytic_one_nothing():
 
 
 def test_chunked_map_counts_blocks_on_every_compute():
-    pytest.importorskip("dask.array")
+    require_module("dask.array")
     stream = io.StringIO()
     smap = sd.stability_map(
         RULE, GRID, fixed={lam: 1.0}, chunks=(10, 10), progress=True, progress_file=stream
@@ -82,7 +83,7 @@ def test_chunked_map_counts_blocks_on_every_compute():
 
 
 def test_chunked_simulated_map_has_one_bar_for_the_blocks_not_one_per_block():
-    pytest.importorskip("dask.array")
+    require_module("dask.array")
     stream = io.StringIO()
     smap = sd.stability_map(
         RULE, GRID, fixed={lam: 1.0}, method="simulate", steps=60, chunks=15, progress=True,

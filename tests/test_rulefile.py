@@ -1,7 +1,6 @@
 """Tests of symdyn.rulefile: TOML rule files → RuleSpec → UpdateRule, and their errors."""
 
 import dataclasses
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -17,8 +16,6 @@ from tests.parsing_fixtures import GD, bad, write
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "rules"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.toml"))
-HAS_CORE = importlib.util.find_spec("symdyn.rule") is not None
-needs_core = pytest.mark.skipif(not HAS_CORE, reason="symdyn.rule is not there yet")
 
 x, v, m, y, b, u, w = sp.symbols("x v m y b u w", real=True)
 x_prev, y_prev = sp.symbols("x_prev y_prev", real=True)
@@ -86,7 +83,6 @@ EXPECTED_MAPS = {
 }
 
 
-@needs_core
 @pytest.mark.parametrize("stem", sorted(EXPECTED_MAPS))
 def test_example_maps(stem):
     from symdyn.rulefile import load_rule
@@ -95,7 +91,6 @@ def test_example_maps(stem):
     assert sp.simplify(rule.map - sp.Matrix(EXPECTED_MAPS[stem])) == sp.zeros(len(rule.state), 1)
 
 
-@needs_core
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_example_matches_the_catalogue(name):
     """Issue 10: every catalogue rule has examples/rules/<name>.toml, and the file gives the
@@ -299,7 +294,6 @@ def test_missing_file(tmp_path):
     assert info.value.line == 1
 
 
-@needs_core
 def test_rule_errors_become_parse_errors_at_the_update_line():
     from symdyn.rulefile import rule_from_spec
 

@@ -1,14 +1,11 @@
 """DOT export of traced graphs."""
 
-import os
 import re
 
 import numpy as np
-import pytest
 
 import symdyn.autodiff as ad
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from tests.optional import require_module
 
 
 def _mlp_loss(w, x):
@@ -52,12 +49,7 @@ def test_dot_of_a_traced_value_inside_a_transform():
 
 
 def test_dot_text_is_accepted_by_graphviz():
-    try:
-        import graphviz
-    except ImportError:
-        if IN_CI:
-            pytest.fail("optional module 'graphviz' is required when CI=true")
-        pytest.skip("optional module 'graphviz' is not installed")
+    graphviz = require_module("graphviz")
     source = graphviz.Source(_dot_text(), format="svg")
     assert source.source.strip() == _dot_text()
 

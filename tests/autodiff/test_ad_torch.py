@@ -3,21 +3,13 @@
 Each function is written twice, once per library, with the same operations.
 """
 
-import os
-
 import numpy as np
 import pytest
 
 import symdyn.autodiff as ad
+from tests.optional import require_module
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-try:
-    import torch
-except ImportError:
-    if IN_CI:
-        pytest.fail("optional module 'torch' is required when CI=true", pytrace=False)
-    pytest.skip("optional module 'torch' is not installed", allow_module_level=True)
+torch = require_module("torch")
 
 RNG = np.random.default_rng(0)
 DATA = RNG.standard_normal((6, 3))

@@ -2,7 +2,6 @@
 
 import dataclasses
 import io
-import os
 
 import numpy as np
 import pytest
@@ -16,6 +15,7 @@ from symdyn.catalogue import CATALOGUE
 from symdyn.cli import main
 from symdyn.derivation import Derivation
 from symdyn.testing import strategies
+from tests.optional import require_module
 
 x, y = sp.symbols("x y", real=True)
 eta, beta, lam = sp.symbols("eta beta lambda", positive=True)
@@ -152,13 +152,7 @@ def test_pytest_plugin_loads_the_profile_and_offers_the_fixture(pytester):
 
 
 def torch_or_skip():
-    try:
-        import torch
-    except ImportError:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail("torch is required when CI=true")
-        pytest.skip("torch is not installed")
-    return torch
+    return require_module("torch")
 
 
 def test_torch_sgd_momentum_with_dampening_matches():
