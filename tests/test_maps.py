@@ -9,6 +9,7 @@ import pytest
 import symdyn as sd
 from symdyn.catalogue import CATALOGUE, beta, eta, lam
 from symdyn.errors import ArgumentError
+from tests.optional import require_module
 
 
 @functools.cache
@@ -60,7 +61,7 @@ def test_stability_map_rejects_unknown_axes():
 
 
 def test_chunked_map_equals_the_in_memory_map():
-    pytest.importorskip("dask.array")
+    require_module("dask.array")
     rule = rule_of("heavy-ball")
     grid = {eta: np.linspace(0.01, 5.0, 90), beta: np.linspace(0.0, 1.2, 70)}
     whole = sd.stability_map(rule, grid, fixed={lam: 1.0})
@@ -71,6 +72,32 @@ def test_chunked_map_equals_the_in_memory_map():
     assert whole.agreement(blocks) == 1.0
     simulated = sd.stability_map(rule, grid, fixed={lam: 1.0}, method="simulate", chunks=40)
     assert whole.agreement(simulated) >= 0.99
+
+
+def test_chunked_map_runs_on_a_distributed_cluster():
+    """The same call, computed by worker processes of a dask.distributed cluster: the
+    blocks' generated code travels to them (cloudpickle) and gives the same numbers."""
+    require_module("dask.array")
+    distributed = require_module("distributed")
+    rule = rule_of("heavy-ball")
+    grid = {eta: np.linspace(0.01, 5.0, 60), beta: np.linspace(0.0, 1.2, 50)}
+    whole = sd.stability_map(rule, grid, fixed={lam: 1.0})
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        for method in ("analytic", "simulate"):
+            smap = sd.stability_map(rule, grid, fixed={lam: 1.0}, method=method, chunks=25)
+            stable, values = client.compute([smap.stable, smap.values], sync=True)
+            if method == "analytic":
+                np.testing.assert_array_equal(stable, whole.stable)
+                np.testing.assert_allclose(values, whole.values)
+            else:
+                assert (stable == whole.stable).mean() >= 0.99
+        workers = client.run(lambda: __import__("os").getpid())
+    assert len(set(workers.values())) == 2
 
 
 @pytest.mark.parametrize("closed_form", [True, False])
