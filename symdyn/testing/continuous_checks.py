@@ -18,7 +18,6 @@ from symdyn.continuous import _first_order_system
 from symdyn.errors import SymdynError
 from symdyn.testing.checks import _numeric, _parameter_strategy, _run, _show
 from symdyn.testing.oracle import numeric_rule
-from symdyn.zero_stability import zero_stability
 
 __all__ = ["check_continuous_limit", "check_hamiltonian"]
 
@@ -41,11 +40,14 @@ def check_continuous_limit(
     solution of ``limit.ode`` must decrease with a fitted order within
     ``tolerance`` of ``limit.error_order`` (or at least 1 when unknown).
     Parameters are drawn where the steps tried are in the asymptotic range:
-    the fast modes of the step at ``h = 0`` (:mod:`symdyn.zero_stability`)
-    have modulus at most ``FAST_RADIUS`` (where they decay slowly, β near 1
-    for heavy ball at fixed momentum, the error constant grows like
-    1/(1 − |root|)), and the largest time step times the spectral radius of
-    the ODE's Jacobian at the start is at most ``STIFFNESS``.
+    the fast modes of the step at ``h = 0`` (eigenvalues of its autodiff
+    Jacobian other than the slow 1s) have modulus at most ``FAST_RADIUS``
+    (where they decay slowly, β near 1 for heavy ball at fixed momentum,
+    the error constant grows like 1/(1 − |root|)), and the largest time step
+    times the spectral radius of the ODE's Jacobian at the start is at most
+    ``STIFFNESS``. ``limit.requires`` is tested from both sides: it must hold
+    at those draws, and fail where a fast mode has modulus at least
+    ``LEAVES_RADIUS``, where the iterates must not approach the ODE.
 
     Examples
     --------
@@ -77,13 +79,22 @@ def check_continuous_limit(
     )
     strategy = st.tuples(_parameter_strategy(others, params, 2.0), start)
     predicted = limit.error_order or 1
-    fast_radius = _fast_radius(limit, others)
+    fast_radius = _fast_radius(limit)
+    holds = None if limit.requires is None else _numeric(sp.And(*limit.requires), others)
     steps_at = _steps(limit, steps, others)
     stiffness = _stiffness(limit, others, starts)
 
     def body(case):
         values, init = case
-        assume(fast_radius(values) <= FAST_RADIUS)
+        radius = fast_radius(values)
+        follows = radius <= FAST_RADIUS
+        assume(follows or (holds is not None and radius >= LEAVES_RADIUS))
+        if holds is not None:
+            assert bool(holds(values)) == follows, (
+                f"at {_show(values)} a fast mode of the step at {limit.h} = 0 has modulus "
+                f"{radius:.3g}, yet the claimed requires {limit.requires} "
+                + ("fail" if follows else "hold")
+            )
         hs = steps_at(values)
         with np.errstate(all="ignore"):
             assume(stiffness(values, init, max(hs)) <= STIFFNESS)
@@ -94,6 +105,13 @@ def check_continuous_limit(
         except (ArithmeticError, ValueError):
             assume(False)
         errors = np.asarray(measured.errors)
+        if not follows:
+            assert not (np.all(np.isfinite(errors)) and measured.order > 0), (
+                f"at {_show(values)}, where a fast mode grows (modulus {radius:.3g}), the "
+                f"iterates still approach {list(limit.ode)} (errors "
+                f"{[f'{e:.3g}' for e in errors]})"
+            )
+            return
         # Errors near the ODE solver's tolerance (rtol 1e-10) say nothing about the order.
         assume(np.all(np.isfinite(errors)) and errors.min() > 1e-8)
         assert measured.order > predicted - tolerance, (
@@ -106,21 +124,33 @@ def check_continuous_limit(
 
 
 # Draws are kept where the steps tried are asymptotic: fast modes at h = 0 of modulus at
-# most FAST_RADIUS, and τ times the ODE's fastest rate at most STIFFNESS. The default
-# steps are those whose τ is in TIME_STEPS (the claimed order is in τ).
+# most FAST_RADIUS, and τ times the ODE's fastest rate at most STIFFNESS; or, to test
+# the claimed requires from the other side, where a fast mode clearly grows (modulus at
+# least LEAVES_RADIUS). The default steps are those whose τ is in TIME_STEPS.
 FAST_RADIUS = 0.5
+LEAVES_RADIUS = 1.2
 STIFFNESS = 0.25
 TIME_STEPS = (0.02, 0.01, 0.005)
 
 
-def _fast_radius(limit, symbols):
-    """The largest modulus of a fast mode at h = 0, as a function of the parameter values."""
-    slow = sum(eq.lhs.derivative_count for eq in limit.ode)
-    roots = zero_stability(limit.rule, limit.h, limit.scaling, slow)
-    if roots is None or roots.fast.degree() < 1:
+def _fast_radius(limit):
+    """The largest modulus of a fast mode of the step at h = 0, from autodiff eigenvalues.
+
+    The roots nearest 1, one per order of the limit in each position, are the slow
+    modes; independent of :mod:`symdyn.zero_stability`, which derives ``requires``.
+    """
+    if limit.requires is None:  # the linearisation at h = 0 depends on the state
         return lambda values: 0.0
-    coefficients = _numeric(roots.fast.all_coeffs(), symbols)
-    return lambda values: max(abs(np.roots(np.asarray(coefficients(values), dtype=float))))
+    slow = sum(eq.lhs.derivative_count for eq in limit.ode)
+    oracle = numeric_rule(limit.rule.subs(limit.scaling) if limit.scaling else limit.rule)
+    origin = np.zeros(len(limit.rule.state))
+
+    def radius(values):
+        jacobian = oracle.jacobian(origin, {**values, limit.h: 0.0})
+        roots = sorted(np.linalg.eigvals(jacobian), key=lambda r: abs(r - 1))[slow:]
+        return max((abs(r) for r in roots), default=0.0)
+
+    return radius
 
 
 def _steps(limit, steps, symbols):

@@ -63,3 +63,14 @@ def test_first_order_limit_of_momentum_at_fixed_beta_passes_where_it_holds():
     limit = sd.continuous_limit(HEAVY_BALL, h=eta)
     assert limit.requires == (beta < 1,)
     assert testing.check_continuous_limit(limit, examples=5).passed
+
+
+def test_a_wrong_requires_is_caught_from_either_side():
+    """Too loose (nothing needed) fails where β > 1 makes a fast mode grow; too strict
+    (β < 1/4) fails where β ≤ 1/2 and the iterates do follow the limit."""
+    limit = sd.continuous_limit(HEAVY_BALL, h=eta)
+    with pytest.raises(testing.CheckFailure, match=r"yet the claimed requires .* hold"):
+        testing.check_continuous_limit(dataclasses.replace(limit, requires=()), examples=20)
+    too_strict = dataclasses.replace(limit, requires=(beta < sp.Rational(1, 4),))
+    with pytest.raises(testing.CheckFailure, match=r"yet the claimed requires .* fail"):
+        testing.check_continuous_limit(too_strict, examples=20)
