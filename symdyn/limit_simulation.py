@@ -46,28 +46,39 @@ def integrate(limit, init, t_span, values=None, rtol=1e-10, atol=1e-12):
     >>> round(float(sd.integrate(lim, {x: 1.0}, (0, 1)).y[0, -1]), 6)
     0.367879
     """
+    values = {sp.sympify(k): v for k, v in dict(values or {}).items()}
+    init = {limit.functions.get(sp.sympify(k), sp.sympify(k)): v for k, v in dict(init).items()}
+    return _solver(limit, values)(init, t_span, rtol, atol)
+
+
+def _solver(limit, values):
+    """``solve(init, t_span, rtol, atol)`` for ``limit.ode`` at ``values``.
+
+    The symbolic set-up (first-order system, substitution, lambdify) is done
+    once here, so that :func:`convergence` can solve many times with it.
+    """
     import numpy as np
     from scipy.integrate import solve_ivp
 
     phase, dummies, fields = _first_order_system(limit)
-    values = {sp.sympify(k): v for k, v in dict(values or {}).items()}
     fields = [f.subs(values).doit() for f in fields]
     loose = set().union(*(f.free_symbols for f in fields)) - set(dummies) - {T}
     if loose:
         raise UndecidedError(f"integrate needs values for {sorted(map(str, loose))}")
     rates = sp.lambdify([T, dummies], fields, "numpy")
-    start = []
-    init = {limit.functions.get(sp.sympify(k), sp.sympify(k)): v for k, v in dict(init).items()}
-    for variable in phase:
-        start.append(float(init.get(variable, 0.0)))
-    return solve_ivp(
-        lambda time, y: np.asarray(rates(time, y), dtype=float),
-        t_span,
-        start,
-        rtol=rtol,
-        atol=atol,
-        dense_output=True,
-    )
+
+    def solve(init, t_span, rtol=1e-10, atol=1e-12):
+        start = [float(init.get(variable, 0.0)) for variable in phase]
+        return solve_ivp(
+            lambda time, y: np.asarray(rates(time, y), dtype=float),
+            t_span,
+            start,
+            rtol=rtol,
+            atol=atol,
+            dense_output=True,
+        )
+
+    return solve
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,7 @@ def convergence(limit, init, t_end, steps, values=None):
     init = {limit.functions.get(sp.sympify(k), sp.sympify(k)): v for k, v in dict(init).items()}
     next_state = [e.subs(limit.scaling).subs(values) for e in rule.next_state]
     step_map = sp.lambdify([list(rule.state), limit.h], next_state, "math")
+    solve = _solver(limit, values)
     row = {f: phase.index(f) for f in functions.values()}
     depth = max([j for _, j in roles.lags.values()] + [1])
     errors, taus = [], []
@@ -145,7 +157,7 @@ def convergence(limit, init, t_end, steps, values=None):
         # The limit's own past (X(−jτ), backwards from X(0), X'(0)) starts lagged copies
         # and buffers consistently; a first-order guess X(0) − τX'(0) would cost an O(τ)
         # error that hides a higher error_order.
-        past = integrate(limit, init, (0.0, -depth * tau), values).sol
+        past = solve(init, (0.0, -depth * tau)).sol
         position = {
             (x, j): float(past(-j * tau)[row[f]])
             for x, f in functions.items()
@@ -169,7 +181,7 @@ def convergence(limit, init, t_end, steps, values=None):
         for _ in range(count):
             state = [float(v) for v in step_map(state, h)]
             iterates.append([state[i] for i in track])
-        solution = integrate(limit, init, (0.0, count * tau), values)
+        solution = solve(init, (0.0, count * tau))
         exact = solution.sol(np.arange(count + 1) * tau)[[row[f] for f in functions.values()]]
         # The largest error over the run: at one time alone it may pass through zero.
         errors.append(float(np.max(np.abs(np.asarray(iterates).T - exact))))
