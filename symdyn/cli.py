@@ -57,20 +57,20 @@ def _substitutions(rule, assignments):
 
 
 def _load(target):
-    """A rule and its step symbol, from a catalogue name or a TOML rule file."""
+    """A rule, its step symbol and, for a TOML rule file, the file's spec (else None)."""
     if target.endswith(".toml"):
         from symdyn.rulefile import load_spec, rule_from_spec
 
         spec = load_spec(target)
         rule = rule_from_spec(spec)
         step = spec.step if spec.step is not None else (rule.params[0] if rule.params else None)
-        return rule, step
+        return rule, step, spec
     rule = build(target)
-    return rule, CATALOGUE[target].step
+    return rule, CATALOGUE[target].step, None
 
 
 def _analysis(target, params):
-    rule, step = _load(target)
+    rule, step, _ = _load(target)
     values = _substitutions(rule, params)
     if values:
         rule = rule.subs(values)
@@ -160,26 +160,18 @@ def _cmd_analyze(args, out):
     return 0
 
 
-def _limit_settings(target):
-    """The scaling and time step a rule file gives its continuous limit (none for a name)."""
-    if not target.endswith(".toml"):
-        return {}, None
-    from symdyn.rulefile import load_spec
-
-    spec = load_spec(target)
-    return dict(spec.scaling or {}), spec.time_step
+def _limit_settings(spec):
+    """The scaling and time step a rule file's spec gives its continuous limit (none for a
+    catalogue name, whose spec is None)."""
+    return ({}, None) if spec is None else (dict(spec.scaling or {}), spec.time_step)
 
 
 def _limit_inputs(target, params):
     """The rule, step, scaling and time step for ``symdyn limit``."""
-    if target.endswith(".toml"):
-        from symdyn.rulefile import load_spec, rule_from_spec
-
-        spec = load_spec(target)
-        rule, step = rule_from_spec(spec), spec.step
-    else:
-        rule, step = _load(target)
-    scaling, time_step = _limit_settings(target)
+    rule, step, spec = _load(target)
+    if spec is not None:
+        step = spec.step  # a limit needs the file to name its step
+    scaling, time_step = _limit_settings(spec)
     if step is None:
         raise UsageError(f'{target}: no step symbol; add [limit] step = "..." to the file')
     values = _substitutions(rule, params)
@@ -277,12 +269,12 @@ def _continuous_checks(rule, step, examples, scaling, time_step):
 def _cmd_check(args, out):
     from symdyn.testing import CheckFailure
 
-    rule, step = _load(args.rule)
+    rule, step, spec = _load(args.rule)
     values = _substitutions(rule, args.param)
     if values:
         rule = rule.subs(values)
     rows, failed = [], False
-    for name, run in _checks(rule, step, args.examples, *_limit_settings(args.rule)):
+    for name, run in _checks(rule, step, args.examples, *_limit_settings(spec)):
         try:
             report = run()
             rows.append((name, str(report.examples), "pass", ""))
