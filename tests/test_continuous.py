@@ -9,7 +9,6 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 import symdyn as sd
-from tests.optional import require_program
 
 x, y = sp.symbols("x y", real=True)
 eta, beta, gamma, lam = sp.symbols("eta beta gamma lambda", positive=True)
@@ -184,8 +183,7 @@ def test_heavy_ball_iterates_converge_to_the_damped_oscillator_at_the_predicted_
 
 
 @pytest.mark.latex
-def test_derivations_compile(tmp_path):
-    require_program("pdflatex")
+def test_derivations_compile(tmp_path, pdflatex):
     hb = sd.optimizers.heavy_ball(lam * x**2 / 2, [x], lr=eta, momentum=beta)
     limit = sd.continuous_limit(
         hb, h=eta, scaling={beta: 1 - gamma * sp.sqrt(eta)}, time_step=sp.sqrt(eta)

@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symdyn as sd
-from tests.optional import require_program
 
 x, y = sp.symbols("x y", real=True)
 eta, beta, lam = sp.symbols("eta beta lambda", positive=True)
@@ -194,8 +193,7 @@ def test_heavy_ball_step_is_symplectic_euler_of_its_hamiltonian(a, p_value, lr, 
 
 
 @pytest.mark.latex
-def test_derivations_compile(tmp_path):
-    require_program("pdflatex")
+def test_derivations_compile(tmp_path, pdflatex):
     rules = [
         sd.optimizers.heavy_ball(L(x, y), [x, y], lr=eta, momentum=beta),
         sd.optimizers.heavy_ball(L(x), [x], lr=eta, momentum=beta, convention="ema"),

@@ -66,7 +66,6 @@ def test_state_dependent_linearisation_is_undecided():
 
 @pytest.mark.latex
 def test_root_condition_derivation_compiles(tmp_path, pdflatex):
-    from tests.test_derivation import compile_latex
-
     limit = sd.continuous_limit(sd.optimizers.heavy_ball(LOSS, [x], eta, beta), h=eta)
-    compile_latex(limit.derivation.to_latex(), tmp_path, pdflatex)
+    pdf = limit.derivation.to_pdf(tmp_path / "limit.pdf")  # LatexError if pdflatex fails
+    assert pdf.read_bytes()[:5] == b"%PDF-"
