@@ -9,7 +9,10 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.optional import require_program
+# Shared helpers that assert: pytest rewrites their asserts as it does in test modules.
+pytest.register_assert_rewrite("tests.parsing_fixtures")
+
+from tests.optional import require_program  # noqa: E402
 
 settings.register_profile(
     "fast",

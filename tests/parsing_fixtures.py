@@ -2,14 +2,18 @@
 against, a ``parse`` shorthand, and a small gradient-descent rule file with helpers to
 write and mutate it.
 
-Imported as ``tests.parsing_fixtures``: pytest's ``--import-mode=importlib`` (set in
+Imported as ``tests.parsing_fixtures`` (its asserts rewritten by pytest, as
+registered in conftest.py): pytest's ``--import-mode=importlib`` (set in
 pyproject.toml) imports ``tests`` as a namespace package from the rootdir, wherever pytest
 is started from.
 """
 
+import pytest
 import sympy as sp
 
+from symdyn.errors import ParseError
 from symdyn.parsing import parse_expression
+from symdyn.rulefile import load_spec
 
 # -- expressions -----------------------------------------------------------------
 
@@ -49,6 +53,16 @@ def write(tmp_path, text, name="rule.toml"):
 
 
 def bad(old, new, text=GD):
-    # pytest rewrites asserts only in test modules, so say what was missing.
     assert old in text, f"{old!r} is not in the rule file"
     return text.replace(old, new)
+
+
+def assert_error_names_file_and_line(tmp_path, text, line, match):
+    """Loading ``text`` from a file raises a ParseError matching ``match`` at ``line``."""
+    path = write(tmp_path, text)
+    with pytest.raises(ParseError, match=match) as info:
+        load_spec(path)
+    error = info.value
+    assert error.source == str(path)
+    assert error.line == line, str(error)
+    assert str(error).startswith(f"{path}:{line}")

@@ -12,7 +12,7 @@ import symdyn as sd
 from symdyn.catalogue import CATALOGUE
 from symdyn.errors import ParseError
 from symdyn.rulefile import MAX_FILE_BYTES, MAX_UPDATES, RuleSpec, load_spec, parse_spec
-from tests.parsing_fixtures import GD, bad, write
+from tests.parsing_fixtures import GD, assert_error_names_file_and_line, bad, write
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "rules"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.toml"))
@@ -250,13 +250,7 @@ BAD_FILES = [
     ("why", "text", "line", "match"), BAD_FILES, ids=[b[0] for b in BAD_FILES]
 )
 def test_bad_files_name_file_and_line(why, text, line, match, tmp_path):
-    path = write(tmp_path, text)
-    with pytest.raises(ParseError, match=match) as info:
-        load_spec(path)
-    error = info.value
-    assert error.source == str(path)
-    assert error.line == line, str(error)
-    assert str(error).startswith(f"{path}:{line}")
+    assert_error_names_file_and_line(tmp_path, text, line, match)
 
 
 def test_nothing_in_a_file_is_executed(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from symdyn.errors import ParseError
 from symdyn.rulefile import load_spec
-from tests.parsing_fixtures import GD, bad, write
+from tests.parsing_fixtures import GD, assert_error_names_file_and_line, bad, write
 
 TOML_ERRORS = [
     ("duplicated key", bad("eta = { positive = true }", "eta = {}\neta = {}"), 4, "twice"),
@@ -18,13 +18,7 @@ TOML_ERRORS = [
     ("why", "text", "line", "match"), TOML_ERRORS, ids=[b[0] for b in TOML_ERRORS]
 )
 def test_toml_errors_name_file_and_line(why, text, line, match, tmp_path):
-    path = write(tmp_path, text)
-    with pytest.raises(ParseError, match=match) as info:
-        load_spec(path)
-    error = info.value
-    assert error.source == str(path)
-    assert error.line == line, str(error)
-    assert str(error).startswith(f"{path}:{line}")
+    assert_error_names_file_and_line(tmp_path, text, line, match)
 
 
 def test_expression_errors_carry_the_column(tmp_path):
