@@ -150,7 +150,6 @@ def numba_simulation(rule, keywords, counter):
             f"{flag}[start + k] = True",
             "exit_step[start + k] = tt",
             *(f"f{s}[start + k] = {r}" for s, r in zip(state, new, strict=True)),
-            "last[start + k] = change[k]",
             f"rate[start + k] = {'np.inf' if flag == 'diverged' else _rate('tt')}",
             "active[k] = redo[k] = False",
             "remaining -= 1",
@@ -178,7 +177,7 @@ def numba_simulation(rule, keywords, counter):
         f"def kernel(size, begin, end, threshold, tol, {', '.join('a' + s for s in state)}, "
         + "".join(p + ", " for p in params)
         + f"{', '.join('f' + s for s in state)}, "
-        + "exit_step, diverged, converged, first, last, rate):",
+        + "exit_step, diverged, converged, first, rate):",
         f"    for block in prange((size + {BLOCK - 1}) // {BLOCK}):",
         f"        start = block * {BLOCK}",
         f"        count = min({BLOCK}, size - start)",
@@ -216,7 +215,6 @@ def numba_simulation(rule, keywords, counter):
         "        for k in range(count):",
         "            if active[k]:",
         *(f"                f{s}[start + k] = {s}[k]" for s in state),
-        "                last[start + k] = change[k]",
         f"                rate[start + k] = {_rate('end')}",
     ]
     return _compile("\n".join(lines), scalar)

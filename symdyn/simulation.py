@@ -233,9 +233,8 @@ def _numba_run(kernel, size, steps, threshold, tol, states, pars, show, rule, pr
     final = [np.empty(size) for _ in states]
     exits = np.full(size, steps, dtype=np.int64)
     diverged, converged = np.zeros(size, bool), np.zeros(size, bool)
-    first, last = np.full(size, np.nan), np.full(size, np.nan)
-    rate = np.zeros(size)
-    results = [*final, exits, diverged, converged, first, last, rate]
+    first, rate = np.full(size, np.nan), np.zeros(size)
+    results = [*final, exits, diverged, converged, first, rate]
     cuts = [0, steps]
     if show and steps > 1:
         cuts = np.unique(np.linspace(0, steps, min(steps, _SEGMENTS) + 1).astype(int))
@@ -257,9 +256,10 @@ def _numba_run(kernel, size, steps, threshold, tol, states, pars, show, rule, pr
                     whole[index] = part
             bar.update(end - begin)
             if end < steps:
-                running = ~(parts[-5] | parts[-4])  # neither diverged nor converged
+                *now, _, gone_bad, gone_done, _, _ = parts
+                running = ~(gone_bad | gone_done)
                 index = np.flatnonzero(running) if index is None else index[running]
-                states = [part[running] for part in parts[: len(states)]]
+                states = [part[running] for part in now]
                 pars = [p[running] for p in pars]
     return final, diverged, converged, exits, rate
 
