@@ -9,7 +9,6 @@ circle, i.e. for the linearisation to contract.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import numbers
 from collections.abc import Mapping
@@ -355,6 +354,15 @@ def _analyse(rule, point, jac, derivation):
             "The asymptotic rate of convergence is the spectral radius",
             TeX(r"\rho(J) = " + sp.latex(radius)),
         )
+    # A never-stable rule's derivation says where it is marginal, so that is worked out
+    # now (and kept); otherwise it waits until ``marginal`` is read.
+    marginal = _marginal(raw) if region is sp.false and closure_known else None
+    if marginal not in (None, sp.false):
+        derivation = derivation.then(
+            "No parameter values make the rule contract. Where the following holds every "
+            "root stays in the closed disc with one on the circle: the rule is marginal",
+            marginal,
+        )
     result = StabilityResult(
         rule=rule,
         point=point,
@@ -367,13 +375,8 @@ def _analyse(rule, point, jac, derivation):
         derivation=derivation,
         _raw=tuple(raw) if closure_known else None,
     )
-    if region is sp.false and result.marginal not in (None, sp.false):
-        derivation = derivation.then(
-            "No parameter values make the rule contract. Where the following holds every "
-            "root stays in the closed disc with one on the circle: the rule is marginal",
-            result.marginal,
-        )
-        result = dataclasses.replace(result, derivation=derivation)
+    if marginal is not None:
+        vars(result)["marginal"] = marginal  # the cached_property's own slot
     return result
 
 
