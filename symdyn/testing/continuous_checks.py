@@ -66,12 +66,8 @@ def check_continuous_limit(
         key=sp.default_sort_key,
     )
     others = [s for s in others if s != limit.h and s != rule.counter]
-    positions = [s for s in rule.state if s in limit.functions and _is_position(limit, s)]
     # X(0) for every position and, for a limit of order m, X'(0) … X^(m−1)(0) as well.
-    highest = {eq.lhs.args[0]: eq.lhs.derivative_count for eq in limit.ode}
-    starts = [limit.functions[s] for s in positions] + [
-        sp.Derivative(f, (limit.t, d)) for f, m in highest.items() for d in range(1, m)
-    ]
+    starts, _, _ = _first_order_system(limit)
     start = st.lists(
         st.floats(-scale, scale).filter(lambda v: abs(v) > 0.1),
         min_size=len(starts),
@@ -82,7 +78,7 @@ def check_continuous_limit(
     fast_radius = _fast_radius(limit)
     holds = None if limit.requires is None else _numeric(sp.And(*limit.requires), others)
     steps_at = _steps(limit, steps, others)
-    stiffness = _stiffness(limit, others, starts)
+    stiffness = _stiffness(limit, others)
 
     def body(case):
         values, init = case
@@ -168,18 +164,19 @@ def _steps(limit, steps, symbols):
     return lambda values: [float(h) for h in h_of(values)]
 
 
-def _stiffness(limit, symbols, starts):
-    """τ at a step ``h`` times the spectral radius of the ODE's Jacobian at the start."""
-    phase, dummies, fields = _first_order_system(limit)
+def _stiffness(limit, symbols):
+    """τ at a step ``h`` times the spectral radius of the ODE's Jacobian at the start.
+
+    ``init`` lists the start in the order of the first-order system's variables.
+    """
+    _, dummies, fields = _first_order_system(limit)
     jacobian = sp.Matrix(fields).jacobian(dummies)
     at = sp.lambdify([*dummies, *symbols], jacobian, "numpy")
     tau = sp.lambdify([limit.h, *symbols], limit.time_step, "numpy")
-    order = [starts.index(p) if p in starts else None for p in phase]
 
     def stiffness(values, init, h):
-        point = [0.0 if i is None else init[i] for i in order]
         numbers = [float(values[s]) for s in symbols]
-        matrix = np.asarray(at(*point, *numbers), dtype=float)
+        matrix = np.asarray(at(*init, *numbers), dtype=float)
         return float(tau(h, *numbers)) * max(abs(np.linalg.eigvals(matrix)))
 
     return stiffness
@@ -190,12 +187,6 @@ def _scaling_symbols(limit):
     for value in limit.scaling.values():
         symbols |= sp.sympify(value).free_symbols
     return symbols
-
-
-def _is_position(limit, symbol):
-    """Positions are the state variables whose derivatives the ODE is solved for."""
-    function = limit.functions[symbol]
-    return any(eq.lhs.has(function) for eq in limit.ode)
 
 
 def check_hamiltonian(form, params=None, examples=None, scale=1.5, rtol=1e-8):
