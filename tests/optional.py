@@ -20,7 +20,7 @@ def require_module(name):
     except ImportError:
         if IN_CI:
             pytest.fail(f"optional module {name!r} is required when CI=true")
-        pytest.skip(f"optional module {name!r} is not installed")
+        pytest.skip(f"optional module {name!r} is not installed", allow_module_level=True)
 
 
 def require_program(name):
@@ -29,5 +29,5 @@ def require_program(name):
     if path is None:
         if IN_CI:
             pytest.fail(f"program {name!r} is required when CI=true")
-        pytest.skip(f"program {name!r} is not on PATH")
+        pytest.skip(f"program {name!r} is not on PATH", allow_module_level=True)
     return path
