@@ -24,7 +24,7 @@ from symdyn.criteria import (
     simplify_condition,
 )
 from symdyn.derivation import Derivation, TeX
-from symdyn.errors import RuleError, ShapeError, UndecidedError
+from symdyn.errors import ArgumentError, RuleError, ShapeError, UndecidedError
 from symdyn.modes import modes
 from symdyn.rule import UpdateRule
 
@@ -561,6 +561,13 @@ def step_bound(rule, step):
     """
     result = rule if isinstance(rule, StabilityResult) else stability(rule)
     name = result.rule.name if result.rule is not None else "the linearisation"
+    symbols = result.jacobian.free_symbols
+    if step not in symbols:
+        raise ArgumentError(
+            f"{name}: {step} does not appear in the linearisation, whose symbols are "
+            f"{', '.join(sorted(map(str, symbols)))} (a symbol made again with other "
+            "assumptions is another symbol to sympy)"
+        )
     derivation = result.derivation.then(
         f"Solving each condition for ${sp.latex(step)}$ with the other symbols free:"
     )

@@ -292,3 +292,10 @@ def test_undefined_losses_at_shifted_points():
     concrete = rule.map.subs(L(x).func, sp.Lambda(x, lam * x**2 / 2)).doit()
     expected = sd.optimizers.nesterov(QUADRATIC, [x], eta, beta).map
     assert sp.simplify(concrete - expected) == sp.zeros(2, 1)
+
+
+def test_a_step_missing_from_the_linearisation_is_refused():
+    """sp.Symbol("eta") without positive=True is another symbol than the rule's eta."""
+    rule = sd.optimizers.gd(QUADRATIC, [x], eta)
+    with pytest.raises(sd.ArgumentError, match=r"eta does not appear .* eta, lambda"):
+        sd.step_bound(rule, sp.Symbol("eta"))
