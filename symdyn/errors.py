@@ -2,14 +2,42 @@
 
 Every error symdyn raises on bad input is a :class:`SymdynError`; the
 subclasses say what kind of input was wrong, and the message names the
-update, symbol or file line involved and what would have been valid.
+update, symbol or file line involved and what would have been valid. The
+same facts are kept as fields (``symbol``, ``update_index``, ``line``,
+``column``, ``source``) so that callers, such as the rule-file reader that
+maps an update to its line, never have to read them back out of the message.
 This module imports nothing, so every part of symdyn (the NumPy-only
 autodiff engine included) can use it.
 """
 
 
 class SymdynError(Exception):
-    """Base class of every error symdyn raises on purpose."""
+    """Base class of every error symdyn raises on purpose.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what would be valid.
+    symbol : object, optional
+        The symbol (or argument name) the error is about.
+    update_index : int, optional
+        The 1-based number of the update the error is about.
+    source : str, optional
+        The file (or ``"<string>"``) the input came from.
+    line, column : int, optional
+        1-based position in ``source``.
+    """
+
+    def __init__(
+        self, message="", *, symbol=None, update_index=None, source=None, line=None, column=None
+    ):
+        self.message = message
+        self.symbol = symbol
+        self.update_index = update_index
+        self.source = source
+        self.line = line
+        self.column = column
+        super().__init__(message)
 
 
 class RuleError(SymdynError, ValueError):
@@ -32,8 +60,32 @@ class ShapeError(RuleError):
     """Shapes disagree: a non-square linearisation, a state of the wrong length, ..."""
 
 
+class NonDifferentiableError(RuleError):
+    """The update map is not differentiable where it is linearised (``sign``, ``Abs``, a kink)."""
+
+
 class UndecidedError(SymdynError):
     """Exact algebra could not decide a claim; symdyn refuses to guess."""
+
+
+class BudgetExceededError(SymdynError):
+    """A symbolic analysis ran past its time budget (``timeout=``).
+
+    Attributes
+    ----------
+    analysis : str
+        The analysis that was stopped (``"stability"``, ``"step_bound"``, ...).
+    phase : str
+        What it was doing when the budget ran out.
+    timeout : float
+        The budget, in seconds.
+    """
+
+    def __init__(self, message, *, analysis=None, phase=None, timeout=None, **fields):
+        self.analysis = analysis
+        self.phase = phase
+        self.timeout = timeout
+        super().__init__(message, **fields)
 
 
 class ParseError(SymdynError, ValueError):
@@ -49,11 +101,7 @@ class ParseError(SymdynError, ValueError):
         1-based position of the offending text.
     """
 
-    def __init__(self, message, source=None, line=None, column=None):
-        self.message = message
-        self.source = source
-        self.line = line
-        self.column = column
+    def __init__(self, message, source=None, line=None, column=None, **fields):
         where = ""
         if source is not None:
             where = str(source)
@@ -62,7 +110,12 @@ class ParseError(SymdynError, ValueError):
                 if column is not None:
                     where += f":{column}"
             where += ": "
-        super().__init__(where + message)
+        super().__init__(message, source=source, line=line, column=column, **fields)
+        # str(error) leads with the position; .message stays the bare text.
+        self.args = (where + message,)
+
+    def __str__(self):
+        return self.args[0]
 
 
 class AutodiffError(SymdynError, TypeError):
@@ -70,4 +123,4 @@ class AutodiffError(SymdynError, TypeError):
 
 
 class ArgumentError(SymdynError, TypeError):
-    """A numeric function got a missing, unknown or misplaced argument."""
+    """An argument is missing, unknown, misplaced, or a value that breaks its symbol's meaning."""
