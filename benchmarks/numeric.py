@@ -62,7 +62,7 @@ import symdyn as sd
 from symdyn.catalogue import CATALOGUE, beta, eta, lam
 n = int(sys.argv[1])
 result = sd.stability(CATALOGUE["heavy-ball"].factory())
-grid = {eta: np.linspace(0, 5, n), beta: np.linspace(0, 1.2, n)}
+grid = {eta: np.linspace(5 / n, 5, n), beta: np.linspace(1.2 / n, 1.2, n)}  # eta, beta > 0
 start = time.perf_counter()
 smap = sd.stability_map(result, grid, fixed={lam: 1.0}, chunks=1000)
 fraction = float(smap.stable.mean().compute())
@@ -103,7 +103,7 @@ def main():
         ),
     ]
 
-    grid = {eta: np.linspace(0.0, 5.0, GRID), beta: np.linspace(0.0, 1.2, GRID)}
+    grid = {eta: np.linspace(5.0 / GRID, 5.0, GRID), beta: np.linspace(1.2 / GRID, 1.2, GRID)}
 
     def first_map():
         # As a fresh session would: no derivation or generated code cached yet.

@@ -82,7 +82,7 @@ def main():
     lam1 = sp.Symbol("lambda", positive=True)
     x = sp.Symbol("x", real=True)
     scalar = sd.optimizers.heavy_ball(lam1 * x**2 / 2, [x], lr=eta, momentum=beta)
-    grid = {eta: np.linspace(0.01, 4.5, 120), beta: np.linspace(0.0, 1.1, 90)}
+    grid = {eta: np.linspace(0.01, 4.5, 120), beta: np.linspace(0.01, 1.1, 90)}
     exact = sd.stability_map(scalar, grid, fixed={lam1: 1.0})
     simulated = sd.stability_map(scalar, grid, fixed={lam1: 1.0}, method="simulate", steps=400)
     agreement = exact.agreement(simulated)

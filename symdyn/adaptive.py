@@ -31,7 +31,7 @@ from symdyn.criteria import sign_of
 from symdyn.errors import RuleError
 from symdyn.modes import PositiveDiagonalMatrixSymbol
 from symdyn.optimizers import _buffers, _gradients, _params, _variables
-from symdyn.rule import UpdateRule
+from symdyn.rule import UpdateRule, as_expression
 
 __all__ = ["PreconditionerError", "adagrad", "adam", "adamw", "rmsprop"]
 
@@ -68,16 +68,18 @@ def _preconditioners(preconditioner, variables, where):
                     f"PositiveDiagonalMatrixSymbol of size {v.shape[0]}, got {p!r}"
                 )
             continue
-        if isinstance(p, (sp.MatrixBase, sp.MatrixExpr)) or not isinstance(sp.sympify(p), sp.Expr):
+        if isinstance(p, (sp.MatrixBase, sp.MatrixExpr)) or not isinstance(
+            as_expression(p, f"{where}: the preconditioner of {v}"), sp.Expr
+        ):
             raise PreconditionerError(
                 f"{where}: the preconditioner of {v} must be a scalar, got {p!r}"
             )
-        if sign_of(sp.sympify(p)) != 1:
+        if sign_of(as_expression(p, where)) != 1:
             raise PreconditionerError(
                 f"{where}: the preconditioner {p} of {v} is not known to be positive; "
                 "a frozen preconditioner is √v̂ + ε > 0 (declare its symbols positive=True)"
             )
-    return [sp.sympify(p) for p in values]
+    return [p if isinstance(p, sp.MatrixSymbol) else as_expression(p, where) for p in values]
 
 
 def _divide(p, value):

@@ -47,6 +47,8 @@ symdyn.errors.BudgetExceededError: a demonstration: the time budget of 0.2 s ran
 from __future__ import annotations
 
 import ctypes
+import functools
+import inspect
 import math
 import numbers
 import threading
@@ -56,6 +58,7 @@ from symdyn.errors import ArgumentError, BudgetExceededError
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "bounded",
     "budget",
     "default_timeout",
     "phase",
@@ -224,3 +227,36 @@ class budget:
         if self in stack:
             del stack[stack.index(self) :]
         _local.phase = self.saved_phase
+
+
+def bounded(analysis):
+    """Decorate a symbolic analysis so that it takes ``timeout=`` and runs under a budget.
+
+    The decorated function gains a keyword-only ``timeout`` (seconds; None takes
+    :func:`default_timeout`) and raises :class:`~symdyn.errors.BudgetExceededError`
+    past it, naming ``analysis`` and the last :func:`phase` it recorded.
+
+    Examples
+    --------
+    >>> @bounded("counting")
+    ... def count(n):
+    ...     phase("adding")
+    ...     return sum(range(n))
+    >>> count(10, timeout=5)
+    45
+    >>> "timeout" in str(inspect.signature(count))
+    True
+    """
+
+    def decorate(function):
+        @functools.wraps(function)
+        def run(*args, timeout=None, **kwargs):
+            with budget(timeout, analysis):
+                return function(*args, **kwargs)
+
+        signature = inspect.signature(function)
+        extra = inspect.Parameter("timeout", inspect.Parameter.KEYWORD_ONLY, default=None)
+        run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])
+        return run
+
+    return decorate

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symdyn.budget import bounded
 from symdyn.curvature import _named, _scalar, _symbols
 from symdyn.derivation import Derivation
 from symdyn.errors import ExpressionTypeError, UndecidedError
+from symdyn.rule import as_expression
 
 __all__ = ["GaussNewton", "ResponseJacobian", "gauss_newton", "response_jacobian"]
 
@@ -75,7 +77,7 @@ def _outputs(model, where):
         raise ExpressionTypeError(
             f"{where}: the model must map output symbols to expressions, got {model!r}"
         )
-    return [z for z, _ in pairs], [sp.sympify(e) for _, e in pairs]
+    return [z for z, _ in pairs], [as_expression(e, f"{where}: the model's {z}") for z, e in pairs]
 
 
 def _psd_condition(matrix):
@@ -88,6 +90,7 @@ def _psd_condition(matrix):
     return sp.And(*conditions)
 
 
+@bounded("gauss_newton")
 def gauss_newton(loss, model, params) -> GaussNewton:
     """Split ∇²_θ L(z(θ)) into the Gauss–Newton term and the residual term.
 
@@ -106,6 +109,8 @@ def gauss_newton(loss, model, params) -> GaussNewton:
     model : dict or sequence of (Symbol, Expr)
         Each output symbol zᵢ and its expression in ``params``.
     params : sequence of sympy.Symbol
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------
@@ -196,6 +201,7 @@ class ResponseJacobian:
     derivation: Derivation = field(compare=False)
 
 
+@bounded("response_jacobian")
 def response_jacobian(loss, params, hyper, at: Mapping | None = None) -> ResponseJacobian:
     """dθ*/dφ at a minimiser by the implicit function theorem.
 
@@ -213,6 +219,8 @@ def response_jacobian(loss, params, hyper, at: Mapping | None = None) -> Respons
         φ, the hyperparameters.
     at : dict, optional
         θ*(φ) (or any point); substituted into the result and the condition.
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------

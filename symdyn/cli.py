@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from fractions import Fraction
 
 import sympy as sp
 
+from symdyn.budget import DEFAULT_TIMEOUT, budget
 from symdyn.catalogue import CATALOGUE, build
-from symdyn.errors import SymdynError, UndecidedError
+from symdyn.errors import BudgetExceededError, SymdynError, UndecidedError
 from symdyn.stability import stability, step_bound
+from symdyn.values import MAX_DIGITS, exact_number
 
 __all__ = ["main"]
 
@@ -32,13 +35,27 @@ class UsageError(SymdynError):
     """A command-line argument is malformed."""
 
 
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/\d+)?")
+
+
 def _parse_number(text, name):
-    try:
-        return sp.Rational(Fraction(text.strip()))
-    except (ValueError, ZeroDivisionError):
+    """An exact number from the text of ``--param``: a decimal (``0.1``, ``1e-3``) or a
+    fraction (``2/3``), read digit by digit (never evaluated), of bounded size."""
+    text = text.strip()
+    if not _NUMBER.fullmatch(text):
         raise UsageError(
             f"--param {name}={text}: the value must be a number such as 0.5, 1e-3 or 2/3"
-        ) from None
+        )
+    decimal, _, denominator = text.partition("/")
+    if denominator and int(denominator) == 0:
+        raise UsageError(f"--param {name}={text}: division by zero")
+    exponent = re.search(r"[eE]([+-]?\d+)", decimal)
+    if (exponent and abs(int(exponent.group(1))) > MAX_DIGITS) or len(text) > MAX_DIGITS:
+        raise UsageError(
+            f"--param {name}={text:.40}: the number is too large (at most {MAX_DIGITS} digits)"
+        )
+    value = sp.Rational(Fraction(decimal))
+    return value / int(denominator) if denominator else value
 
 
 def _substitutions(rule, assignments):
@@ -52,7 +69,12 @@ def _substitutions(rule, assignments):
         if name not in by_name:
             known = ", ".join(sorted(by_name))
             raise UsageError(f"--param {name}: {rule.name} has no symbol {name!r}; it has {known}")
-        values[by_name[name]] = _parse_number(text, name)
+        if by_name[name] in values:
+            raise UsageError(f"--param {name} is given twice; give each symbol one value")
+        symbol = by_name[name]
+        values[symbol] = exact_number(
+            _parse_number(text, name), symbol, where="--param", closure=True
+        )
     return values
 
 
@@ -114,6 +136,8 @@ def _as_json(rule, result, bound):
 
 def _print_report(rule, result, bound, out):
     print(rule.name, file=out)
+    if rule.free_inferred:  # a typo (etaa for eta) shows here
+        print(f"free:        {', '.join(map(str, rule.free))}  (inferred)", file=out)
     print(f"charpoly:    {result.charpoly.as_expr()}", file=out)
     print(f"region:      {result.region}", file=out)
     if isinstance(bound, Exception):
@@ -187,6 +211,8 @@ def _cmd_limit(args, out):
     limit = continuous_limit(rule, h=step, scaling=scaling or None, time_step=time_step)
     try:
         region = routh_hurwitz(limit).region
+    except BudgetExceededError:
+        raise
     except SymdynError:
         region = None
     if args.json:
@@ -259,6 +285,8 @@ def _continuous_checks(rule, step, examples, scaling, time_step):
         checks.append(("continuous limit", limit_check))
     try:
         form = hamiltonian_form(rule)
+    except BudgetExceededError:
+        raise
     except SymdynError:
         return checks
     if not form.is_conformal_symplectic or form.contraction is None:
@@ -278,6 +306,8 @@ def _cmd_check(args, out):
         try:
             report = run()
             rows.append((name, str(report.examples), "pass", ""))
+        except BudgetExceededError:
+            raise
         except CheckFailure as failure:
             failed = True
             report = failure.report
@@ -298,8 +328,35 @@ def _add_param(parser):
         "--param",
         action="append",
         metavar="NAME=VALUE",
-        help="fix a symbol to an exact number (repeatable)",
+        help="fix a symbol to an exact number (repeatable, once per symbol)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop the analysis after this many seconds (default {DEFAULT_TIMEOUT:g})",
+    )
+
+
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive, finite number of seconds")
+    return value
+
+
+def _count(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give at least 1 example")
+    return value
 
 
 def _add_outputs(parser):
@@ -327,7 +384,7 @@ def _parser():
     check = commands.add_parser("check", help="check every derived claim numerically")
     check.add_argument("rule", help="a catalogue name or a FILE.toml")
     _add_param(check)
-    check.add_argument("--examples", type=int, default=50, help="examples per check")
+    check.add_argument("--examples", type=_count, default=50, help="examples per check (≥ 1)")
     return parser
 
 
@@ -346,7 +403,8 @@ def main(argv=None, out=None):
         "check": _cmd_check,
     }
     try:
-        return commands[args.command](args, out)
+        with budget(getattr(args, "timeout", None), f"symdyn {args.command}"):
+            return commands[args.command](args, out)
     except SymdynError as error:
         print(f"symdyn: error: {error}", file=sys.stderr)
         return 2

@@ -15,15 +15,19 @@ analysis of momentum methods* (JMLR 2021).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
+from symdyn.budget import bounded, phase
 from symdyn.derivation import Derivation, TeX
-from symdyn.errors import RuleError, ShapeError, SymdynError, UndecidedError
+from symdyn.errors import ArgumentError, RuleError, ShapeError, SymdynError, UndecidedError
 from symdyn.rule import UpdateRule
 from symdyn.state_roles import state_roles
 from symdyn.taylor import _coefficients, _Divergent, _is_zero
+from symdyn.values import exact_value, exact_values, resolve_symbol
 from symdyn.zero_stability import with_root_condition, zero_stability
 
 __all__ = ["ContinuousLimit", "NoContinuousLimitError", "continuous_limit"]
@@ -99,12 +103,40 @@ class ContinuousLimit:
     def t(self):
         return T
 
+    def values(self, mapping, where, *, functions=False):
+        """``mapping`` with checked keys and exact values (:mod:`symdyn.values`).
+
+        Keys are the rule's symbols or their exact names (never parsed); with
+        ``functions``, a state symbol stands for its curve (``x`` for X(t)) and
+        the curves themselves are accepted too.
+        """
+        if mapping is None:
+            return {}
+        if not isinstance(mapping, Mapping):
+            raise ArgumentError(
+                f"{where}: expected a mapping {{symbol: value}}, got {type(mapping).__name__}"
+            )
+        curves = {f for f in self.functions.values() if isinstance(f, AppliedUndef)}
+
+        def is_curve(key):
+            derived = isinstance(key, sp.Derivative) and key.expr in curves
+            return functions and (key in curves or derived)
+
+        plain = {k: v for k, v in mapping.items() if not is_curve(k)}
+        out = exact_values(plain, self.rule.symbols, where=where, expressions=True)
+        if functions:
+            out = {self.functions.get(k, k): v for k, v in out.items()}
+        for key in set(mapping) - set(plain):
+            out[key] = exact_value(mapping[key], where=where)
+        return out
+
 
 def _function_of(symbol):
     name = symbol.name
     return sp.Function(name[0].upper() + name[1:], real=True)
 
 
+@bounded("continuous_limit")
 def continuous_limit(rule, h, scaling=None, time_step=None):
     """Continuous-time limit of ``rule`` as the step ``h`` goes to zero.
 
@@ -124,6 +156,8 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
     time_step : sympy.Expr, optional
         τ as a function of ``h`` (e.g. ``sqrt(h)``). The step counter k of a
         time-varying rule becomes t/τ.
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------
@@ -151,18 +185,24 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
         raise RuleError(f"continuous_limit needs an UpdateRule, got {type(rule).__name__}")
     if any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
         raise ShapeError(f"{rule.name}: continuous_limit needs a state of scalar symbols")
-    h = sp.sympify(h)
-    scaling = {sp.sympify(k): sp.sympify(v) for k, v in dict(scaling or {}).items()}
+    where = f"{rule.name}: continuous_limit"
+    h = resolve_symbol(h, rule.symbols, where=f"{where}(h=...)")
+    scaling = exact_values(
+        scaling, rule.symbols, where=f"{where}(scaling=...)", expressions=True, closure=True
+    )
     for key in scaling:
         if key not in rule.params and key not in rule.free:
-            raise RuleError(f"{rule.name}: scaling names {key}, which is not a parameter")
-    step = h if time_step is None else sp.sympify(time_step)
+            raise RuleError(
+                f"{rule.name}: scaling names {key}, which is not a parameter", symbol=key
+            )
+    step = h if time_step is None else exact_value(time_step, where=f"{where}(time_step=...)")
     tau = sp.Dummy("tau", positive=True)
     solutions = [s for s in sp.solve(sp.Eq(step, tau), h) if s.is_positive is not False]
     if h not in step.free_symbols or not solutions:
         raise RuleError(f"{rule.name}: the time step {step} must be an invertible function of {h}")
     h_of_tau = solutions[0]
 
+    phase("reading the state's roles (positions, buffers, lagged copies)")
     roles = state_roles(rule)
     state = set(rule.state)
     k = rule.counter
@@ -216,6 +256,7 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
 
     leading, coefficients = {}, {}
     for x in roles.positions:
+        phase(f"Taylor-expanding the update of {x} in the time step")
         try:
             coeffs = _coefficients(expanded[x], tau, _MAX_ORDER - 1)
         except _Divergent as bad:
@@ -255,6 +296,7 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
                 f"the iterates do not move on the time scale {step}"
             )
         highest[x] = max(orders)
+    phase("solving the leading equations for the highest derivatives")
     unknowns = [jets[x][highest[x]] for x in dynamic]
     solved = sp.solve(reduced, unknowns, dict=True)
     if len(solved) != 1:
@@ -264,6 +306,7 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
         )
     solution = {u: _neat(solved[0][u]) for u in unknowns}
 
+    phase("finding the order of the first neglected term")
     error_order = None
     if not slaved:  # with fast variables the correction depends on their relaxation
         error_order = _error_order(dynamic, coefficients, leading, jets, highest, solution)
@@ -283,6 +326,7 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
         before = ratio if k is None else ratio.subs(k, k - 1)
         shown[a] = (functions[x] - functions[x].subs(T, T - step)) / before.subs(scaling)
 
+    phase("the root condition of the step at h = 0")
     roots = zero_stability(rule, h, scaling, sum(highest.values()))
     derivation = _limit_derivation(
         rule,

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symdyn.budget import bounded
 from symdyn.derivation import Derivation
 from symdyn.errors import ExpressionTypeError, ShapeError, UndecidedError
+from symdyn.rule import as_expression
 
 __all__ = ["CriticalPoint", "critical_points"]
 
@@ -37,10 +39,7 @@ def _scalar(loss, where):
         if loss.shape != (1, 1):
             raise ShapeError(f"{where}: the loss must be a scalar, got a matrix {loss.shape}")
         loss = loss[0, 0]
-    try:
-        loss = sp.sympify(loss, strict=True)
-    except sp.SympifyError as err:
-        raise ExpressionTypeError(f"{where}: the loss {loss!r} is not a sympy expression") from err
+    loss = as_expression(loss, f"{where}: the loss")
     if not isinstance(loss, sp.Expr):
         raise ExpressionTypeError(f"{where}: the loss {loss!r} is not a scalar expression")
     return loss
@@ -262,6 +261,7 @@ def _solve_gradient(gradient, variables):
     return real, polynomial or len(variables) == 1
 
 
+@bounded("critical_points")
 def critical_points(loss, vars) -> list[CriticalPoint]:
     """Solve ∇L = 0 exactly and classify each solution by its Hessian.
 
@@ -278,6 +278,8 @@ def critical_points(loss, vars) -> list[CriticalPoint]:
         A scalar; other symbols than ``vars`` are parameters.
     vars : sequence of sympy.Symbol
         The variables to solve for (declare them ``real=True`` to skip complex roots).
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------

@@ -17,16 +17,26 @@ from __future__ import annotations
 import sympy as sp
 
 from symdyn.errors import RuleError
-from symdyn.rule import UpdateRule, grad, substitute
+from symdyn.rule import UpdateRule, as_expression, grad, substitute
 
 __all__ = ["extragradient", "gda", "optimistic_gda"]
 
 
 def _players(x, y):
-    x, y = list(x), list(y)
-    if not x or not y or not all(isinstance(v, sp.Symbol) for v in x + y):
-        raise RuleError("players' variables must be non-empty lists of sympy Symbols")
+    """Each player's variables as a list; a single Symbol is one variable."""
+    x, y = (_variables(v, who) for v, who in ((x, "x"), (y, "y")))
     return x, y
+
+
+def _variables(value, who):
+    if isinstance(value, sp.Symbol):
+        return [value]
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, sp.Symbol) for v in value):
+        return list(value)
+    raise RuleError(
+        f"player {who}'s variables must be a sympy Symbol or a non-empty list of them, "
+        f"got {value!r:.60}"
+    )
 
 
 def _setup(objective, x, y, lr, lr_y):
@@ -34,8 +44,10 @@ def _setup(objective, x, y, lr, lr_y):
     lr_y = lr if lr_y is None else lr_y
     params = []
     for value in (lr, lr_y):
-        params += [s for s in sorted(sp.sympify(value).free_symbols, key=str) if s not in params]
-    free = sorted(sp.sympify(objective).free_symbols - set(x) - set(y) - set(params), key=str)
+        value = as_expression(value, "the learning rate")
+        params += [s for s in sorted(value.free_symbols, key=str) if s not in params]
+    objective = as_expression(objective, "the objective")
+    free = sorted(objective.free_symbols - set(x) - set(y) - set(params), key=str)
     return x, y, lr_y, params, free, list(grad(objective, x)), list(grad(objective, y))
 
 

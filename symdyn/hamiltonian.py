@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symdyn.budget import bounded
 from symdyn.criteria import sign_of
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError
 from symdyn.potential import _potential
-from symdyn.rule import UpdateRule
+from symdyn.rule import UpdateRule, as_expression
 from symdyn.state_roles import state_roles
 from symdyn.taylor import _is_zero
+from symdyn.values import resolve_symbol
 
 __all__ = ["HamiltonianForm", "hamiltonian_form"]
 
@@ -112,8 +114,9 @@ def _coordinates(rule, q, p):
         )
     if q is None or p is None:
         raise RuleError(f"{rule.name}: give both q=[...] and p=[...], or neither")
-    q = tuple(sp.sympify(x) for x in q)
-    momenta = tuple(sp.sympify(m) for m in p)
+    where = f"{rule.name}: hamiltonian_form"
+    q = tuple(resolve_symbol(x, rule.state, where=f"{where}(q=...)") for x in q)
+    momenta = tuple(as_expression(m, f"{where}(p=...)") for m in p)
     others = [s for s in rule.state if s not in q]
     if any(x not in rule.state for x in q) or not (len(q) == len(momenta) == len(others)):
         raise RuleError(
@@ -127,6 +130,7 @@ def _coordinates(rule, q, p):
     return q, symbols, momenta, solved[0]
 
 
+@bounded("hamiltonian_form")
 def hamiltonian_form(rule, q=None, p=None):
     """Canonical coordinates, contraction and Hamiltonian of a momentum rule.
 
@@ -138,6 +142,8 @@ def hamiltonian_form(rule, q=None, p=None):
         Positions (state symbols) and momenta (expressions in the state, one
         per position) to use instead of the detected ones; the contraction
         does not depend on this choice, the Hamiltonian form needs q⁺ = q + p⁺.
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------

@@ -46,8 +46,8 @@ def integrate(limit, init, t_span, values=None, rtol=1e-10, atol=1e-12):
     >>> round(float(sd.integrate(lim, {x: 1.0}, (0, 1)).y[0, -1]), 6)
     0.367879
     """
-    values = {sp.sympify(k): v for k, v in dict(values or {}).items()}
-    init = {limit.functions.get(sp.sympify(k), sp.sympify(k)): v for k, v in dict(init).items()}
+    values = limit.values(values, f"{limit.rule.name}: integrate(values=...)")
+    init = limit.values(init, f"{limit.rule.name}: integrate(init=...)", functions=True)
     return _solver(limit, values)(init, t_span, rtol, atol)
 
 
@@ -138,13 +138,13 @@ def convergence(limit, init, t_end, steps, values=None):
     rule = limit.rule
     if rule.is_time_varying:
         raise RuleError(f"{rule.name}: convergence supports autonomous rules only")
-    values = {sp.sympify(k): v for k, v in dict(values or {}).items()}
+    values = limit.values(values, f"{rule.name}: convergence(values=...)")
     roles = state_roles(rule)
     phase, _, _ = _first_order_system(limit)
     # Positions the ODE moves; the others were slaved to them (fast variables on their manifold).
     functions = {x: limit.functions[x] for x in roles.positions if limit.functions[x] in phase}
     slaved = {x: limit.functions[x] for x in roles.positions if x not in functions}
-    init = {limit.functions.get(sp.sympify(k), sp.sympify(k)): v for k, v in dict(init).items()}
+    init = limit.values(init, f"{rule.name}: convergence(init=...)", functions=True)
     next_state = [e.subs(limit.scaling).subs(values) for e in rule.next_state]
     step_map = sp.lambdify([list(rule.state), limit.h], next_state, "math")
     solve = _solver(limit, values)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symdyn.budget import bounded
 from symdyn.continuous import T, _first_order_system
 from symdyn.criteria import hurwitz_conditions
 from symdyn.derivation import Derivation, TeX
@@ -48,6 +49,7 @@ class LimitStability:
     derivation: Derivation = field(repr=False)
 
 
+@bounded("routh_hurwitz")
 def routh_hurwitz(limit, at=None):
     """Routh–Hurwitz stability of the linearisation of ``limit.ode`` at an equilibrium.
 
@@ -57,6 +59,8 @@ def routh_hurwitz(limit, at=None):
     at : mapping, optional
         Position symbol (or function of t) → value; by default the unique
         equilibrium.
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Examples
     --------
@@ -94,11 +98,7 @@ def routh_hurwitz(limit, at=None):
             for i in range(len(positions))
         }
     else:
-        given = {}
-        for key, value in dict(at).items():
-            key = sp.sympify(key)
-            key = limit.functions.get(key, key)
-            given[key] = sp.sympify(value)
+        given = limit.values(at, f"{limit.rule.name}: routh_hurwitz(at=...)", functions=True)
         point = {d: given[p] for d, p in zip(dummies, phase, strict=True) if p in given}
     point.update({r: 0 for r in rates})
     matrix = sp.ImmutableMatrix(sp.Matrix(fields).jacobian(dummies).subs(point).doit())

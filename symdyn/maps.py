@@ -15,7 +15,7 @@ import sympy as sp
 from symdyn.errors import ArgumentError, ExpressionTypeError, ShapeError
 from symdyn.numeric import _full, _split, lambdify
 from symdyn.progress import BlockProgress, wanted
-from symdyn.simulation import simulate
+from symdyn.simulation import _checked_inputs, simulate
 from symdyn.stability import stability
 
 __all__ = ["StabilityMap", "stability_map"]
@@ -63,21 +63,15 @@ class StabilityMap:
         return plot.stability_map_figure(self, ax=ax)
 
 
-def _grid_symbols(rule, result, keys):
+def _parameters(rule, result):
+    """The symbols a map may sweep or fix: the rule's parameters and free symbols, and
+    the linearisation's other symbols."""
     pool = []
     if rule is not None:
         pool += [*rule.params, *rule.free]
     if result is not None:
         pool += sorted(result.jacobian.free_symbols - set(pool), key=sp.default_sort_key)
-    by_name = {str(s): s for s in pool}
-    chosen = []
-    for key in keys:
-        if str(key) not in by_name:
-            raise ArgumentError(
-                f"grid: no parameter called {key}; expected one of {', '.join(by_name)}"
-            )
-        chosen.append(by_name[str(key)])
-    return tuple(chosen)
+    return tuple(pool)
 
 
 def stability_map(
@@ -143,10 +137,12 @@ def stability_map(
     array([ True,  True, False])
     """
     rule, result = _split(rule_or_result)
-    grid = dict(grid)
-    symbols = _grid_symbols(rule, result, grid)
-    axes = tuple(np.asarray(v, dtype=float).ravel() for v in grid.values())
-    fixed = {str(k): v for k, v in dict(fixed or {}).items()}
+    pool = _parameters(rule, result)
+    name = rule.name if rule is not None else "the linearisation"
+    grid = _checked_inputs(grid, pool, f"{name}: stability_map(grid=...)")
+    symbols = tuple(next(s for s in pool if str(s) == key) for key in grid)
+    axes = tuple(v.ravel() for v in grid.values())
+    fixed = _checked_inputs(fixed, pool, f"{name}: stability_map(fixed=...)")
     if method == "analytic":
         result = result if result is not None else stability(rule)
     elif method == "simulate":
@@ -165,7 +161,6 @@ def stability_map(
     if chunks is None:
         radius, stable = evaluate(*axes)
     else:
-        name = rule.name if rule is not None else "the linearisation"
         desc = f"stability map of {name}" if show else None
         radius, stable = _blockwise(evaluate, axes, chunks, desc, progress_file)
     return StabilityMap(symbols, axes, radius, stable, method, fixed)

@@ -9,20 +9,20 @@ from __future__ import annotations
 import sympy as sp
 
 from symdyn.errors import ShapeError
-from symdyn.rule import UpdateRule
+from symdyn.rule import UpdateRule, as_expression, as_matrix
 
 __all__ = ["linear_rnn", "resnet_block", "tanh_rnn"]
 
 
 def _column(values):
-    column = sp.Matrix(values)
+    column = as_matrix(values, "the input term")
     return column.reshape(len(column), 1)
 
 
 def _free(expressions, state, params):
     symbols = set()
     for expr in expressions:
-        symbols |= sp.sympify(expr).free_symbols
+        symbols |= as_expression(expr, "a residual component").free_symbols
     return sorted(symbols - set(state) - set(params), key=str)
 
 
@@ -54,7 +54,7 @@ def resnet_block(residual, state, h, name="ResNet block"):
     f = list(residual) if isinstance(residual, (list, tuple, sp.MatrixBase)) else [residual]
     if len(f) != len(state):
         raise ShapeError(f"{name}: f has {len(f)} components for a state of {len(state)}")
-    params = sorted(sp.sympify(h).free_symbols, key=str)
+    params = sorted(as_expression(h, f"{name}: the step h").free_symbols, key=str)
     updates = [(x, x + h * fx) for x, fx in zip(state, f, strict=True)]
     return UpdateRule(
         state, updates, params, name=name, simultaneous=True, free=_free(f, state, params)
@@ -63,7 +63,7 @@ def resnet_block(residual, state, h, name="ResNet block"):
 
 def _rnn(activation, weights, hidden, input_term, name):
     hidden = list(hidden)
-    W = sp.Matrix(weights)
+    W = as_matrix(weights, f"{name}: the recurrent weights")
     if W.shape != (len(hidden), len(hidden)):
         raise ShapeError(
             f"{name}: the recurrent weights are {W.shape[0]}×{W.shape[1]} "
@@ -73,7 +73,7 @@ def _rnn(activation, weights, hidden, input_term, name):
     if input_term is not None:
         drive += _column(input_term)
     values = [activation(d) for d in drive]
-    params = sorted(set().union(*(sp.sympify(w).free_symbols for w in W)), key=str)
+    params = sorted(set().union(*(w.free_symbols for w in W)), key=str)
     params = [p for p in params if p not in hidden]
     return UpdateRule(
         hidden,

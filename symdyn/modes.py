@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError, ShapeError
 from symdyn.quadratics import (
@@ -221,6 +222,7 @@ def _mode_symbol(state, rescaled=False):
     return sp.Symbol(name, real=True)
 
 
+@bounded("modes")
 def modes(rule, eigenvalue=EIGENVALUE):
     """Reduce a linear rule on a quadratic to one k×k system per eigenvalue.
 
@@ -236,6 +238,8 @@ def modes(rule, eigenvalue=EIGENVALUE):
         Its state holds ``MatrixSymbol``s of one shape (θ and its buffers).
     eigenvalue : sympy.Symbol
         The symbol standing for an eigenvalue of M (default λ, positive).
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------

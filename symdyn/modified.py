@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symdyn.budget import bounded, phase
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError
 from symdyn.potential import _potential
 from symdyn.rule import UpdateRule
 from symdyn.state_roles import state_roles
 from symdyn.taylor import _is_zero, _shifted_series, _taylor, _truncate
+from symdyn.values import resolve_symbol
 
 __all__ = ["ModifiedEquation", "modified_equation"]
 
@@ -74,6 +76,7 @@ def _coefficient(expr, h, m):
     return sp.expand(expr).coeff(h, m)
 
 
+@bounded("modified_equation")
 def modified_equation(rule, h, order=2):
     """Backward error analysis of a near-identity rule, to ``order`` terms.
 
@@ -91,6 +94,8 @@ def modified_equation(rule, h, order=2):
     h : sympy.Symbol
     order : int
         Number of terms; ``order=1`` gives the gradient flow of GD.
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------
@@ -120,20 +125,23 @@ def modified_equation(rule, h, order=2):
             f"{rule.name}: the map depends on the counter {rule.counter}; "
             "backward error analysis needs an autonomous rule"
         )
-    h = sp.sympify(h)
+    h = resolve_symbol(h, rule.symbols, where=f"{rule.name}: modified_equation(h=...)")
     step = sp.Matrix(rule.next_state) - sp.Matrix(rule.state)
     manifold = None
     if all(_is_zero(e) for e in step.subs(h, 0)):
         variables = list(rule.state)
     else:
+        phase("eliminating the fast variables (slow manifold)")
         variables, step, manifold = _slow_manifold(rule, h, order)
     state = sp.Matrix(variables)
+    phase("Taylor coefficients of the step")
     increments = [
         sp.ImmutableMatrix(step.applyfunc(lambda e, j=j: _taylor(e, h, j)))
         for j in range(1, order + 1)
     ]
     terms = []
     for j in range(1, order + 1):
+        phase(f"the correction of order {j - 1} in {h}")
         field_so_far = sp.zeros(len(state), 1)
         for i, f in enumerate(terms):
             field_so_far += h**i * f
@@ -154,6 +162,7 @@ def modified_equation(rule, h, order=2):
     vector_field = sp.ImmutableMatrix(
         sum((h**i * f for i, f in enumerate(terms)), sp.zeros(len(state), 1))
     )
+    phase("the modified loss")
     loss, reason = _modified_loss(terms, variables, h)
     if loss is not None:
         loss = _tidy(loss, [*variables, h])

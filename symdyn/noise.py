@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import SymdynError, UndecidedError
 from symdyn.rule import UpdateRule
-from symdyn.spectrum import SpectrumError, _exact, _per_mode
+from symdyn.spectrum import SpectrumError, _per_mode, parameter_values
+from symdyn.values import exact_value, resolve_symbol
 
 __all__ = ["NoStationaryStateError", "StationaryCovariance", "stationary_covariance"]
 
@@ -52,9 +54,8 @@ class StationaryCovariance:
 def _noise_sources(rule, noise):
     """{gradient temporary: variance} from a variance or a mapping."""
     if isinstance(noise, Mapping):
-        sources = {
-            sp.sympify(k) if not isinstance(k, sp.Basic) else k: v for k, v in noise.items()
-        }
+        where = f"{rule.name}: stationary_covariance(noise=...)"
+        sources = {resolve_symbol(k, rule.temporaries, where=where): v for k, v in noise.items()}
         unknown = [k for k in sources if k not in rule.temporaries]
         if unknown:
             raise SpectrumError(
@@ -96,6 +97,7 @@ def _lyapunov_symbolic(jac, forcing):
     return sp.ImmutableMatrix(C.xreplace(solution[0]).applyfunc(sp.factor))
 
 
+@bounded("stationary_covariance")
 def stationary_covariance(rule, noise, params=None):
     """Stationary covariance of a linear rule whose gradients carry additive noise.
 
@@ -119,6 +121,8 @@ def stationary_covariance(rule, noise, params=None):
         σ², or {temporary: variance}.
     params : mapping, optional
         Numeric values; outside the stability region they raise.
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------
@@ -144,8 +148,8 @@ def stationary_covariance(rule, noise, params=None):
 
     sources = _noise_sources(rule, noise)
     noisy, shocks = _noisy(rule, sources)
-    variances = sp.diag(*[_exact(sources[g], f"the variance of {g}") for g in sources])
-    values = {sp.sympify(k): _exact(v, str(k)) for k, v in dict(params or {}).items()}
+    variances = sp.diag(*[exact_value(sources[g], where=f"the variance of {g}") for g in sources])
+    values = parameter_values(rule, params, "stationary_covariance(params=...)")
     derivation = Derivation(f"Stationary covariance of {rule.name}")
     if any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
         jac, _, state, _, reduction = _per_mode(rule)

@@ -221,7 +221,7 @@ def lambdify(rule_or_result, what="map", backend="numpy"):
     positional, expressions = _target(rule, result, what)
     used = set()
     for expr in expressions:
-        used |= sp.sympify(expr).free_symbols
+        used |= expr.free_symbols
     used -= set(positional)
     order = []
     if rule is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from symdyn.errors import RuleError
-from symdyn.rule import UpdateRule, _symbols_of, grad, substitute
+from symdyn.rule import UpdateRule, _symbols_of, as_expression, grad, substitute
 
 __all__ = ["gd", "heavy_ball", "nesterov"]
 
@@ -49,7 +49,9 @@ def _params(*values, counter=None):
     """Symbols among the hyperparameter expressions, in order, without repeats."""
     found = [] if counter is None else [counter]
     for value in values:
-        for symbol in sorted(sp.sympify(value).free_symbols, key=sp.default_sort_key):
+        for symbol in sorted(
+            as_expression(value, "a hyperparameter").free_symbols, key=sp.default_sort_key
+        ):
             if symbol not in found:
                 found.append(symbol)
     return found if counter is None else found[1:]
@@ -57,7 +59,8 @@ def _params(*values, counter=None):
 
 def _free(loss, variables, params):
     return sorted(
-        _symbols_of(sp.sympify(loss)) - set(variables) - set(params), key=sp.default_sort_key
+        _symbols_of(as_expression(loss, "the loss")) - set(variables) - set(params),
+        key=sp.default_sort_key,
     )
 
 

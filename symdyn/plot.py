@@ -19,6 +19,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import sympy as sp
 from matplotlib.figure import Figure
@@ -26,8 +28,9 @@ from matplotlib.figure import Figure
 from symdyn.errors import ArgumentError
 from symdyn.maps import stability_map
 from symdyn.numeric import lambdify
-from symdyn.rule import UpdateRule
+from symdyn.rule import UpdateRule, as_expression
 from symdyn.stability import StabilityResult, StepBound, stability
+from symdyn.values import exact_number, exact_values, resolve_symbol
 
 __all__ = [
     "eigenvalue_figure",
@@ -107,9 +110,32 @@ def _range(symbol, bound, fixed):
     return (0.0, 2.0) if symbol.is_nonnegative else (-2.0, 2.0)
 
 
+def _samples(low, high, count):
+    """``count`` points at the centres of equal cells of [low, high]: what a pixel shows,
+    and never an end point such as 0 that a positive symbol may not take."""
+    return low + (high - low) * (np.arange(count) + 0.5) / count
+
+
+def _ranges(ranges, symbols, where):
+    """``{Symbol: (low, high)}`` from a caller's mapping (keys by Symbol or exact name)."""
+    if ranges is None:
+        return {}
+    if not isinstance(ranges, Mapping):
+        raise ArgumentError(f"{where}: ranges must be a mapping {{symbol: (low, high)}}")
+    out = {}
+    for key, span in ranges.items():
+        symbol = resolve_symbol(key, symbols, where=f"{where}(ranges=...)")
+        if not isinstance(span, (tuple, list)) or len(span) != 2:
+            raise ArgumentError(f"{where}: the range of {symbol} must be a pair (low, high)")
+        out[symbol] = tuple(
+            float(exact_number(v, where=f"{where}: the range of {symbol}")) for v in span
+        )
+    return out
+
+
 def _curve(expr, symbol, values, fixed):
     """``expr`` evaluated along ``values`` of ``symbol``, other symbols fixed."""
-    expr = sp.sympify(expr).subs(fixed)
+    expr = expr.subs(fixed)
     with np.errstate(all="ignore"):
         out = sp.lambdify([symbol], expr, modules="numpy")(values)
     return np.broadcast_to(np.asarray(out, dtype=float), values.shape)
@@ -193,10 +219,10 @@ def stability_figure(
     rest = [s for s in symbols if s != step]
     other = other if other is not None else (rest[0] if rest else None)
     values = _default_fixed([s for s in rest if s != other])
-    values.update({sp.sympify(k): v for k, v in dict(fixed or {}).items()})
-    ranges = {sp.sympify(k): v for k, v in dict(ranges or {}).items()}
+    values.update(exact_values(fixed, symbols, where="stability_figure(fixed=...)"))
+    ranges = _ranges(ranges, symbols, "stability_figure")
     low_o, high_o = ranges.get(other) or (_range(other, bound, values) if other else (0, 1))
-    others = np.linspace(low_o, high_o, resolution)
+    others = _samples(low_o, high_o, resolution)
     if step in ranges:
         low_s, high_s = ranges[step]
     else:
@@ -209,7 +235,7 @@ def stability_figure(
                 held = _holds(bound.requires, other, others, values)
                 top = np.nanmax(np.where(held, curve, np.nan), initial=-np.inf)
         low_s, high_s = 0.0, (1.25 * top if np.isfinite(top) and top > 0 else 4.0)
-    steps = np.linspace(low_s, high_s, resolution)
+    steps = _samples(low_s, high_s, resolution)
     grid = {step: steps} if other is None else {step: steps, other: others}
     smap = stability_map(result, grid, fixed={str(k): v for k, v in values.items()})
     fig, ax = _axes(ax, figsize=(5.5, 4.2))
@@ -355,15 +381,17 @@ def landscape_figure(loss, variables, runs=(), ranges=None, fixed=None, limit=10
     if len(variables) not in (1, 2):
         raise ArgumentError(f"landscape_figure draws one or two variables, got {len(variables)}")
     runs = [runs] if hasattr(runs, "trajectory") else list(runs)
-    values = {sp.sympify(k): v for k, v in dict(fixed or {}).items()}
-    surface = sp.lambdify(variables, sp.sympify(loss).subs(values), modules="numpy")
+    loss = as_expression(loss, "landscape_figure: the loss")
+    symbols = sorted(loss.free_symbols, key=sp.default_sort_key)
+    values = exact_values(fixed, symbols, where="landscape_figure(fixed=...)")
+    surface = sp.lambdify(variables, loss.subs(values), modules="numpy")
     paths = []
     for run in runs:
         if run.trajectory is None:
             raise ArgumentError("landscape_figure needs runs simulated with record=True")
         coords = [run.trajectory[v].reshape(run.steps + 1, -1)[:, :limit] for v in variables]
         paths.append((run.rule.name, coords))
-    ranges = {sp.sympify(k): v for k, v in dict(ranges or {}).items()}
+    ranges = _ranges(ranges, variables, "landscape_figure")
     spans = [ranges.get(v) or _extent([c[i] for _, c in paths]) for i, v in enumerate(variables)]
     fig, ax = _axes(ax, figsize=(5.5, 4.2))
     grids = [np.linspace(low, high, 200) for low, high in spans]

@@ -14,10 +14,16 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symdyn.errors import ShapeError
+from symdyn.rule import as_expression
 
 __all__ = ["PositiveDiagonalMatrixSymbol", "Quadratic", "SymmetricMatrixSymbol", "quadratic"]
 
 EIGENVALUE = sp.Symbol("lambda", positive=True)
+
+
+def _index(i):
+    """A matrix index as sympy sees it (sympy passes Python ints or sympy expressions)."""
+    return sp.Integer(i) if isinstance(i, int) else i
 
 
 class SymmetricMatrixSymbol(sp.MatrixSymbol):
@@ -44,7 +50,7 @@ class SymmetricMatrixSymbol(sp.MatrixSymbol):
         return self
 
     def _entry(self, i, j, **kwargs):
-        i, j = sp.sympify(i), sp.sympify(j)
+        i, j = _index(i), _index(j)
         if i.is_Integer and j.is_Integer and i > j:
             i, j = j, i
         return super()._entry(i, j, **kwargs)
@@ -63,7 +69,7 @@ class PositiveDiagonalMatrixSymbol(SymmetricMatrixSymbol):
     """
 
     def _entry(self, i, j, **kwargs):
-        if i != j and sp.sympify(i).is_Integer and sp.sympify(j).is_Integer:
+        if i != j and _index(i).is_Integer and _index(j).is_Integer:
             return sp.S.Zero
         return super()._entry(i, j, **kwargs)
 
@@ -129,7 +135,7 @@ def quadratic(name="theta", n=None, hessian="H", linear="b"):
         raise ShapeError("quadratic needs a dimension n (an integer or a sympy Symbol)")
     if isinstance(n, str):
         raise ShapeError(f"quadratic: n must be an integer or a sympy Symbol, not {n!r}")
-    n = sp.sympify(n)
+    n = as_expression(n, "quadratic: n")
     if (n.is_Integer and n < 1) or not (n.is_Integer or n.is_Symbol):
         raise ShapeError(f"quadratic: n must be a positive integer or a Symbol, got {n}")
     if n.is_Symbol and not (n.is_integer and n.is_positive):

@@ -18,14 +18,16 @@ import sympy as sp
 
 from symdyn.derivation import latex
 from symdyn.errors import (
+    ArgumentError,
     AssignmentError,
     ExpressionTypeError,
     RuleError,
     ShapeError,
     UnknownSymbolError,
 )
+from symdyn.values import exact_number, exact_values, resolve_symbol
 
-__all__ = ["UpdateRule", "grad", "substitute"]
+__all__ = ["UpdateRule", "as_expression", "as_matrix", "grad", "substitute"]
 
 
 def substitute(expr, mapping):
@@ -81,7 +83,7 @@ def grad(loss, wrt):
     >>> grad(L(x), x)
     Derivative(L(x), x)
     """
-    loss = _as_expression(loss, "the loss passed to grad")
+    loss = as_expression(loss, "the loss passed to grad")
     if getattr(loss, "is_Matrix", False) and loss.shape != (1, 1):
         raise ShapeError(f"grad needs a scalar loss, got a matrix of shape {loss.shape}")
     if isinstance(wrt, sp.MatrixSymbol):
@@ -108,25 +110,111 @@ def grad(loss, wrt):
     )
 
 
-def _as_expression(value, where):
-    """Accept sympy objects and Python numbers; refuse everything else (strings above all)."""
+def as_expression(value, where):
+    """A caller's value as a sympy expression: sympy objects and Python numbers only.
+
+    Everything else is refused, strings above all (they are never parsed), and
+    so are NaN and infinities. Floats, also inside an expression, become exact
+    rationals by the exact-number policy (:mod:`symdyn.values`), so that no
+    rounded number ever decides a claim.
+
+    Parameters
+    ----------
+    value : sympy.Basic, sympy Matrix or number
+    where : str
+        What the value is, named in the error (``"gd: the learning rate"``).
+
+    Raises
+    ------
+    ExpressionTypeError
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> as_expression(0.1 * sp.Symbol("eta"), "lr")
+    eta/10
+    >>> as_expression("eta", "lr")
+    Traceback (most recent call last):
+    ...
+    symdyn.errors.ExpressionTypeError: lr is a str ('eta'), not a sympy expression; ...
+    """
     if isinstance(value, sp.MatrixBase):
-        return sp.ImmutableMatrix(value)
+        return _exact_floats(sp.ImmutableMatrix(value), where)
     if isinstance(value, sp.Basic):
-        return value
+        if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            raise ExpressionTypeError(f"{where} holds {_non_finite(value)}, not a finite value")
+        return _exact_floats(value, where)
     if isinstance(value, numbers.Number) and not isinstance(value, bool):
-        return sp.sympify(value)
+        try:
+            return exact_number(value)
+        except ArgumentError as error:
+            raise ExpressionTypeError(f"{where}: {error}") from None
     raise ExpressionTypeError(
-        f"{where} is a {type(value).__name__} ({value!r}), not a sympy expression; "
+        f"{where} is a {type(value).__name__} ({value!r:.60}), not a sympy expression; "
         "build it from sympy symbols (strings are never evaluated)"
     )
 
 
+def as_matrix(value, where):
+    """A caller's matrix (sympy Matrix or nested lists) with every entry checked by
+    :func:`as_expression`; nothing is parsed.
+
+    Examples
+    --------
+    >>> as_matrix([[1, 0.5], [0, 1]], "W")
+    Matrix([
+    [1, 1/2],
+    [0,   1]])
+    """
+    if isinstance(value, sp.MatrixBase):
+        rows = value.tolist()
+    elif isinstance(value, (list, tuple)) and all(isinstance(r, (list, tuple)) for r in value):
+        rows = [list(r) for r in value]
+    elif isinstance(value, (list, tuple)):
+        rows = [[v] for v in value]
+    else:
+        raise ExpressionTypeError(
+            f"{where} must be a sympy Matrix or a list of rows, got a {type(value).__name__}"
+        )
+    if len({len(r) for r in rows}) > 1:
+        raise ShapeError(f"{where}: the rows have different lengths")
+    entries = [
+        [as_expression(v, f"{where}[{i}, {j}]") for j, v in enumerate(r)]
+        for i, r in enumerate(rows)
+    ]
+    return sp.ImmutableMatrix(entries) if entries else sp.ImmutableMatrix(0, 0, [])
+
+
+def _non_finite(value):
+    return next(str(c) for c in (sp.nan, sp.zoo, sp.oo, -sp.oo) if value.has(c))
+
+
+def _exact_floats(expr, where):
+    """``expr`` with every sympy Float replaced by the exact decimal it stands for."""
+    floats = expr.atoms(sp.Float)
+    if not floats:
+        return expr
+    return expr.xreplace({f: exact_number(f, where=where) for f in floats})
+
+
 def _symbol_tuple(items, role):
-    items = tuple(items or ())
+    if isinstance(items, (sp.Basic, str)):
+        raise RuleError(
+            f"every {role} must be given in a list, e.g. [{items}], not as a bare "
+            f"{type(items).__name__}"
+        )
+    try:
+        items = tuple(items or ())
+    except TypeError:
+        raise RuleError(
+            f"a {role} list must be a sequence of sympy Symbols, got {items!r:.60}"
+        ) from None
     for item in items:
         if not isinstance(item, (sp.Symbol, sp.MatrixSymbol)):
-            raise RuleError(f"every {role} must be a sympy Symbol or MatrixSymbol, got {item!r}")
+            raise RuleError(
+                f"every {role} must be a sympy Symbol or MatrixSymbol, got {item!r:.60}",
+                symbol=item,
+            )
     if len(set(items)) != len(items):
         raise RuleError(f"{role} lists a symbol twice: {items}")
     return items
@@ -188,6 +276,7 @@ class UpdateRule:
     counter: sp.Symbol | None = None
     free: tuple | None = None
     next_state: tuple = field(init=False, compare=False)
+    free_inferred: bool = field(init=False, compare=False, default=False)
 
     def __post_init__(self):
         state = _symbol_tuple(self.state, "state variable")
@@ -225,51 +314,61 @@ class UpdateRule:
         object.__setattr__(self, "updates", updates)
         object.__setattr__(self, "free", free)
         object.__setattr__(self, "next_state", next_state)
+        object.__setattr__(self, "free_inferred", not strict and bool(free))
 
     def _checked_updates(self, state, params, counter):
-        checked = []
+        if isinstance(self.updates, (sp.Basic, str)):
+            raise RuleError(f"{self.name}: updates must be a list of (target, value) pairs")
         try:
             pairs = list(self.updates)
         except TypeError:
             raise RuleError(
                 f"{self.name}: updates must be a sequence of (target, value)"
             ) from None
+        checked = []
         for number, pair in enumerate(pairs, start=1):
             try:
-                target, value = pair
-            except (TypeError, ValueError):
-                raise RuleError(
-                    f"{self.name}: update {number} must be a (target, value) pair, got {pair!r}"
-                ) from None
-            where = f"{self.name}: update {number} ({target} ← ...)"
-            if not isinstance(target, (sp.Symbol, sp.MatrixSymbol)):
-                raise AssignmentError(
-                    f"{where}: the target must be a sympy Symbol, got {target!r}"
-                )
-            if target in params:
-                raise AssignmentError(
-                    f"{where}: {target} is a parameter and cannot be assigned; "
-                    "make it state if it changes from step to step"
-                )
-            if target == counter:
-                raise AssignmentError(f"{where}: the step counter {target} advances by itself")
-            value = _as_expression(value, f"{where}: the right side")
-            if isinstance(target, sp.Symbol) and getattr(value, "is_Matrix", False):
-                if value.shape != (1, 1):
-                    raise ShapeError(
-                        f"{where}: a scalar target gets a matrix of shape {value.shape}"
-                    )
-                value = value[0, 0]
-            if isinstance(target, sp.MatrixSymbol):
-                shape = getattr(value, "shape", None)
-                if shape is not None and tuple(shape) != tuple(target.shape):
-                    raise ShapeError(
-                        f"{where}: {target} has shape {target.shape}, the right side {shape}"
-                    )
-            checked.append((target, value))
+                checked.append(self._checked_update(number, pair, params, counter))
+            except RuleError as error:
+                error.update_index = error.update_index or number
+                raise
         if not checked:
             raise RuleError(f"{self.name}: no updates")
         return tuple(checked)
+
+    def _checked_update(self, number, pair, params, counter):
+        """One (target, value) pair, checked; errors name the update by its number."""
+        try:
+            target, value = pair
+        except (TypeError, ValueError):
+            raise RuleError(
+                f"{self.name}: update {number} must be a (target, value) pair, got {pair!r:.60}"
+            ) from None
+        where = f"{self.name}: update {number} ({target} ← ...)"
+        if not isinstance(target, (sp.Symbol, sp.MatrixSymbol)):
+            raise AssignmentError(f"{where}: the target must be a sympy Symbol, got {target!r}")
+        if target in params:
+            raise AssignmentError(
+                f"{where}: {target} is a parameter and cannot be assigned; "
+                "make it state if it changes from step to step",
+                symbol=target,
+            )
+        if target == counter:
+            raise AssignmentError(
+                f"{where}: the step counter {target} advances by itself", symbol=target
+            )
+        value = as_expression(value, f"{where}: the right side")
+        if isinstance(target, sp.Symbol) and getattr(value, "is_Matrix", False):
+            if value.shape != (1, 1):
+                raise ShapeError(f"{where}: a scalar target gets a matrix of shape {value.shape}")
+            value = value[0, 0]
+        if isinstance(target, sp.MatrixSymbol):
+            shape = getattr(value, "shape", None)
+            if shape is not None and tuple(shape) != tuple(target.shape):
+                raise ShapeError(
+                    f"{where}: {target} has shape {target.shape}, the right side {shape}"
+                )
+        return target, value
 
     def _resolve(self, state, updates):
         """Substitute assignments in order; return the next state and the temporaries."""
@@ -300,7 +399,9 @@ class UpdateRule:
                 raise UnknownSymbolError(
                     f"{self.name}: update {number} ({target} ← {value}) reads {names}, "
                     "which is neither state, parameter, an earlier temporary nor declared free; "
-                    "declare it in free=[...] or params=[...]"
+                    "declare it in free=[...] or params=[...]",
+                    update_index=number,
+                    symbol=sorted(unknown, key=str)[0],
                 )
             assigned.add(target)
 
@@ -347,9 +448,10 @@ class UpdateRule:
         >>> UpdateRule([x], [(x, x - eta * x**3)], [eta]).jacobian(at={x: 1})
         Matrix([[1 - 3*eta]])
         """
+        point = self._values(at, "jacobian(at=...)")
         jac = self.map.jacobian(sp.Matrix(self.state))
-        if at:
-            jac = jac.subs(dict(at))
+        if point:
+            jac = jac.subs(point)
         return sp.ImmutableMatrix(jac)
 
     def fixed_points(self):
@@ -410,15 +512,13 @@ class UpdateRule:
         >>> rule.subs({beta: 0}).params
         (eta,)
         """
-        mapping = {
-            sp.sympify(k): _as_expression(v, f"the value for {k}")
-            for k, v in dict(mapping).items()
-        }
+        mapping = self._values(mapping, "subs")
         states = [k for k in mapping if k in self.state]
         if states:
             raise AssignmentError(
                 f"{self.name}: subs cannot replace state variables {states}; "
-                "evaluate the map instead"
+                "evaluate the map instead",
+                symbol=states[0],
             )
         new_params = [p for p in self.params if p not in mapping]
         new_free = [f for f in self.free if f not in mapping]
@@ -434,8 +534,40 @@ class UpdateRule:
             name=name or self.name,
             simultaneous=self.simultaneous,
             counter=self.counter,
-            free=None if self.free is None else new_free,
+            free=None if self.free_inferred else new_free,
         )
+
+    @property
+    def symbols(self):
+        """Every symbol of the rule: state, parameters, free symbols, counter, temporaries."""
+        counter = () if self.counter is None else (self.counter,)
+        return (*self.state, *self.params, *self.free, *counter, *self.temporaries)
+
+    def _values(self, mapping, where):
+        """``mapping`` with keys resolved among the rule's symbols (strings by exact name,
+        never parsed) and values checked by the exact-number policy and the keys'
+        assumptions, boundaries included (``beta: 0`` for a positive ``beta`` makes the
+        rule without momentum); sympy expressions and matrices are accepted as values."""
+        if mapping is None:
+            return {}
+        where = f"{self.name}: {where}"
+        if not isinstance(mapping, Mapping):
+            raise ArgumentError(
+                f"{where}: expected a mapping {{symbol: value}}, got a {type(mapping).__name__}"
+            )
+        matrices = {
+            k: v for k, v in mapping.items() if isinstance(v, (sp.MatrixBase, sp.MatrixExpr))
+        }
+        values = exact_values(
+            {k: v for k, v in mapping.items() if k not in matrices},
+            self.symbols,
+            where=where,
+            expressions=True,
+            closure=True,
+        )
+        for key, value in matrices.items():
+            values[resolve_symbol(key, self.symbols, where=where)] = value
+        return {k: _exact_floats(v, where) for k, v in values.items()}
 
     # -- display ----------------------------------------------------------------
 
@@ -446,7 +578,8 @@ class UpdateRule:
         if self.params:
             lines.append("  params: " + ", ".join(map(str, self.params)))
         if self.free:
-            lines.append("  free:   " + ", ".join(map(str, self.free)))
+            inferred = " (inferred: not declared with free=)" if self.free_inferred else ""
+            lines.append("  free:   " + ", ".join(map(str, self.free)) + inferred)
         if self.counter is not None:
             lines.append(f"  counter: {self.counter}")
         lines.extend(f"  {t} ← {v}" for t, v in self.updates)

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError, ShapeError, UndecidedError
 from symdyn.modified import modified_equation
-from symdyn.rule import UpdateRule
+from symdyn.rule import UpdateRule, as_expression, as_matrix
 
 __all__ = ["SdeLimit", "sde_limit"]
 
@@ -105,6 +106,7 @@ class SdeLimit:
         return state
 
 
+@bounded("sde_limit")
 def sde_limit(rule, h, noise):
     """Leading-order SDE of a rule with gradient noise (the stochastic modified equation).
 
@@ -120,6 +122,8 @@ def sde_limit(rule, h, noise):
     h : sympy.Symbol
     noise : mapping or tuple
         ``{xi: variance}`` for independent noises, or ``(symbols, covariance matrix)``.
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------
@@ -142,11 +146,13 @@ def sde_limit(rule, h, noise):
     algorithms* (ICML 2017), Thm. 1 (first order).
     """
     if isinstance(noise, tuple):
-        symbols, covariance = tuple(noise[0]), sp.ImmutableMatrix(noise[1])
+        symbols, covariance = tuple(noise[0]), as_matrix(noise[1], "the noise covariance")
     else:
         pairs = dict(noise)
         symbols = tuple(pairs)
-        covariance = sp.ImmutableMatrix(sp.diag(*[sp.sympify(v) for v in pairs.values()]))
+        covariance = sp.ImmutableMatrix(
+            sp.diag(*[as_expression(v, f"the variance of {k}") for k, v in pairs.items()])
+        )
     if covariance.shape != (len(symbols), len(symbols)):
         raise ShapeError(
             f"{rule.name}: {len(symbols)} noise symbols need a "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,20 +27,28 @@ from symdyn.numba_backend import flat, numba_simulation
 from symdyn.numeric import _names, lambdify
 from symdyn.progress import progress_bar, wanted
 from symdyn.rule import UpdateRule
+from symdyn.values import checked_array, resolve_symbol
 
 __all__ = ["SimulationResult", "simulate"]
 
 
-def _by_name(values, allowed, role):
-    """``values`` keyed by name; keys may be symbols or names."""
+def _checked_inputs(values, symbols, where):
+    """``values`` as ``{name: float array}``: keys are ``symbols`` or their exact names
+    (never parsed), values finite real arrays within each symbol's assumptions."""
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise ArgumentError(f"{where}: expected a mapping {{symbol: values}}")
     named = {}
-    for key, value in dict(values or {}).items():
-        name = str(key)
-        if name not in allowed:
+    for key, value in values.items():
+        symbol = resolve_symbol(key, symbols, where=where)
+        if symbol not in symbols:
             raise ArgumentError(
-                f"{role}: no symbol called {name}; expected {', '.join(allowed) or 'none'}"
+                f"{where}: no symbol called {symbol}; expected "
+                f"{', '.join(map(str, symbols)) or 'none'}",
+                symbol=symbol,
             )
-        named[name] = value
+        named[str(symbol)] = checked_array(value, symbol, where=where)
     return named
 
 
@@ -142,13 +151,13 @@ def simulate(
     show = wanted(progress, progress_file)
     step = lambdify(rule, "map")
     state_names = _names(rule.state)
-    starts = _by_name(init, state_names, "init")
+    starts = _checked_inputs(init, rule.state, f"{rule.name}: simulate(init=...)")
     missing = [n for n in state_names if n not in starts]
     if missing:
         raise ArgumentError(f"init: missing values for {', '.join(missing)}")
     counter = str(rule.counter) if rule.counter is not None else None
-    known = tuple(n for n in _names(step.keywords) + tuple(step.optional) if n != counter)
-    values = _by_name(params, known, "params")
+    known = (*rule.params, *rule.free)
+    values = _checked_inputs(params, known, f"{rule.name}: simulate(params=...)")
     needed = [n for n in _names(step.keywords) if n != counter and n not in values]
     if needed:
         raise ArgumentError(f"params: missing values for {', '.join(needed)}")

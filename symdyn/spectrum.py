@@ -29,11 +29,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from symdyn.budget import bounded
 from symdyn.criteria import sign_of
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import SymdynError, UndecidedError
 from symdyn.modes import modes
 from symdyn.rule import UpdateRule
+from symdyn.values import exact_value, exact_values
 
 __all__ = ["SpectrumError", "WorstCaseRate", "worst_case_rate"]
 
@@ -109,14 +111,13 @@ def _per_mode(rule):
     return jac, None, rule.state, (0,) * len(rule.state), derivation
 
 
-def _exact(value, what):
-    if isinstance(value, sp.Basic):
-        return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Number):
-        raise SpectrumError(f"{what} must be a number or a sympy expression, got {value!r}")
-    if isinstance(value, numbers.Integral):
-        return sp.Integer(int(value))
-    return sp.Rational(str(float(value))) if isinstance(value, float) else sp.sympify(value)
+def parameter_values(rule, params, where):
+    """``params`` as ``{Symbol: exact value}``: keys resolved among the rule's symbols,
+    values by the exact-number policy (:mod:`symdyn.values`). The rule is analysed with
+    the values substituted, as by ``rule.subs``, so a sign's boundary is allowed (β = 0)."""
+    return exact_values(
+        params, rule.symbols, where=f"{rule.name}: {where}", expressions=True, closure=True
+    )
 
 
 def _interval(rule, spectrum, eigenvalue):
@@ -145,7 +146,10 @@ def _interval(rule, spectrum, eigenvalue):
         mu, big = bounds
     except (TypeError, ValueError):
         raise SpectrumError(f"spectrum must be a pair (mu, L), got {bounds!r}") from None
-    mu, big = _exact(mu, "mu"), _exact(big, "L")
+    mu, big = (
+        exact_value(mu, where="the spectrum's mu"),
+        exact_value(big, where="the spectrum's L"),
+    )
     if sign_of(mu) != 1:
         raise SpectrumError(
             f"the spectrum's lower end mu = {mu} must be positive (declare it positive=True); "
@@ -190,6 +194,7 @@ def _radius(coefficients):
     return sp.Piecewise((complex_pair, discriminant < 0), (real, True))
 
 
+@bounded("worst_case_rate")
 def worst_case_rate(rule, spectrum, steps=None, init=None, params=None):
     """Worst case of ``rule`` over every eigenvalue λ in [μ, L].
 
@@ -217,6 +222,8 @@ def worst_case_rate(rule, spectrum, steps=None, init=None, params=None):
         Other state variable → its initial value as a multiple of θ₀ (default 0).
     params : mapping, optional
         Values for the rule's parameters (floats become exact rationals).
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------
@@ -241,7 +248,7 @@ def worst_case_rate(rule, spectrum, steps=None, init=None, params=None):
     """
     jac, eigenvalue, state, scaling, derivation = _per_mode(rule)
     eigenvalue, mu, big = _interval(rule, spectrum, eigenvalue)
-    values = {sp.sympify(k): _exact(v, str(k)) for k, v in dict(params or {}).items()}
+    values = parameter_values(rule, params, "worst_case_rate(params=...)")
     if values and steps is None:
         jac = sp.ImmutableMatrix(jac.subs(values))
     derivation = Derivation(f"Worst case of {rule.name} over a spectrum") + derivation
@@ -356,17 +363,18 @@ def _finite(rule, jac, eigenvalue, state, scaling, spectrum, params, steps, init
             f"a finite-horizon worst case needs a numeric spectrum, got ({mu}, {big})"
         ) from None
     start = [1.0] + [0.0] * (len(state) - 1)
-    names = {str(s): i for i, s in enumerate(rule.state)}
-    for key, value in dict(init or {}).items():
-        if str(key) not in names or names[str(key)] == 0:
+    where = f"{rule.name}: worst_case_rate(init=...)"
+    for key, value in exact_values(init, rule.state, where=where).items():
+        if key not in rule.state[1:]:
             raise SpectrumError(
                 f"init: {key} is not one of the other state variables "
-                f"{[str(s) for s in rule.state[1:]]}"
+                f"{[str(s) for s in rule.state[1:]]}",
+                symbol=key,
             )
-        i = names[str(key)]
+        i = rule.state.index(key)
         if scaling[i] and value != 0:
             raise SpectrumError(f"init: {key} is rescaled per mode, only 0 is supported")
-        start[i] = float(_exact(value, str(key)))
+        start[i] = float(value)
     evaluate, degree, others = _numeric_jacobian(jac, eigenvalue)
     try:
         values = [float(params.get(s, s)) for s in others]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symdyn.budget import bounded
 from symdyn.criteria import (
     Criterion,
     moebius_transform,
@@ -27,6 +28,7 @@ from symdyn.derivation import Derivation, TeX
 from symdyn.errors import ArgumentError, RuleError, ShapeError, UndecidedError
 from symdyn.modes import modes
 from symdyn.rule import UpdateRule
+from symdyn.values import exact_number, exact_values
 
 __all__ = ["StabilityResult", "StepBound", "charpoly", "stability", "step_bound"]
 
@@ -52,35 +54,31 @@ def charpoly(matrix, z=Z):
 
 
 def _exact(value):
-    """Exact sympy number for a Python or NumPy number (floats become exact rationals)."""
-    if isinstance(value, sp.Basic):
-        return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Number):
-        raise TypeError(f"expected a number, got {value!r}")
-    if isinstance(value, numbers.Integral):
-        return sp.Integer(int(value))
-    return (
-        sp.Rational(float(value))
-        if not isinstance(value, numbers.Rational)
-        else sp.Rational(value.numerator, value.denominator)
-    )
+    """Exact sympy number for a Python or NumPy number, by the exact-number policy."""
+    return exact_number(value, where="StepBound.contains")
 
 
 def _decide(relations, values, what):
-    substituted = [sp.sympify(r).subs(values) for r in relations]
-    verdicts = []
-    for relation in substituted:
+    """Whether every relation holds at ``values``: False as soon as one is decided false,
+    True when all are decided true, UndecidedError otherwise."""
+    undecided = []
+    for relation in (r.subs(values) for r in relations):
         if relation in (sp.true, sp.false):
-            verdicts.append(bool(relation))
-            continue
-        sign = sign_of(relation.lhs - relation.rhs) if relation.is_Relational else None
-        if sign is None:
-            missing = sorted(map(str, relation.free_symbols))
-            raise UndecidedError(
-                f"{what}: cannot decide {relation} without values for {', '.join(missing)}"
-            )
-        verdicts.append(bool(relation.func(sign, 0)))
-    return all(verdicts)
+            verdict = bool(relation)
+        else:
+            sign = sign_of(relation.lhs - relation.rhs) if relation.is_Relational else None
+            if sign is None:
+                undecided.append(relation)
+                continue
+            verdict = bool(relation.func(sign, 0))
+        if not verdict:
+            return False
+    if undecided:
+        missing = sorted({str(s) for r in undecided for s in r.free_symbols})
+        raise UndecidedError(
+            f"{what}: cannot decide {undecided[0]} without values for {', '.join(missing)}"
+        )
+    return True
 
 
 def _factor_radius(factor):
@@ -163,18 +161,29 @@ class StabilityResult:
     def is_stable(self, values: Mapping):
         """Whether the linearisation is asymptotically stable at the given parameter values.
 
-        Floats are converted to exact rationals, so the answer is exact; a
-        point on the boundary is not stable.
+        Values follow the exact-number policy (:mod:`symdyn.values`): floats
+        become the decimals they print as, so the answer is exact; a point on
+        the boundary is not stable. Keys are Symbols, or their exact names.
 
         Raises
         ------
+        ArgumentError
+            For a key that names no symbol of the result, or a value that is not
+            a finite real number or breaks its symbol's declared assumptions (the
+            region was derived under them, so it says nothing outside them).
         UndecidedError
             If a condition still depends on a symbol without a value whose
             sign the assumptions do not fix.
         """
-        exact = {sp.sympify(k): _exact(v) for k, v in dict(values).items()}
         name = self.rule.name if self.rule is not None else "matrix"
+        exact = exact_values(values, self._symbols, where=f"is_stable ({name})")
         return _decide(self.conditions, exact, f"stability of {name}")
+
+    @property
+    def _symbols(self):
+        """The symbols values may be given for: the linearisation's and the rule's own."""
+        own = () if self.rule is None else self.rule.symbols
+        return (*sorted(self.jacobian.free_symbols, key=sp.default_sort_key), *own)
 
     def _repr_latex_(self):
         return "$\\displaystyle " + sp.latex(self.region) + "$"
@@ -182,7 +191,9 @@ class StabilityResult:
 
 def _linearisation_point(rule, at):
     if at is not None:
-        point = {sp.sympify(k): v for k, v in dict(at).items()}
+        point = exact_values(
+            at, rule.symbols, where=f"{rule.name}: stability(at=...)", expressions=True
+        )
         missing = [s for s in rule.state if s not in point]
         if missing:
             raise RuleError(
@@ -213,6 +224,7 @@ def _rule_steps(rule, derivation):
     )
 
 
+@bounded("stability")
 def stability(rule, at=None):
     """Exact linear stability of ``rule``.
 
@@ -223,6 +235,8 @@ def stability(rule, at=None):
     at : mapping, optional
         Where to linearise. Default: the fixed point when the map is affine
         (where linearisation is exact), otherwise the origin.
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------
@@ -234,6 +248,10 @@ def stability(rule, at=None):
         For time-varying rules, or coefficients not known to be real.
     ShapeError
         For a non-square linearisation.
+    RuleError
+        For anything that is neither a rule nor a square matrix of finite expressions.
+    BudgetExceededError
+        When the analysis takes longer than ``timeout``.
 
     Examples
     --------
@@ -251,9 +269,42 @@ def stability(rule, at=None):
     ----------
     Jury (1964); Liénard & Chipart (1914).
     """
+    if not isinstance(rule, UpdateRule):
+        rule = _as_jacobian(rule)
     if isinstance(rule, UpdateRule) and at is None:
         return _stability_of_rule(rule)
     return _stability(rule, at)
+
+
+def _as_jacobian(value):
+    """A square matrix of finite sympy expressions, or a RuleError (nothing is parsed)."""
+    if isinstance(value, sp.MatrixBase):
+        matrix = value
+    elif isinstance(value, (list, tuple)) and all(isinstance(row, (list, tuple)) for row in value):
+        rows = [[_entry(v) for v in row] for row in value]
+        matrix = sp.Matrix(rows) if rows else sp.Matrix()
+    else:
+        raise RuleError(
+            "stability needs an UpdateRule or a square sympy Matrix (its Jacobian), got a "
+            f"{type(value).__name__}"
+        )
+    for entry in matrix:
+        _entry(entry)
+    return sp.ImmutableMatrix(matrix)
+
+
+def _entry(value):
+    if isinstance(value, sp.Basic) and not isinstance(value, sp.MatrixBase):
+        bad = [c for c in (sp.nan, sp.zoo, sp.oo, -sp.oo) if value.has(c)]
+        if bad:
+            raise RuleError(f"the Jacobian holds {bad[0]}, not a finite value: {value}")
+        return value
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return exact_number(value, where="a Jacobian entry")
+    raise RuleError(
+        f"a Jacobian entry must be a sympy expression or a number, got {value!r:.60} "
+        "(strings are never parsed)"
+    )
 
 
 # Rules and results are immutable, so a rule analysed again (one map after another,
@@ -523,6 +574,7 @@ def _where_flat(slope, offset, sloped):
     return sloped | simplify_condition(offset)
 
 
+@bounded("step_bound")
 def step_bound(rule, step):
     """The interval of values of ``step`` for which ``rule`` is linearly stable.
 
@@ -536,6 +588,8 @@ def step_bound(rule, step):
     rule : UpdateRule or StabilityResult
     step : sympy.Symbol
         The parameter to bound; other symbols stay free.
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------

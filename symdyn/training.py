@@ -10,12 +10,11 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import numpy as np
-import sympy as sp
 
 from symdyn.errors import RuleError
 from symdyn.numeric import _names, lambdify
 from symdyn.rule import UpdateRule
-from symdyn.simulation import _by_name
+from symdyn.simulation import _checked_inputs
 
 __all__ = ["Optimizer", "OptimizerState", "as_optimizer"]
 
@@ -106,7 +105,7 @@ def as_optimizer(rule, hyperparams, gradient=None, variable=None):
     for target, value in rule.updates:
         resolved = value.xreplace({k: v for k, v in current.items() if k not in rule.state})
         if target == gradient:
-            reads = sp.sympify(resolved).free_symbols & (set(rule.state) - {variable})
+            reads = resolved.free_symbols & (set(rule.state) - {variable})
         current[target] = resolved
     if reads:
         raise RuleError(
@@ -127,7 +126,8 @@ def as_optimizer(rule, hyperparams, gradient=None, variable=None):
     position = reduced.state.index(variable)
     buffers = [s for s in reduced.state if s != variable]
     counter = str(rule.counter) if rule.counter is not None else None
-    fixed = _by_name(hyperparams, tuple(step.optional | set(_names(step.keywords))), "hyperparams")
+    hyper = (*reduced.params, *(f for f in reduced.free if f != gradient))
+    fixed = _checked_inputs(hyperparams, hyper, f"{rule.name}: as_optimizer(hyperparams=...)")
 
     def init(params):
         zeros = {

@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from symdyn.budget import bounded
 from symdyn.criteria import sign_of
 from symdyn.derivation import Derivation
 from symdyn.errors import UndecidedError
 from symdyn.rule import UpdateRule
-from symdyn.spectrum import _affine_in, _coefficients, _exact, _interval, _per_mode
+from symdyn.spectrum import _affine_in, _coefficients, _interval, _per_mode, parameter_values
 
 __all__ = ["Tuning", "tune"]
 
@@ -79,6 +80,7 @@ def _solve_for(targets, over, rule):
     )
 
 
+@bounded("tune")
 def tune(rule, spectrum, over=None, params=None):
     """Hyperparameters minimising the asymptotic worst-case rate over λ ∈ [μ, L].
 
@@ -104,6 +106,8 @@ def tune(rule, spectrum, over=None, params=None):
         The parameters to tune (default: all of ``rule.params``).
     params : mapping, optional
         Values of the other parameters (needed for numeric tuning).
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Returns
     -------
@@ -129,7 +133,7 @@ def tune(rule, spectrum, over=None, params=None):
     jac, eigenvalue, _, _, reduction = _per_mode(rule)
     eigenvalue, mu, big = _interval(rule, spectrum, eigenvalue)
     over = tuple(rule.params if over is None else over)
-    values = {sp.sympify(k): _exact(v, str(k)) for k, v in dict(params or {}).items()}
+    values = parameter_values(rule, params, "tune(params=...)")
     if values:
         jac = sp.ImmutableMatrix(jac.subs(values))
     derivation = Derivation(f"Tuning {rule.name} over a spectrum") + reduction

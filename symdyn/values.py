@@ -54,7 +54,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import sympy as sp
-from sympy.logic.boolalg import Boolean
+from sympy.logic.boolalg import BooleanAtom, BooleanFunction
 
 from symdyn.errors import ArgumentError
 
@@ -116,7 +116,7 @@ def _from_decimal_text(text, symbol, value, where):
     return sp.Rational(fractions.Fraction(decimal.Decimal(text)))
 
 
-def exact_number(value, symbol=None, *, where=""):
+def exact_number(value, symbol=None, *, where="", closure=False):
     """The exact sympy number for ``value``, checked against ``symbol``'s assumptions.
 
     Parameters
@@ -126,6 +126,11 @@ def exact_number(value, symbol=None, *, where=""):
         The symbol the value is for; its declared assumptions must hold.
     where : str, optional
         Named in error messages (the call the value was passed to).
+    closure : bool, optional
+        Accept the boundary of a declared sign (0 for a ``positive`` symbol).
+        ``UpdateRule.subs`` uses this: β = 0 in heavy ball is gradient descent,
+        a new rule analysed afresh. Evaluating a derived claim (``is_stable``)
+        never does: a region derived for β > 0 says nothing at β = 0.
 
     Returns
     -------
@@ -148,7 +153,7 @@ def exact_number(value, symbol=None, *, where=""):
     symdyn.errors.ArgumentError: eta = nan is not a finite number
     """
     number = _as_number(value, symbol, where)
-    _check_assumptions(symbol, number, value, where)
+    _check_assumptions(symbol, number, value, where, closure)
     return number
 
 
@@ -192,14 +197,32 @@ def _from_sympy(value, symbol, where):
     return value
 
 
-def _check_assumptions(symbol, value, original, where):
+_SIGNS = {"positive", "negative", "nonnegative", "nonpositive", "zero", "nonzero"}
+_CLOSED = {"positive": "nonnegative", "negative": "nonpositive"}
+
+
+def _declared_facts(symbol, closure):
+    """The (fact, value) pairs a value for ``symbol`` must agree with."""
+    declared = symbol.assumptions0
+    if not closure:
+        return [(fact, declared[fact]) for fact, _ in _FACTS if fact in declared]
+    facts = [
+        (fact, declared[fact]) for fact, _ in _FACTS if fact in declared and fact not in _SIGNS
+    ]
+    facts += [
+        (_CLOSED.get(f, f), True)
+        for f in ("positive", "negative", "nonnegative", "nonpositive")
+        if declared.get(f)
+    ]
+    return facts
+
+
+def _check_assumptions(symbol, value, original, where, closure=False):
     """Refuse a value that contradicts one of ``symbol``'s declared facts."""
     if symbol is None or not isinstance(symbol, sp.Symbol):
         return
-    for fact, words in _FACTS:
-        declared = symbol.assumptions0.get(fact)
-        if declared is None:
-            continue
+    words = dict(_FACTS)
+    for fact, declared in _declared_facts(symbol, closure):
         holds = getattr(value, f"is_{fact}")
         if holds is None and value.is_number:
             raise _refuse(
@@ -213,12 +236,12 @@ def _check_assumptions(symbol, value, original, where):
             raise _refuse(
                 symbol,
                 original,
-                f"breaks its declared assumption ({symbol} {verb} {words})",
+                f"breaks its declared assumption ({symbol} {verb} {words[fact]})",
                 where,
             )
 
 
-def exact_value(value, symbol=None, *, where=""):
+def exact_value(value, symbol=None, *, where="", closure=False):
     """Like :func:`exact_number`, but a sympy expression in other symbols is accepted too.
 
     For ``UpdateRule.subs`` and scalings such as ``{beta: 1 - gamma*sqrt(eta)}``:
@@ -236,11 +259,12 @@ def exact_value(value, symbol=None, *, where=""):
     if isinstance(value, sp.Basic) and not value.is_number:
         if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
             raise _refuse(symbol, value, "is not finite", where)
-        if isinstance(value, Boolean):  # a relation or True/False
+        if value.is_Relational or isinstance(value, (BooleanAtom, BooleanFunction)):
             raise _refuse(symbol, value, "is a condition, not a value", where)
-        _check_assumptions(symbol, value, value, where)  # only a decided contradiction refuses
+        # only a decided contradiction refuses an expression
+        _check_assumptions(symbol, value, value, where, closure)
         return value
-    return exact_number(value, symbol, where=where)
+    return exact_number(value, symbol, where=where, closure=closure)
 
 
 def _names_of(symbols):
@@ -318,7 +342,7 @@ def _assumption_text(symbol):
     return ", ".join(facts[:3]) or "no assumptions"
 
 
-def exact_values(values, symbols, *, where="", expressions=False):
+def exact_values(values, symbols, *, where="", expressions=False, closure=False):
     """A ``{Symbol: exact value}`` dict from a caller's mapping, every key and value checked.
 
     Parameters
@@ -332,6 +356,8 @@ def exact_values(values, symbols, *, where="", expressions=False):
         Named in error messages.
     expressions : bool
         Accept sympy expressions as values (:func:`exact_value`).
+    closure : bool
+        Accept the boundary of a declared sign (see :func:`exact_number`).
 
     Raises
     ------
@@ -351,7 +377,7 @@ def exact_values(values, symbols, *, where="", expressions=False):
         symbol = resolve_symbol(key, symbols, where=where)
         if symbol in out:
             raise ArgumentError(f"{where}: {symbol} is given twice", symbol=symbol)
-        out[symbol] = convert(value, symbol, where=where)
+        out[symbol] = convert(value, symbol, where=where, closure=closure)
     return out
 
 
@@ -406,6 +432,8 @@ def _check_array_assumptions(symbol, array, original, where):
             raise _refuse(
                 symbol,
                 original,
-                f"holds {bad:g}, which breaks its declared assumption ({symbol} is {fact})",
+                f"holds {bad:g}, which breaks its declared assumption ({symbol} is {fact}); "
+                "give only values where it holds (a grid from 0 for a positive symbol can "
+                "start at its first positive point)",
                 where,
             )

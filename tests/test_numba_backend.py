@@ -26,13 +26,13 @@ def test_numba_backend_matches_numpy_step_and_simulation():
     require_module("numba")
     rule = rule_of("heavy-ball")
     lr = np.linspace(0.01, 4.5, 9)
-    values = {"eta": lr[:, None], "beta": np.array([0.0, 0.5, 0.95]), "lambda": 1.0}
+    values = {"eta": lr[:, None], "beta": np.array([0.05, 0.5, 0.95]), "lambda": 1.0}
     fast = sd.lambdify(rule, backend="numba")(1.0, 0.0, **values)
     slow = sd.lambdify(rule)(1.0, 0.0, **values)
     for a, b in zip(fast, slow, strict=True):
         assert a.shape == (9, 3)
         np.testing.assert_allclose(a, b, rtol=1e-12)
-    init, params = {x: 1.0, "v_x": 0.0}, {eta: lr[:, None], beta: [0.0, 0.5, 0.95], lam: 1.0}
+    init, params = {x: 1.0, "v_x": 0.0}, {eta: lr[:, None], beta: [0.05, 0.5, 0.95], lam: 1.0}
     fast = sd.simulate(rule, init, params, 400, backend="numba")
     slow = sd.simulate(rule, init, params, 400)
     for field in ("diverged", "converged", "exit_step"):

@@ -76,7 +76,7 @@ def test_region_without_a_second_symbol_is_one_dimensional():
 
 def test_stability_map_plot_labels_axes_with_symbols():
     rule = CATALOGUE["gd"].factory()
-    smap = sd.stability_map(rule, {eta: np.linspace(0, 3, 20), lam: np.linspace(0.1, 2, 10)})
+    smap = sd.stability_map(rule, {eta: np.linspace(0.15, 3, 20), lam: np.linspace(0.1, 2, 10)})
     ax = render(smap.plot()).axes[0]
     assert (ax.get_xlabel(), ax.get_ylabel()) == (r"$\eta$", r"$\lambda$")
     assert len(ax.collections) >= 2  # the mesh and the edge of the stable set

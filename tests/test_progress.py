@@ -15,7 +15,7 @@ from tests.optional import require_module
 RULE = CATALOGUE["heavy-ball"].factory()
 START = {x: 1.0, "v_x": 0.0}
 PARAMS = {eta: np.array([0.1, 0.5]), beta: 0.5, lam: 1.0}
-GRID = {eta: np.linspace(0.01, 5.0, 30), beta: np.linspace(0.0, 1.2, 20)}
+GRID = {eta: np.linspace(0.01, 5.0, 30), beta: np.linspace(0.01, 1.2, 20)}
 
 
 class Terminal(io.StringIO):

@@ -51,7 +51,7 @@ def analysed(name):
     return sd.stability(build(name))
 
 
-momentum = st.floats(0.0, 1.4).map(exact)
+momentum = st.floats(0.0, 1.4).map(exact).filter(lambda value: value > 0)  # beta is positive
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
@@ -241,8 +241,15 @@ def test_is_stable_with_missing_values_is_undecided():
     result = sd.stability(sd.optimizers.heavy_ball(QUADRATIC, [x], eta, beta))
     with pytest.raises(sd.UndecidedError, match="lambda"):
         result.is_stable({eta: 0.1, beta: 0.5})
-    # ... unless the assumptions settle it: beta < 1 does not involve lambda.
-    assert result.is_stable({eta: 0, beta: 0.5, lam: 3}) is True
+    # ... unless another condition settles it: beta < 1 fails whatever lambda is.
+    assert result.is_stable({eta: 0.1, beta: 1.5}) is False
+
+
+def test_is_stable_refuses_values_outside_the_declared_assumptions():
+    """The region was derived for eta > 0; at eta = 0 (a root at 1) it says nothing."""
+    result = sd.stability(sd.optimizers.heavy_ball(QUADRATIC, [x], eta, beta))
+    with pytest.raises(sd.ArgumentError, match="eta = 0 breaks its declared assumption"):
+        result.is_stable({eta: 0, beta: 0.5, lam: 3})
 
 
 def test_parameters_without_sign_information_are_undecided():

@@ -85,7 +85,7 @@ def from_rule(
             f"from_rule: inputs have {np.shape(inputs)[-1:]} features for "
             f"{len(inputs_syms)} input symbols {inputs_syms}"
         )
-    expressions = [sp.sympify(e).subs(fixed) for e in rule.map]
+    expressions = [e.subs(fixed) for e in rule.map]
     components = [
         sp.lambdify([state, trainable, inputs_syms], e, modules=[ad.namespace])
         for e in expressions

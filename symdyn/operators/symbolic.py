@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import UndecidedError
-from symdyn.rule import UpdateRule
+from symdyn.rule import UpdateRule, as_expression
 
 __all__ = ["GradientThroughTime", "gradient_through_time"]
 
@@ -84,6 +85,7 @@ def _tanh_weights(rule):
     return sp.ImmutableMatrix(pre.jacobian(sp.Matrix(rule.state)))
 
 
+@bounded("gradient_through_time")
 def gradient_through_time(rule: UpdateRule, steps) -> GradientThroughTime:
     """∂h_T/∂h_0 of a linear or tanh RNN rule, with the vanishing/exploding conditions.
 
@@ -94,6 +96,8 @@ def gradient_through_time(rule: UpdateRule, steps) -> GradientThroughTime:
         h ← tanh(W h + u) (``sd.models.tanh_rnn``).
     steps : int or sympy.Symbol
         T (a symbol gives W^T in closed form where sympy finds one).
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
     Raises
     ------
@@ -112,7 +116,7 @@ def gradient_through_time(rule: UpdateRule, steps) -> GradientThroughTime:
     """
     if not isinstance(rule, UpdateRule):
         raise UndecidedError(f"gradient_through_time: expected an UpdateRule, got {type(rule)}")
-    T = sp.sympify(steps)
+    T = as_expression(steps, "gradient_through_time: steps")
     state = sp.Matrix(rule.state)
     derivation = Derivation(f"Gradients through time of {rule.name}")
     if rule.is_affine:

@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from symdyn.errors import SymdynError, UndecidedError
+from symdyn.rule import as_expression
 from symdyn.stability import StabilityResult, stability, step_bound
 from symdyn.testing.oracle import numeric_rule
 from symdyn.testing.strategies import states, symbol_values
+from symdyn.values import exact_values
 
 __all__ = [
     "CheckFailure",
@@ -77,8 +79,17 @@ def _run(check, strategy, body, examples):
     return CheckReport(check, tried)
 
 
+def _claim(value, what):
+    """A claimed region or bound to check: a sympy object, never parsed from text."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool):
+        return sp.true if value else sp.false
+    return as_expression(value, f"the claimed {what}")
+
+
 def _parameter_strategy(symbols, fixed, scale):
-    fixed = {sp.sympify(k): v for k, v in (fixed or {}).items()}
+    fixed = exact_values(fixed, symbols, where="params")
     drawn = {s: symbol_values(s, scale) for s in symbols if s not in fixed}
     return st.fixed_dictionaries(drawn).map(lambda values: {**values, **fixed})
 
@@ -166,7 +177,7 @@ def check_stability(
     result = rule if isinstance(rule, StabilityResult) else stability(rule)
     rule = result.rule
     oracle = numeric_rule(rule)
-    claimed = sp.sympify(region) if region is not None else result.region
+    claimed = _claim(region, "region") if region is not None else result.region
     symbols = sorted(result.jacobian.free_symbols | claimed.free_symbols, key=sp.default_sort_key)
     strategy = st.tuples(_parameter_strategy(symbols, params, scale), states(rule, 1.0))
     centre_of = _centre_function(result, symbols)
@@ -218,7 +229,7 @@ def check_step_bound(
     """
     result = stability(rule)
     derived = step_bound(result, step)
-    upper = sp.sympify(bound) if bound is not None else derived.upper
+    upper = _claim(bound, "bound") if bound is not None else derived.upper
     if upper == sp.oo:
         raise UndecidedError(f"{rule.name}: {step} has no finite upper bound to check")
     oracle = numeric_rule(rule)
@@ -350,10 +361,10 @@ def check_against_torch(
     functions = {
         name: getattr(torch, name) for name in ("exp", "log", "sqrt", "sin", "cos", "tanh")
     }
-    values = {sp.sympify(k): float(v) for k, v in params.items()}
-    torch_loss = sp.lambdify(
-        list(variables), sp.sympify(loss).subs(values), modules=[functions, "math"]
-    )
+    loss = as_expression(loss, "check_against_torch: the loss")
+    values = exact_values(params, rule.symbols, where="check_against_torch(params=...)")
+    values = {k: float(v) for k, v in values.items()}
+    torch_loss = sp.lambdify(list(variables), loss.subs(values), modules=[functions, "math"])
     start = np.asarray(init if init is not None else np.linspace(0.5, 1.5, len(variables)))
     tensors = [torch.tensor(float(v), dtype=torch.float64, requires_grad=True) for v in start]
     optimizer = optimizer_factory(tensors)

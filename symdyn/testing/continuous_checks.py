@@ -185,7 +185,7 @@ def _stiffness(limit, symbols):
 def _scaling_symbols(limit):
     symbols = set()
     for value in limit.scaling.values():
-        symbols |= sp.sympify(value).free_symbols
+        symbols |= value.free_symbols
     return symbols
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import sympy as sp
 
 from symdyn import autodiff as ad
+from symdyn.values import resolve_symbol
 
 __all__ = ["NumericRule", "numeric_rule"]
 
@@ -25,7 +26,9 @@ class NumericRule:
 
     def values(self, params):
         """Parameter values in the order of :attr:`symbols` (missing ones are an error)."""
-        by_symbol = {sp.sympify(k): v for k, v in params.items()}
+        by_symbol = {
+            resolve_symbol(k, self.symbols, where=self.rule.name): v for k, v in params.items()
+        }
         missing = [s for s in self.symbols if s not in by_symbol]
         if missing:
             raise KeyError(f"{self.rule.name}: no value for {', '.join(map(str, missing))}")
