@@ -11,7 +11,7 @@ Examples
 2*(beta + 1)/lambda
 """
 
-from symdyn import games, models, optimizers
+from symdyn import budget, games, models, optimizers
 from symdyn.adaptive import PreconditionerError
 from symdyn.chain_rule import gauss_newton, response_jacobian
 from symdyn.continuous import ContinuousLimit, NoContinuousLimitError, continuous_limit
@@ -21,7 +21,9 @@ from symdyn.derivation import Derivation, LatexError
 from symdyn.errors import (
     ArgumentError,
     AssignmentError,
+    BudgetExceededError,
     ExpressionTypeError,
+    NonDifferentiableError,
     ParseError,
     RuleError,
     ShapeError,
@@ -51,6 +53,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ArgumentError",
     "AssignmentError",
+    "BudgetExceededError",
     "ContinuousLimit",
     "Convergence",
     "Derivation",
@@ -63,6 +66,7 @@ __all__ = [
     "NoContinuousLimitError",
     "NoStationaryStateError",
     "NonCommutingError",
+    "NonDifferentiableError",
     "NumericFunction",
     "Optimizer",
     "ParseError",
@@ -84,6 +88,7 @@ __all__ = [
     "UpdateRule",
     "WorstCaseRate",
     "as_optimizer",
+    "budget",
     "charpoly",
     "continuous_limit",
     "convergence",

@@ -30,7 +30,7 @@ import sympy as sp
 from symdyn.criteria import sign_of
 from symdyn.errors import RuleError
 from symdyn.modes import PositiveDiagonalMatrixSymbol
-from symdyn.optimizers import _buffers, _gradients, _params, _variables
+from symdyn.optimizers import _buffers, _gradients, _hyperparameters, _params, _variables
 from symdyn.rule import UpdateRule, as_expression
 
 __all__ = ["PreconditionerError", "adagrad", "adam", "adamw", "rmsprop"]
@@ -149,6 +149,9 @@ def rmsprop(
     Matrix([[-eta*lambda*x/p_x + x]])
     """
     variables = _variables(variables)
+    lr, momentum, weight_decay = _hyperparameters(
+        "rmsprop", lr=lr, momentum=momentum, weight_decay=weight_decay
+    )
     ps = _preconditioners(preconditioner, variables, "rmsprop")
     grads, updates = _decayed_gradients(loss, variables, weight_decay)
     if momentum == 0:
@@ -239,6 +242,9 @@ def adam(
             "decay added to the gradient, or adamw for decoupled decay"
         )
     variables = _variables(variables)
+    lr, beta1, weight_decay = _hyperparameters(
+        "adam", lr=lr, beta1=beta1, weight_decay=weight_decay
+    )
     ps = _preconditioners(preconditioner, variables, "adam")
     counter = _counter(bias_correction, counter)
     buffers, updates, steps = _adam_updates(
@@ -294,6 +300,9 @@ def adamw(
     (eta, beta, omega)
     """
     variables = _variables(variables)
+    lr, beta1, weight_decay = _hyperparameters(
+        "adamw", lr=lr, beta1=beta1, weight_decay=weight_decay
+    )
     ps = _preconditioners(preconditioner, variables, "adamw")
     counter = _counter(bias_correction, counter)
     buffers, updates, steps = _adam_updates(
@@ -337,6 +346,7 @@ def adagrad(loss, variables, lr, weight_decay=0, preconditioner="frozen", name=N
     Matrix([[-eta*lambda*x/p_x + x]])
     """
     variables = _variables(variables)
+    lr, weight_decay = _hyperparameters("adagrad", lr=lr, weight_decay=weight_decay)
     ps = _preconditioners(preconditioner, variables, "adagrad")
     grads, updates = _decayed_gradients(loss, variables, weight_decay)
     updates += [(x, x - lr * _divide(p, g)) for x, g, p in zip(variables, grads, ps, strict=True)]

@@ -186,9 +186,11 @@ class budget:
         stack = _local.__dict__.setdefault("stack", [])
         self.outer = stack[-1] if stack else None
         deadline = math.inf if self.timeout is None else time.monotonic() + self.timeout
+        self.owner, self.where = None, None
         if self.outer is not None and self.outer.deadline <= deadline:
             deadline = self.outer.deadline  # the enclosing budget's watchdog covers this one
             self.timeout = self.outer.timeout
+            self.owner = self.outer if self.outer.watchdog is not None else self.outer.owner
         elif deadline < math.inf:
             self.watchdog = _Watchdog(threading.get_ident(), deadline - time.monotonic())
         self.deadline = deadline
@@ -207,6 +209,11 @@ class budget:
             except _Interrupt:
                 late = True
         if kind is not None and issubclass(kind, _Interrupt):
+            if self.watchdog is None and self.owner is not None:
+                # The enclosing budget ran out: it reports, naming where this one was.
+                self.owner.where = self.owner.where or f"{where} (in {self.analysis})"
+                return False
+            where = self.where or where
             raise BudgetExceededError(
                 f"{self.analysis}: the time budget of {self.timeout:g} s ran out while {where}; "
                 "pass a larger timeout= (seconds), or set the default with "

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symdyn.errors import UndecidedError
+from symdyn.errors import ArgumentError, UndecidedError
+from symdyn.rule import as_expression
+from symdyn.values import as_basic
 
 __all__ = [
     "Criterion",
@@ -55,7 +57,7 @@ def sign_of(expr, depth=2):
     >>> sign_of(1 - h) is None
     True
     """
-    expr = sp.sympify(expr)
+    expr = as_basic(expr)
     for form in _forms(expr):
         if form.is_zero:
             return 0
@@ -128,7 +130,7 @@ def _factor_powers(expr):
     coeff, factors = sp.factor_list(expr) if expr.is_polynomial() else (1, [(expr, 1)])
     out = list(factors)
     if coeff != 1:
-        out.append((sp.sympify(coeff), 1))
+        out.append((as_basic(coeff), 1))
     return out
 
 
@@ -170,7 +172,7 @@ def simplify_condition(expr, weak=False):
     >>> simplify_condition(eta*lam)
     True
     """
-    sign, rest = _split_sign(sp.sympify(expr))
+    sign, rest = _split_sign(as_basic(expr))
     if sign == 0:
         return sp.true if weak else sp.false
     if rest == 1:
@@ -316,8 +318,7 @@ def hurwitz_conditions(poly, s=None):
     >>> hurwitz_conditions(s**2 + a*s + b, s)
     (a > 0, b > 0)
     """
-    poly = sp.Poly(poly, s) if s is not None or not isinstance(poly, sp.Poly) else poly
-    return hurwitz_criterion(poly).simplified()
+    return hurwitz_criterion(_polynomial(poly, s, "hurwitz_conditions")).simplified()
 
 
 def moebius_transform(poly, s):
@@ -393,5 +394,19 @@ def schur_conditions(poly, z=None):
     >>> schur_conditions(z**2 - (1 + beta - eta*lam)*z + beta, z)
     (eta*lambda < 2*beta + 2, beta < 1)
     """
-    poly = sp.Poly(poly, z) if z is not None or not isinstance(poly, sp.Poly) else poly
-    return schur_criterion(poly).simplified()
+    return schur_criterion(_polynomial(poly, z, "schur_conditions")).simplified()
+
+
+def _polynomial(poly, variable, where):
+    """A caller's polynomial as a ``Poly`` in ``variable``; nothing is parsed."""
+    if isinstance(poly, sp.Poly) and variable is None:
+        return poly
+    if variable is None or not isinstance(variable, sp.Symbol):
+        raise ArgumentError(f"{where}: give the variable as a sympy Symbol, got {variable!r:.60}")
+    expr = poly.as_expr() if isinstance(poly, sp.Poly) else as_expression(poly, f"{where}: p")
+    try:
+        return sp.Poly(expr, variable)
+    except sp.PolynomialError as error:
+        raise ArgumentError(
+            f"{where}: {expr} is not a polynomial in {variable}: {error}"
+        ) from None

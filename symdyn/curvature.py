@@ -24,6 +24,7 @@ from symdyn.budget import bounded
 from symdyn.derivation import Derivation
 from symdyn.errors import ExpressionTypeError, ShapeError, UndecidedError
 from symdyn.rule import as_expression
+from symdyn.values import as_basic
 
 __all__ = ["CriticalPoint", "critical_points"]
 
@@ -255,7 +256,7 @@ def _solve_gradient(gradient, variables):
         solutions = [{variables[0]: value} for value in found]
     real = []
     for solution in solutions:
-        if any(sp.sympify(value).is_real is False for value in solution.values()):
+        if any(as_basic(value).is_real is False for value in solution.values()):
             continue
         real.append({x: solution.get(x, x) for x in variables})
     return real, polynomial or len(variables) == 1

@@ -52,9 +52,11 @@ def resnet_block(residual, state, h, name="ResNet block"):
     """
     state = list(state)
     f = list(residual) if isinstance(residual, (list, tuple, sp.MatrixBase)) else [residual]
+    f = [as_expression(fx, f"{name}: the residual's component {i + 1}") for i, fx in enumerate(f)]
     if len(f) != len(state):
         raise ShapeError(f"{name}: f has {len(f)} components for a state of {len(state)}")
-    params = sorted(as_expression(h, f"{name}: the step h").free_symbols, key=str)
+    h = as_expression(h, f"{name}: the step h")
+    params = sorted(h.free_symbols, key=str)
     updates = [(x, x + h * fx) for x, fx in zip(state, f, strict=True)]
     return UpdateRule(
         state, updates, params, name=name, simultaneous=True, free=_free(f, state, params)

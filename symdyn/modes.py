@@ -27,7 +27,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 
 from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
-from symdyn.errors import RuleError, ShapeError
+from symdyn.errors import ArgumentError, RuleError, ShapeError
 from symdyn.quadratics import (
     EIGENVALUE,
     PositiveDiagonalMatrixSymbol,
@@ -36,6 +36,7 @@ from symdyn.quadratics import (
     quadratic,
 )
 from symdyn.rule import UpdateRule
+from symdyn.values import as_basic
 
 __all__ = [
     "ModalReduction",
@@ -266,6 +267,10 @@ def modes(rule, eigenvalue=EIGENVALUE):
     [-eta*lambda + 1, beta],
     [    -eta*lambda, beta]])
     """
+    if not isinstance(eigenvalue, sp.Symbol):
+        raise ArgumentError(
+            f"modes: the eigenvalue must be a sympy Symbol, got {eigenvalue!r:.60}"
+        )
     state = _matrix_state(rule)
     table = {}
     blocks = _blocks(rule, state, table)
@@ -324,7 +329,7 @@ def modes(rule, eigenvalue=EIGENVALUE):
     replace = {s: eigenvalue for s in matrices if s != sp.Symbol("M", commutative=False)}
     replace[sp.Symbol("M", commutative=False)] = eigenvalue
     jac = sp.ImmutableMatrix(
-        [[sp.cancel(sp.sympify(c).xreplace(replace)) for c in row] for row in reduced]
+        [[sp.cancel(as_basic(c).xreplace(replace)) for c in row] for row in reduced]
     )
     if any(not s.is_commutative for s in jac.free_symbols):
         raise NonCommutingError(f"{rule.name}: a block still holds a matrix after reduction")
@@ -346,7 +351,7 @@ def modes(rule, eigenvalue=EIGENVALUE):
         if limit is not None:
             jac, asymptotic = limit, True
     if matrix is not None:
-        n = sp.sympify(state[0].shape[0])
+        n = as_basic(state[0].shape[0])
         derivation = derivation.then(
             f"Every conclusion below holds for every eigenvalue $\\lambda$ of "
             f"${sp.latex(matrix)}$, "
@@ -360,7 +365,7 @@ def modes(rule, eigenvalue=EIGENVALUE):
 def _full(rule, state, blocks, matrices, by_symbol, derivation):
     names = ", ".join(sorted(str(by_symbol[m]) for m in matrices))
     n, cols = state[0].shape
-    if not (sp.sympify(n).is_Integer and sp.sympify(cols).is_Integer):
+    if not (as_basic(n).is_Integer and as_basic(cols).is_Integer):
         raise NonCommutingError(
             f"{rule.name}: the Jacobian's blocks involve {names}, which are not functions of "
             "one symmetric matrix (H, or P⁻¹H with P a PositiveDiagonalMatrixSymbol), so the "
@@ -382,7 +387,7 @@ def _full(rule, state, blocks, matrices, by_symbol, derivation):
         return elements[entry]
 
     def explicit(value):
-        matrix = sp.Matrix(sp.sympify(value).as_explicit())
+        matrix = sp.Matrix(as_basic(value).as_explicit())
         return matrix.xreplace({e: scalar(e) for e in matrix.atoms(MatrixElement)})
 
     variables = [scalar(e) for s in state for e in sp.Matrix(s.as_explicit())]
@@ -419,5 +424,5 @@ def _mode_inputs(rule, inputs, eigenvalue=EIGENVALUE):
         )
     replace = {m: eigenvalue for m in matrices}
     return sp.ImmutableMatrix(
-        [[sp.cancel(sp.sympify(c).xreplace(replace)) for c in row] for row in blocks]
+        [[sp.cancel(as_basic(c).xreplace(replace)) for c in row] for row in blocks]
     )

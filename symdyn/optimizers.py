@@ -27,6 +27,11 @@ def _variables(variables):
     return variables
 
 
+def _hyperparameters(where, **values):
+    """The hyperparameters as sympy expressions, in the order given (never parsed)."""
+    return tuple(as_expression(v, f"{where}: {name}") for name, v in values.items())
+
+
 def _buffers(prefix, variables, suffix=""):
     """One buffer per variable: a real Symbol, or a MatrixSymbol of the variable's shape."""
     return [
@@ -76,6 +81,7 @@ def gd(loss, variables, lr, name="gradient descent"):
     Matrix([[-eta*lambda*x + x]])
     """
     variables = _variables(variables)
+    (lr,) = _hyperparameters("gd", lr=lr)
     grads = _buffers("g", variables)
     updates = list(zip(grads, _gradients(loss, variables), strict=True))
     updates += [(x, x - lr * g) for x, g in zip(variables, grads, strict=True)]
@@ -121,6 +127,9 @@ def heavy_ball(
     (x, v_x)
     """
     variables = _variables(variables)
+    lr, momentum, dampening = _hyperparameters(
+        "heavy_ball", lr=lr, momentum=momentum, dampening=dampening
+    )
     grads = _buffers("g", variables)
     updates = list(zip(grads, _gradients(loss, variables), strict=True))
     if convention == "polyak":
@@ -192,6 +201,7 @@ def nesterov(loss, variables, lr, momentum, convention="sutskever", name=None, c
     (x, v_x)
     """
     variables = _variables(variables)
+    lr, momentum = _hyperparameters("nesterov", lr=lr, momentum=momentum)
     gradients = _gradients(loss, variables)
     if convention == "sutskever":
         buffers = _buffers("v", variables)

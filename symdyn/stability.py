@@ -46,7 +46,7 @@ def charpoly(matrix, z=Z):
     >>> charpoly(sp.Matrix([[a, 1], [0, a]])).as_expr()
     a**2 - 2*a*z + z**2
     """
-    matrix = sp.Matrix(matrix)
+    matrix = _as_jacobian(matrix)
     if matrix.rows != matrix.cols:
         raise ShapeError(f"the linearisation is {matrix.rows}×{matrix.cols}, not square")
     expr = sp.factor_terms(sp.expand((z * sp.eye(matrix.rows) - matrix).det(method="berkowitz")))

@@ -60,6 +60,7 @@ from symdyn.errors import ArgumentError
 
 __all__ = [
     "MAX_DIGITS",
+    "as_basic",
     "checked_array",
     "exact_number",
     "exact_value",
@@ -437,3 +438,20 @@ def _check_array_assumptions(symbol, array, original, where):
                 "start at its first positive point)",
                 where,
             )
+
+
+def as_basic(value):
+    """A sympy object for ``value``: sympy objects pass, Python numbers follow the
+    exact-number policy, and anything else (text above all) is refused.
+
+    For values symdyn itself produced that may be plain ``int`` (a shape, a
+    zero block); a caller's expression goes through ``UpdateRule``'s checks.
+
+    Examples
+    --------
+    >>> as_basic(3)
+    3
+    """
+    if isinstance(value, sp.Basic):
+        return value
+    return exact_number(value)

@@ -23,7 +23,7 @@ from symdyn.rule import as_expression
 from symdyn.stability import StabilityResult, stability, step_bound
 from symdyn.testing.oracle import numeric_rule
 from symdyn.testing.strategies import states, symbol_values
-from symdyn.values import exact_values
+from symdyn.values import as_basic, exact_values
 
 __all__ = [
     "CheckFailure",
@@ -150,7 +150,7 @@ def _numeric(expr, symbols):
 
 def _centre_function(result, symbols):
     """The linearisation point as a vector-valued function of the parameter values."""
-    point = [sp.sympify(result.point.get(s, 0)) for s in result.rule.state]
+    point = [as_basic(result.point.get(s, 0)) for s in result.rule.state]
     function = _numeric(point, symbols)
     return lambda values: np.asarray(function(values), dtype=float)
 
@@ -281,7 +281,7 @@ def check_fixed_points(rule, points=None, params=None, examples=None, scale=3.0,
     strategy = _parameter_strategy(oracle.symbols, params, scale)
 
     locate = [
-        _numeric([sp.sympify(point.get(s, 0)) for s in rule.state], oracle.symbols)
+        _numeric([as_basic(point.get(s, 0)) for s in rule.state], oracle.symbols)
         for point in points
     ]
 
