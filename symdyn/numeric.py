@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 from sympy.printing.numpy import NumPyPrinter
 
 from symdyn.errors import ArgumentError, ExpressionTypeError, ShapeError, UndecidedError
@@ -219,6 +220,7 @@ def lambdify(rule_or_result, what="map", backend="numpy"):
         raise ArgumentError("backend='numba' lambdifies what='map'")
     rule, result = _split(rule_or_result)
     positional, expressions = _target(rule, result, what)
+    _refuse_unprintable_functions(expressions)
     used = set()
     for expr in expressions:
         used |= expr.free_symbols
@@ -234,6 +236,18 @@ def lambdify(rule_or_result, what="map", backend="numpy"):
     return NumericFunction(
         what, backend, tuple(positional), keywords, optional, tuple(expressions), function
     )
+
+
+def _refuse_unprintable_functions(expressions):
+    """Generated code names undefined functions as they are called; a name that is not an
+    identifier would be code in that source, so it is refused."""
+    for expr in expressions:
+        for call in expr.atoms(AppliedUndef):
+            if not call.func.__name__.isidentifier():
+                raise ExpressionTypeError(
+                    f"the undefined function {call.func.__name__!r:.60} has no numeric "
+                    "meaning (and its name is not an identifier); substitute it first"
+                )
 
 
 @functools.lru_cache(maxsize=64)

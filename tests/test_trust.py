@@ -191,6 +191,15 @@ def test_an_evaluating_entry_point_would_be_caught(tmp_path):
     assert sentinel.exists()
 
 
+def test_generated_code_never_holds_a_function_name_that_is_code(tmp_path):
+    sentinel = tmp_path / "pwned"
+    evil = sp.Function(f"__import__('os').system('touch {sentinel}') or abs")
+    rule = sd.UpdateRule([x], [(x, evil(x))], [], free=[])
+    with pytest.raises(sd.ExpressionTypeError, match="not an identifier"):
+        sd.lambdify(rule)(1.0)
+    assert not sentinel.exists()
+
+
 def test_numeric_grids_refuse_text():
     with pytest.raises(sd.ArgumentError, match="not an array of real numbers"):
         sd.stability_map(GD, {eta: np.array(["0.1"])}, fixed={lam: 1.0})
