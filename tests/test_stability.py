@@ -299,3 +299,54 @@ def test_a_step_missing_from_the_linearisation_is_refused():
     rule = sd.optimizers.gd(QUADRATIC, [x], eta)
     with pytest.raises(sd.ArgumentError, match=r"eta does not appear .* eta, lambda"):
         sd.step_bound(rule, sp.Symbol("eta"))
+
+
+# -- step bounds whose slopes change sign --------------------------------------------------
+
+b_real, eta_real = sp.symbols("b eta", real=True)
+x1, x2, x3 = sp.symbols("x1:4", real=True)
+
+
+def three_state_rule():
+    """J = [[1−b, 0, −3η/2], [3b−η/2, 1−3η/2, −b+η/2], [−b/2, 0, 1]] with b, η only real.
+
+    Its region holds b·η < 0 and η > 0, so it is empty for b > 0; step_bound once
+    claimed 0 < η < 4.16 at b = 25/32, where the spectral radius is 1.0074."""
+    half = sp.Rational(1, 2)
+    jacobian = sp.Matrix(
+        [
+            [1 - b_real, 0, -3 * half * eta_real],
+            [3 * b_real - half * eta_real, 1 - 3 * half * eta_real, -b_real + half * eta_real],
+            [-half * b_real, 0, 1],
+        ]
+    )
+    state = [x1, x2, x3]
+    updates = [(s, sum(jacobian[i, j] * state[j] for j in range(3))) for i, s in enumerate(state)]
+    return sd.UpdateRule(state, updates, [b_real, eta_real], simultaneous=True)
+
+
+@functools.cache
+def three_state_bound():
+    return sd.step_bound(three_state_rule(), eta_real)
+
+
+def matrix_radius(rule, values):
+    jacobian = np.array(rule.jacobian().subs(values), dtype=float)
+    return max(abs(np.linalg.eigvals(jacobian)))
+
+
+def test_no_step_is_stable_where_the_slopes_say_so():
+    rule, bound = three_state_rule(), three_state_bound()
+    b0 = sp.Rational(25, 32)
+    assert matrix_radius(rule, {b_real: b0, eta_real: 1}) > 1.007
+    for eta0 in (sp.Rational(1, 10), 1, 4, sp.Rational(416, 100)):
+        assert not bound.contains(eta0, {b_real: b0})
+        assert matrix_radius(rule, {b_real: b0, eta_real: eta0}) > 1
+
+
+@given(st.floats(-3, 3).map(exact), st.floats(-3, 6).map(exact))
+def test_a_bound_with_slopes_of_either_sign_agrees_with_numeric_radii(b0, eta0):
+    rule, bound = three_state_rule(), three_state_bound()
+    radius = matrix_radius(rule, {b_real: b0, eta_real: eta0})
+    assume(abs(radius - 1) > 1e-6)
+    assert bound.contains(eta0, {b_real: b0}) == (radius < 1), (b0, eta0, radius)
