@@ -108,10 +108,33 @@ def _factor_radius(factor):
             return real_roots
         complex_roots = sp.Lt(sp.factor(trace) ** 2, sp.factor(4 * det))  # discriminant < 0
         return sp.Piecewise((complex_pair, complex_roots), (real_roots, True))
-    roots = sp.roots(monic, z)
-    if sum(roots.values()) != monic.degree():
-        return None
-    return sp.Max(*(sp.Abs(r) for r in roots))
+    if monic.free_symbols - {z}:
+        return None  # Cardano's radicals in symbols: no modulus sympy could compare
+    return _largest_modulus(monic)
+
+
+def _largest_modulus(monic):
+    """The largest root modulus of a rational polynomial of degree ≥ 3, exactly, or None.
+
+    The products ``z_i z_j`` of its roots are the roots of
+    ``w ↦ Res_z(p(z), z^n p(w/z))``. Each ``|z_i|² = z_i z̄_i`` is one of them, and
+    every real one is at most ``max |z_i|²`` in size, so ``ρ² = max |z_i|²`` is the
+    largest real root of that resultant, which sympy isolates exactly (``CRootOf``).
+    With only real roots, ``ρ`` is the largest real root of ``p(z) p(-z)`` instead.
+    """
+    z = monic.gen
+    try:
+        poly = sp.Poly(monic.as_expr(), z, domain="QQ")
+    except (sp.PolynomialError, sp.polys.polyerrors.CoercionFailed):
+        return None  # irrational coefficients: sympy cannot isolate the roots exactly
+    n = poly.degree()
+    if poly.count_roots() == n:
+        mirrored = sp.Poly(poly.as_expr() * poly.as_expr().subs(z, -z), z)
+        return mirrored.real_roots()[-1]
+    w = sp.Dummy("w")
+    reversed_ = sp.Poly(sp.expand(z**n * poly.as_expr().subs(z, w / z)), z)
+    products = sp.Poly(sp.resultant(poly, reversed_, z), w)
+    return sp.sqrt(products.real_roots()[-1])
 
 
 @dataclass(frozen=True)
@@ -302,6 +325,7 @@ def _stability(rule, at):
 
 
 def _analyse(rule, point, jac, derivation):
+    _require_finite(jac, rule)
     poly = charpoly(jac)
     derivation = derivation.then(
         "Iterates of the linearisation contract exactly when every root of the "
@@ -381,6 +405,23 @@ def _analyse(rule, point, jac, derivation):
     return result
 
 
+def _require_finite(jac, rule):
+    """Refuse a Jacobian with an entry that is not finite: no claim can be made from it."""
+    for i in range(jac.rows):
+        for j in range(jac.cols):
+            entry = jac[i, j]
+            if not entry.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+                continue
+            where, hint = "stability: the linearisation", ""
+            if rule is not None:
+                where = f"{rule.name}: the Jacobian at the linearisation point"
+                hint = " (the map has a pole or 0/0 there); linearise elsewhere with at={...}"
+            raise RuleError(
+                f"{where} has the entry {entry} in row {i + 1}, column {j + 1}, "
+                f"which is not finite{hint}"
+            )
+
+
 def _charpoly_statement(jac, poly):
     """``det(zI - J) = p(z)``: an identity for n ≥ 2; for n = 1 ``|zI - J|`` would read
     as an absolute value, so the statement is written out instead."""
@@ -424,7 +465,10 @@ def _marginal(raw):
         closure.append(weak)
         if weak is sp.false or strict is sp.true:
             continue
-        touches.append(sp.true if strict is sp.false else sp.Eq(weak.lhs, weak.rhs))
+        # A weak form that always holds (b**2 >= 0 is True to sympy) still has a
+        # boundary: where the strict form fails, i.e. where the relation is an equality.
+        edge = weak if weak.is_Relational else strict
+        touches.append(sp.true if strict is sp.false else sp.Eq(edge.lhs, edge.rhs))
     if len(touches) == 1 and isinstance(touches[0], sp.Eq):
         # Equality already implies its own weak inequality.
         boundary = touches[0]

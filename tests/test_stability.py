@@ -350,3 +350,52 @@ def test_a_bound_with_slopes_of_either_sign_agrees_with_numeric_radii(b0, eta0):
     radius = matrix_radius(rule, {b_real: b0, eta_real: eta0})
     assume(abs(radius - 1) > 1e-6)
     assert bound.contains(eta0, {b_real: b0}) == (radius < 1), (b0, eta0, radius)
+
+
+# -- spectral radii of numeric factors of degree ≥ 3, and other edges ----------------------
+
+R = sp.Rational
+NUMERIC_CUBICS = [
+    [[0, 1, 0], [0, 0, 1], [R(1, 7), R(-2, 5), R(1, 3)]],  # a complex pair dominates
+    [[0, 1, 0], [0, 0, 1], [2, 0, 0]],  # z**3 = 2: three roots of one modulus
+    [[1, 0, R(3, 4)], [-3, 0, 0], [R(5, 16), R(-1, 4), R(-15, 8)]],
+    [[0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [R(1, 5), R(-1, 3), R(1, 2), R(-1, 7)]],
+]
+
+
+@pytest.mark.parametrize("rows", NUMERIC_CUBICS)
+def test_the_radius_of_a_numeric_factor_of_degree_three_or_more_is_exact(rows):
+    """Once a raw ValueError: Max of Cardano radicals that are 'not comparable'."""
+    matrix = sp.Matrix(rows)
+    result = sd.stability(matrix)
+    assert any(f.degree() >= 3 for f in result.factors)
+    numeric = max(abs(np.linalg.eigvals(np.array(matrix, dtype=float))))
+    assert result.spectral_radius.is_number
+    assert float(sp.N(result.spectral_radius, 30)) == pytest.approx(numeric, rel=1e-12)
+    assert (result.region is sp.true) == (numeric < 1)
+
+
+def test_a_symbolic_factor_of_degree_three_has_no_closed_form_radius():
+    rows = [[0, 1, 0], [0, 0, 1], [b_real / 7, R(-2, 5), R(1, 3)]]
+    assert sd.stability(sp.Matrix(rows)).spectral_radius is None
+
+
+def test_the_marginal_set_where_a_weak_condition_always_holds():
+    """For z − (1 − b²) the weak form of b² > 0 is True to sympy; the boundary is still
+    b = 0 (z = 1) or b² = 2 (z = −1). Once an AttributeError on BooleanTrue.lhs."""
+    result = sd.stability(sp.Matrix([[1 - b_real**2]]))
+    for b0 in (0, sp.sqrt(2), -sp.sqrt(2)):
+        assert result.marginal.subs(b_real, b0) is sp.true
+    for b0 in (R(1, 2), 2, 0.001):
+        assert result.marginal.subs(b_real, b0) is sp.false
+
+
+def test_contains_needs_values_for_symbolic_end_points():
+    bound = sd.step_bound(sp.Matrix([[1 - eta * b_real]]), eta)
+    with pytest.raises(sd.UndecidedError, match="depend on b"):
+        bound.contains(0.1)
+    assert bound.contains(0.1, {b_real: 1})
+    assert not bound.contains(0.1, {b_real: -1})  # requires b > 0
+    exact_ends = sd.step_bound(sd.optimizers.gd(QUADRATIC, [x], eta).subs({lam: 4}), eta)
+    assert exact_ends.contains(R(1, 2) - R(1, 10**30))
+    assert not exact_ends.contains(R(1, 2))
