@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symdyn.derivation import latex
+from symdyn.differentiability import require_differentiable
 from symdyn.errors import (
     AssignmentError,
     ExpressionTypeError,
@@ -339,6 +340,13 @@ class UpdateRule:
         at : mapping, optional
             Values substituted after differentiating (state, parameters, ...).
 
+        Raises
+        ------
+        NonDifferentiableError
+            When ``at`` puts the state on a kink or jump of ``Abs``, ``sign``,
+            ``Heaviside``, ``Max``, ``Min`` or ``Piecewise`` in an update
+            (:mod:`symdyn.differentiability`).
+
         Examples
         --------
         >>> import sympy as sp
@@ -349,6 +357,7 @@ class UpdateRule:
         """
         jac = self.map.jacobian(sp.Matrix(self.state))
         if at:
+            require_differentiable(self, dict(at))
             jac = jac.subs(dict(at))
         return sp.ImmutableMatrix(jac)
 
