@@ -80,16 +80,25 @@ class FuzzCase:
             f"{p} = sp.Symbol({p.name!r}, {'positive' if p.is_positive else 'real'}=True)"
             for p in self.params
         )
-        rows = ", ".join(str(list(self.jacobian.row(i))) for i in range(self.jacobian.rows))
+        rows = ",\n    ".join(
+            "[" + ", ".join(map(_source, self.jacobian.row(i))) + "]"
+            for i in range(self.jacobian.rows)
+        )
         samples = ", ".join(
-            "{" + ", ".join(f"{p}: sp.Rational({v.p}, {v.q})" for p, v in s.items()) + "}"
-            for s in self.samples
+            "{" + ", ".join(f"{p}: {_source(v)}" for p, v in s.items()) + "}" for s in self.samples
         )
         return (
             "import sympy as sp\nfrom tests.stability_fuzzing import FuzzCase, examine\n"
-            f"{declarations}\nJ = sp.ImmutableMatrix([{rows}])\n"
+            f"R = sp.Rational\n{declarations}\nJ = sp.ImmutableMatrix([\n    {rows},\n])\n"
             f"examine(FuzzCase(J, ({', '.join(map(str, self.params))},), ({samples},)))"
         )
+
+
+def _source(expr):
+    """Python for a rational-linear expression, e.g. ``R(3, 4)*a + R(5, 2)``."""
+    terms = sorted(expr.as_coefficients_dict().items(), key=lambda t: str(t[0]))
+    written = [f"R({c.p}, {c.q})" + ("" if m == 1 else f"*{m}") for m, c in terms if c]
+    return " + ".join(written) or "0"
 
 
 @dataclass(frozen=True)
@@ -227,7 +236,7 @@ class _Examination:
         result = self.result
         for values in self.case.samples:
             others = {p: v for p, v in values.items() if p != self.step}
-            near = [t * (1 + s * GAP) + s * GAP for t in self.crossings(others) for s in (-1, 1)]
+            near = [t + s * GAP * (1 + abs(t)) for t in self.crossings(others) for s in (-1, 1)]
             points = [values, *({**others, self.step: _exact(t)} for t in near[:8])]
             for point in points:
                 radius = self.radius(point)
