@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symdyn.criteria import sign_of
 from symdyn.errors import RuleError
 from symdyn.modes import PositiveDiagonalMatrixSymbol
 from symdyn.optimizers import _buffers, _gradients, _hyperparameters, _params, _variables
 from symdyn.rule import UpdateRule, as_expression
+from symdyn.signs import sign_of
 
 __all__ = ["PreconditionerError", "adagrad", "adam", "adamw", "rmsprop"]
 

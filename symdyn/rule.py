@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symdyn.derivation import latex
+from symdyn.differentiability import require_differentiable
 from symdyn.errors import (
     ArgumentError,
     AssignmentError,
@@ -440,6 +441,13 @@ class UpdateRule:
         at : mapping, optional
             Values substituted after differentiating (state, parameters, ...).
 
+        Raises
+        ------
+        NonDifferentiableError
+            When ``at`` puts the state on a kink or jump of ``Abs``, ``sign``,
+            ``Heaviside``, ``Max``, ``Min`` or ``Piecewise`` in an update
+            (:mod:`symdyn.differentiability`).
+
         Examples
         --------
         >>> import sympy as sp
@@ -451,6 +459,7 @@ class UpdateRule:
         point = self._values(at, "jacobian(at=...)")
         jac = self.map.jacobian(sp.Matrix(self.state))
         if point:
+            require_differentiable(self, point)
             jac = jac.subs(point)
         return sp.ImmutableMatrix(jac)
 

@@ -28,7 +28,7 @@ from symdyn.derivation import Derivation, TeX
 from symdyn.errors import ArgumentError, RuleError, ShapeError, UndecidedError
 from symdyn.modes import modes
 from symdyn.rule import UpdateRule
-from symdyn.values import exact_number, exact_values
+from symdyn.values import as_basic, exact_number, exact_values
 
 __all__ = ["StabilityResult", "StepBound", "charpoly", "stability", "step_bound"]
 
@@ -105,10 +105,33 @@ def _factor_radius(factor):
             return real_roots
         complex_roots = sp.Lt(sp.factor(trace) ** 2, sp.factor(4 * det))  # discriminant < 0
         return sp.Piecewise((complex_pair, complex_roots), (real_roots, True))
-    roots = sp.roots(monic, z)
-    if sum(roots.values()) != monic.degree():
-        return None
-    return sp.Max(*(sp.Abs(r) for r in roots))
+    if monic.free_symbols - {z}:
+        return None  # Cardano's radicals in symbols: no modulus sympy could compare
+    return _largest_modulus(monic)
+
+
+def _largest_modulus(monic):
+    """The largest root modulus of a rational polynomial of degree ≥ 3, exactly, or None.
+
+    The products ``z_i z_j`` of its roots are the roots of
+    ``w ↦ Res_z(p(z), z^n p(w/z))``. Each ``|z_i|² = z_i z̄_i`` is one of them, and
+    every real one is at most ``max |z_i|²`` in size, so ``ρ² = max |z_i|²`` is the
+    largest real root of that resultant, which sympy isolates exactly (``CRootOf``).
+    With only real roots, ``ρ`` is the largest real root of ``p(z) p(-z)`` instead.
+    """
+    z = monic.gen
+    try:
+        poly = sp.Poly(monic.as_expr(), z, domain="QQ")
+    except (sp.PolynomialError, sp.polys.polyerrors.CoercionFailed):
+        return None  # irrational coefficients: sympy cannot isolate the roots exactly
+    n = poly.degree()
+    if poly.count_roots() == n:
+        mirrored = sp.Poly(poly.as_expr() * poly.as_expr().subs(z, -z), z)
+        return mirrored.real_roots()[-1]
+    w = sp.Dummy("w")
+    reversed_ = sp.Poly(sp.expand(z**n * poly.as_expr().subs(z, w / z)), z)
+    products = sp.Poly(sp.resultant(poly, reversed_, z), w)
+    return sp.sqrt(products.real_roots()[-1])
 
 
 @dataclass(frozen=True)
@@ -295,10 +318,7 @@ def _as_jacobian(value):
 
 def _entry(value):
     if isinstance(value, sp.Basic) and not isinstance(value, sp.MatrixBase):
-        bad = [c for c in (sp.nan, sp.zoo, sp.oo, -sp.oo) if value.has(c)]
-        if bad:
-            raise RuleError(f"the Jacobian holds {bad[0]}, not a finite value: {value}")
-        return value
+        return value  # a non-finite entry is refused with its position by the analysis
     if isinstance(value, numbers.Number) and not isinstance(value, bool):
         return exact_number(value, where="a Jacobian entry")
     raise RuleError(
@@ -352,6 +372,7 @@ def _stability(rule, at):
 
 
 def _analyse(rule, point, jac, derivation):
+    _require_finite(jac, rule)
     poly = charpoly(jac)
     derivation = derivation.then(
         "Iterates of the linearisation contract exactly when every root of the "
@@ -431,6 +452,23 @@ def _analyse(rule, point, jac, derivation):
     return result
 
 
+def _require_finite(jac, rule):
+    """Refuse a Jacobian with an entry that is not finite: no claim can be made from it."""
+    for i in range(jac.rows):
+        for j in range(jac.cols):
+            entry = jac[i, j]
+            if not entry.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+                continue
+            where, hint = "stability: the linearisation", ""
+            if rule is not None:
+                where = f"{rule.name}: the Jacobian at the linearisation point"
+                hint = " (the map has a pole or 0/0 there); linearise elsewhere with at={...}"
+            raise RuleError(
+                f"{where} has the entry {entry} in row {i + 1}, column {j + 1}, "
+                f"which is not finite{hint}"
+            )
+
+
 def _charpoly_statement(jac, poly):
     """``det(zI - J) = p(z)``: an identity for n ≥ 2; for n = 1 ``|zI - J|`` would read
     as an absolute value, so the statement is written out instead."""
@@ -474,7 +512,10 @@ def _marginal(raw):
         closure.append(weak)
         if weak is sp.false or strict is sp.true:
             continue
-        touches.append(sp.true if strict is sp.false else sp.Eq(weak.lhs, weak.rhs))
+        # A weak form that always holds (b**2 >= 0 is True to sympy) still has a
+        # boundary: where the strict form fails, i.e. where the relation is an equality.
+        edge = weak if weak.is_Relational else strict
+        touches.append(sp.true if strict is sp.false else sp.Eq(edge.lhs, edge.rhs))
     if len(touches) == 1 and isinstance(touches[0], sp.Eq):
         # Equality already implies its own weak inequality.
         boundary = touches[0]
@@ -502,7 +543,8 @@ class StepBound:
     ----------
     step : sympy.Symbol
     lower, upper : sympy.Expr
-        Exact end points (``upper`` may be ``oo``).
+        Exact end points (``upper`` may be ``oo``); ``Piecewise`` where a
+        condition's slope in the step changes sign with the other symbols.
     requires : tuple of sympy relations
         Conditions on the other parameters that must hold as well.
     derivation : Derivation
@@ -514,10 +556,51 @@ class StepBound:
     requires: tuple
     derivation: Derivation = field(repr=False)
 
-    def contains(self, value):
-        """Whether ``value`` lies strictly inside (requires numeric end points)."""
-        value = _exact(value)
-        return bool(self.lower < value) and bool(value < self.upper)
+    def contains(self, value, values: Mapping | None = None):
+        """Whether ``value`` lies strictly inside the interval, exactly.
+
+        Parameters
+        ----------
+        value : number
+            A value of the step (floats follow :mod:`symdyn.values`).
+        values : mapping, optional
+            Values of the other symbols the end points and ``requires``
+            depend on; where ``requires`` fails no step is stable.
+
+        Raises
+        ------
+        UndecidedError
+            When the end points depend on symbols that have no value.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> eta, lam = sp.symbols("eta lambda", positive=True)
+        >>> bound = step_bound(sp.Matrix([[1 - eta * lam]]), eta)
+        >>> bound.contains(0.1, {lam: 2})
+        True
+        >>> bound.contains(1, {lam: 2})
+        False
+        """
+        where = f"StepBound.contains ({self.step})"
+        step_value = exact_number(value, self.step, where=where)
+        claims = (self.lower, self.upper, *self.requires)
+        others = set().union(*(as_basic(c).free_symbols for c in claims)) - {self.step}
+        given = exact_values(values, others, where=where)
+        missing = sorted(map(str, others - set(given)))
+        if missing:
+            raise UndecidedError(
+                f"{where}: the end points depend on {', '.join(missing)}; pass their values, "
+                f"e.g. contains({value!r}, {{{missing[0]}: ...}})"
+            )
+        inside = sp.And(
+            *(as_basic(r).subs(given) for r in self.requires),
+            sp.Lt(self.lower.subs(given), step_value),
+            sp.Lt(step_value, self.upper.subs(given)),
+        )
+        if inside not in (sp.true, sp.false):
+            raise UndecidedError(f"{where}: cannot decide {inside} exactly")
+        return bool(inside)
 
 
 def _under(requires):
@@ -536,13 +619,18 @@ def _under(requires):
     return substitutions
 
 
-def _solve_for_step(relation, step, requires=()):
-    """Turn ``relation`` into ('lower'|'upper', bound) when it reads ``a*step**k + b > 0``.
+def _sign_given(expr, requires):
+    """Sign of ``expr`` under the assumptions, else wherever ``requires`` holds, else None."""
+    sign = sign_of(expr)
+    if sign is None and requires:
+        sign = sign_of(expr.subs(_under(requires)))
+    return sign
 
-    ``k > 1`` needs a positive step (so that the k-th root is monotone). A
-    linear condition whose slope has no known sign gives ``(a, b)``: the
-    bound is ``-b/a``, a lower one where ``a > 0`` and an upper one where
-    ``a < 0``.
+
+def _solve_for_step(relation, step):
+    """``(slope, offset, k)`` when ``relation`` reads ``slope*step**k + offset > 0``, else None.
+
+    ``k > 1`` needs a positive step, so that the k-th root is monotone.
     """
     expr = sp.expand(relation.lhs - relation.rhs)  # relation is expr > 0 or expr < 0 (or weak)
     if isinstance(relation, (sp.StrictLessThan, sp.LessThan)):
@@ -551,26 +639,120 @@ def _solve_for_step(relation, step, requires=()):
     k = poly.degree()
     if len(poly.terms()) > 2 or k < 1 or (k > 1 and not step.is_positive):
         return None
-    slope, offset = poly.coeff_monomial(step**k), poly.coeff_monomial(1)
-    sign = sign_of(slope)
-    if sign is None and requires:
-        sign = sign_of(slope.subs(_under(requires)))
+    return poly.coeff_monomial(step**k), poly.coeff_monomial(1), k
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """``step > at`` (side "lower") or ``step < at`` (side "upper"), wherever ``where`` holds."""
+
+    side: str
+    at: sp.Basic
+    where: sp.Basic = sp.true
+
+
+def _cuts(slope, offset, k, requires):
+    """The end points that ``slope*step**k + offset > 0`` puts on the step.
+
+    A slope of unknown sign (``k = 1``) gives the cut ``-offset/slope`` as a
+    lower end where the slope is positive and an upper end where it is
+    negative. For ``k > 1`` the k-th root of ``r = -offset/slope`` is an end
+    only where ``r > 0``; where ``r <= 0`` a lower end always holds and an
+    upper one never does (the interval is empty: upper end 0).
+    """
+    ratio = sp.factor(-offset / slope)
+    sign = _sign_given(slope, requires)
     if sign is None:
-        return (slope, offset) if k == 1 else None
-    bound = sp.factor(-offset / slope) ** sp.Rational(1, k)
-    return ("lower" if sign > 0 else "upper"), bound
+        return [
+            _Cut("lower", ratio, simplify_condition(slope)),
+            _Cut("upper", ratio, simplify_condition(-slope)),
+        ]
+    side = "lower" if sign > 0 else "upper"
+    if k == 1:
+        return [_Cut(side, ratio)]
+    root = ratio ** sp.Rational(1, k)
+    ratio_sign = _sign_given(ratio, requires)
+    if ratio_sign == 1:
+        return [_Cut(side, root)]
+    if ratio_sign is not None:
+        return [] if side == "lower" else [_Cut("upper", sp.S.Zero)]
+    positive = simplify_condition(ratio)
+    cuts = [_Cut(side, root, positive)]
+    if side == "upper":
+        cuts.append(_Cut("upper", sp.S.Zero, sp.Not(positive)))
+    return cuts
 
 
-def _where_flat(slope, offset, sloped):
-    """What ``slope*step + offset > 0`` asks of the other symbols where ``slope`` vanishes.
+def _end_point(cuts, side):
+    """The tightest ``side`` end of ``cuts``: ``Max`` of the lower ends, ``Min`` of the upper.
 
-    ``sloped | offset > 0``, or ``True`` when ``offset`` is positive at every
-    root of ``slope`` in one of its symbols.
+    Cuts that hold only under a condition become one ``Piecewise`` over the
+    conditions, whose branches are ``Max``/``Min`` of plain expressions. sympy's
+    ``Max``/``Min`` must never see a ``Piecewise`` with an infinite branch: its
+    assumptions call ``-Piecewise((c, b < 0), (oo, True))`` positive, and so
+    ``Min(4/3, Piecewise((-4/3, b < 0), (oo, True)))`` drops 4/3.
+    """
+    extreme, empty = (sp.Max, -sp.oo) if side == "lower" else (sp.Min, sp.oo)
+    mine = [c for c in cuts if c.side == side and c.where is not sp.false]
+    always = [c.at for c in mine if c.where is sp.true]
+    conditions = list(dict.fromkeys(c.where for c in mine if c.where is not sp.true))
+
+    def pieces(ends, remaining, assumed):
+        """``(end, condition)`` pairs, the last one under ``True``."""
+        if not remaining:
+            return [(extreme(*ends) if ends else empty, sp.true)]
+        where, later = remaining[0], remaining[1:]
+        if any(_exclusive(where, other) for other in assumed):
+            return pieces(ends, later, assumed)
+        chosen = [c.at for c in mine if c.where == where]
+        inside = pieces([*ends, *chosen], later, [*assumed, where])
+        outside = pieces(ends, later, assumed)
+        if len(inside) == 1 and inside == outside:
+            return outside
+        head = [(end, sp.And(where, condition)) for end, condition in inside[:-1]]
+        return [*head, (inside[-1][0], where), *outside]
+
+    branches = pieces(always, conditions, [])
+    return branches[0][0] if len(branches) == 1 else sp.Piecewise(*branches)
+
+
+def _exclusive(first, second):
+    """Whether two strict relations ``d1 > 0`` and ``d2 > 0`` can never hold together
+    (``d1/d2`` is negative everywhere), or one is the negation of the other."""
+    if sp.Not(first) == second:
+        return True
+    strict = (sp.StrictGreaterThan, sp.StrictLessThan)
+    if not (isinstance(first, strict) and isinstance(second, strict)):
+        return False
+    d1, d2 = (
+        (r.lhs - r.rhs) if isinstance(r, sp.StrictGreaterThan) else (r.rhs - r.lhs)
+        for r in (first, second)
+    )
+    return sign_of(sp.cancel(d1 / d2)) == -1
+
+
+def _where_flat(slope, offset):
+    """What ``slope*step + offset > 0`` asks of the other symbols: ``offset > 0`` where the
+    slope vanishes, written ``slope > 0 | slope < 0 | offset > 0``.
+
+    ``True`` when, for one symbol ``t`` of the slope, the slope is a polynomial
+    in ``t`` with a leading coefficient of known sign (so it vanishes exactly at
+    its roots in ``t``, whatever the other symbols) and ``offset`` is positive
+    at each of those roots.
     """
     for symbol in sorted(slope.free_symbols, key=sp.default_sort_key):
-        roots = sp.solve(slope, symbol)
-        if roots and all(sign_of(offset.subs(symbol, r)) == 1 for r in roots):
+        try:
+            poly = sp.Poly(slope, symbol)
+        except sp.PolynomialError:
+            continue
+        if sign_of(poly.LC()) not in (1, -1):
+            continue
+        roots = sp.roots(poly) if poly.degree() <= 2 else {}
+        if sum(roots.values()) == poly.degree() and all(
+            sign_of(offset.subs(symbol, r)) == 1 for r in roots
+        ):
             return sp.true
+    sloped = simplify_condition(slope) | simplify_condition(-slope)
     return sloped | simplify_condition(offset)
 
 
@@ -602,7 +784,7 @@ def step_bound(rule, step):
         dividing out factors of known sign, or ``k > 1`` and the sign of
         ``a`` is unknown. For ``k = 1`` a slope of either sign gives
         piecewise end points (a lower bound where ``a > 0``, an upper one
-        where ``a < 0``).
+        where ``a < 0``, and ``b > 0`` in ``requires`` where ``a = 0``).
 
     Examples
     --------
@@ -622,59 +804,65 @@ def step_bound(rule, step):
             f"{', '.join(sorted(map(str, symbols)))} (a symbol made again with other "
             "assumptions is another symbol to sympy)"
         )
+    if result.region is sp.false:
+        raise UndecidedError(f"{name}: no value of {step} is stable (the region is empty)")
     derivation = result.derivation.then(
         f"Solving each condition for ${sp.latex(step)}$ with the other symbols free:"
     )
-    lowers = [sp.S.Zero] if step.is_positive else ([] if not step.is_nonnegative else [sp.S.Zero])
-    uppers = []
-    if result.region is sp.false:
-        raise UndecidedError(f"{name}: no value of {step} is stable (the region is empty)")
+    cuts = [_Cut("lower", sp.S.Zero)] if step.is_nonnegative else []
     requires = [c for c in result.conditions if step not in c.free_symbols]
     at_zero_slope = []
     for condition in result.conditions:
         if step not in condition.free_symbols:
             continue
-        solved = _solve_for_step(condition, step, requires)
-        if solved is None:
+        solved = _solve_for_step(condition, step)
+        slope_sign = None if solved is None else _sign_given(solved[0], requires)
+        if solved is None or (slope_sign is None and solved[2] > 1):
             raise UndecidedError(
                 f"{name}: cannot solve {condition} for {step} exactly (it is not of the form "
-                f"a*{step}**k + b > 0); inspect result.conditions"
+                f"a*{step}**k + b > 0 with k = 1 or a of known sign); inspect result.conditions"
             )
-        side, bound = solved
-        if side not in ("lower", "upper"):
-            slope, offset = solved
-            cut = sp.factor(-offset / slope)
-            rising, falling = simplify_condition(slope), simplify_condition(-slope)
-            lowers.append(sp.Piecewise((cut, rising), (-sp.oo, True)))
-            uppers.append(sp.Piecewise((cut, falling), (sp.oo, True)))
-            flat = _where_flat(slope, offset, rising | falling)
+        slope, offset, k = solved
+        found = _cuts(slope, offset, k, requires)
+        cuts += found
+        if slope_sign is None:
+            flat = _where_flat(slope, offset)
             if flat is not sp.true:
                 at_zero_slope.append(flat)
-            derivation = derivation.then(
-                f"the condition ${sp.latex(condition)}$, whose slope "
-                f"${sp.latex(slope)}$ in ${sp.latex(step)}$ can take either sign, gives "
-                "a lower bound where the slope is positive and an upper bound where it is "
-                f"negative; where it vanishes it asks ${sp.latex(offset)} > 0$"
-                + (", which then holds" if flat is sp.true else "")
-                + ":",
-                tuple(
-                    TeX(rf"{sp.latex(bound)} \quad \text{{where }} {sp.latex(where)}")
-                    for bound, where in ((sp.Gt(step, cut), rising), (sp.Lt(step, cut), falling))
-                ),
-            )
+            derivation = _either_sign_step(derivation, condition, step, slope, offset, flat, found)
             continue
-        bound = _readable_bound(bound, requires)
-        (lowers if side == "lower" else uppers).append(bound)
-        derivation = derivation.then(
-            f"the condition ${sp.latex(condition)}$ gives",
-            (sp.Gt if side == "lower" else sp.Lt)(step, bound),
-        )
-    requires += at_zero_slope
-    lower = sp.Max(*lowers) if lowers else -sp.oo
-    upper = sp.Min(*uppers) if uppers else sp.oo
+        for cut in found:
+            at = _readable_bound(cut.at, requires) if cut.where is sp.true else cut.at
+            relation = (sp.Gt if cut.side == "lower" else sp.Lt)(step, at)
+            derivation = derivation.then(
+                f"the condition ${sp.latex(condition)}$ gives",
+                relation
+                if cut.where is sp.true
+                else TeX(rf"{sp.latex(relation)} \quad \text{{where }} {sp.latex(cut.where)}"),
+            )
+    requires = list(dict.fromkeys([*requires, *at_zero_slope]))
+    lower, upper = _end_point(cuts, "lower"), _end_point(cuts, "upper")
     derivation = derivation.then(
         "so the stable step sizes form the interval"
         + (" provided " + ", ".join(f"${sp.latex(r)}$" for r in requires) if requires else ""),
         TeX(f"{sp.latex(lower)} < {sp.latex(step)} < {sp.latex(upper)}"),
     )
     return StepBound(step, lower, upper, tuple(requires), derivation)
+
+
+def _either_sign_step(derivation, condition, step, slope, offset, flat, cuts):
+    return derivation.then(
+        f"the condition ${sp.latex(condition)}$, whose slope "
+        f"${sp.latex(slope)}$ in ${sp.latex(step)}$ can take either sign, gives "
+        "a lower bound where the slope is positive and an upper bound where it is "
+        f"negative; where it vanishes it asks ${sp.latex(offset)} > 0$"
+        + (", which then holds" if flat is sp.true else "")
+        + ":",
+        tuple(
+            TeX(
+                rf"{sp.latex((sp.Gt if c.side == 'lower' else sp.Lt)(step, c.at))} "
+                rf"\quad \text{{where }} {sp.latex(c.where)}"
+            )
+            for c in cuts
+        ),
+    )

@@ -306,3 +306,103 @@ def test_a_step_missing_from_the_linearisation_is_refused():
     rule = sd.optimizers.gd(QUADRATIC, [x], eta)
     with pytest.raises(sd.ArgumentError, match=r"eta does not appear .* eta, lambda"):
         sd.step_bound(rule, sp.Symbol("eta"))
+
+
+# -- step bounds whose slopes change sign --------------------------------------------------
+
+b_real, eta_real = sp.symbols("b eta", real=True)
+x1, x2, x3 = sp.symbols("x1:4", real=True)
+
+
+def three_state_rule():
+    """J = [[1−b, 0, −3η/2], [3b−η/2, 1−3η/2, −b+η/2], [−b/2, 0, 1]] with b, η only real.
+
+    Its region holds b·η < 0 and η > 0, so it is empty for b > 0; step_bound once
+    claimed 0 < η < 4.16 at b = 25/32, where the spectral radius is 1.0074."""
+    half = sp.Rational(1, 2)
+    jacobian = sp.Matrix(
+        [
+            [1 - b_real, 0, -3 * half * eta_real],
+            [3 * b_real - half * eta_real, 1 - 3 * half * eta_real, -b_real + half * eta_real],
+            [-half * b_real, 0, 1],
+        ]
+    )
+    state = [x1, x2, x3]
+    updates = [(s, sum(jacobian[i, j] * state[j] for j in range(3))) for i, s in enumerate(state)]
+    return sd.UpdateRule(state, updates, [b_real, eta_real], simultaneous=True)
+
+
+@functools.cache
+def three_state_bound():
+    return sd.step_bound(three_state_rule(), eta_real)
+
+
+def matrix_radius(rule, values):
+    jacobian = np.array(rule.jacobian().subs(values), dtype=float)
+    return max(abs(np.linalg.eigvals(jacobian)))
+
+
+def test_no_step_is_stable_where_the_slopes_say_so():
+    rule, bound = three_state_rule(), three_state_bound()
+    b0 = sp.Rational(25, 32)
+    assert matrix_radius(rule, {b_real: b0, eta_real: 1}) > 1.007
+    for eta0 in (sp.Rational(1, 10), 1, 4, sp.Rational(416, 100)):
+        assert not bound.contains(eta0, {b_real: b0})
+        assert matrix_radius(rule, {b_real: b0, eta_real: eta0}) > 1
+
+
+@given(st.floats(-3, 3).map(exact), st.floats(-3, 6).map(exact))
+def test_a_bound_with_slopes_of_either_sign_agrees_with_numeric_radii(b0, eta0):
+    rule, bound = three_state_rule(), three_state_bound()
+    radius = matrix_radius(rule, {b_real: b0, eta_real: eta0})
+    assume(abs(radius - 1) > 1e-6)
+    assert bound.contains(eta0, {b_real: b0}) == (radius < 1), (b0, eta0, radius)
+
+
+# -- spectral radii of numeric factors of degree ≥ 3, and other edges ----------------------
+
+R = sp.Rational
+NUMERIC_CUBICS = [
+    [[0, 1, 0], [0, 0, 1], [R(1, 7), R(-2, 5), R(1, 3)]],  # a complex pair dominates
+    [[0, 1, 0], [0, 0, 1], [2, 0, 0]],  # z**3 = 2: three roots of one modulus
+    [[1, 0, R(3, 4)], [-3, 0, 0], [R(5, 16), R(-1, 4), R(-15, 8)]],
+    [[0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [R(1, 5), R(-1, 3), R(1, 2), R(-1, 7)]],
+]
+
+
+@pytest.mark.parametrize("rows", NUMERIC_CUBICS)
+def test_the_radius_of_a_numeric_factor_of_degree_three_or_more_is_exact(rows):
+    """Once a raw ValueError: Max of Cardano radicals that are 'not comparable'."""
+    matrix = sp.Matrix(rows)
+    result = sd.stability(matrix)
+    assert any(f.degree() >= 3 for f in result.factors)
+    numeric = max(abs(np.linalg.eigvals(np.array(matrix, dtype=float))))
+    assert result.spectral_radius.is_number
+    assert float(sp.N(result.spectral_radius, 30)) == pytest.approx(numeric, rel=1e-12)
+    assert (result.region is sp.true) == (numeric < 1)
+
+
+def test_a_symbolic_factor_of_degree_three_has_no_closed_form_radius():
+    rows = [[0, 1, 0], [0, 0, 1], [b_real / 7, R(-2, 5), R(1, 3)]]
+    assert sd.stability(sp.Matrix(rows)).spectral_radius is None
+
+
+def test_the_marginal_set_where_a_weak_condition_always_holds():
+    """For z − (1 − b²) the weak form of b² > 0 is True to sympy; the boundary is still
+    b = 0 (z = 1) or b² = 2 (z = −1). Once an AttributeError on BooleanTrue.lhs."""
+    result = sd.stability(sp.Matrix([[1 - b_real**2]]))
+    for b0 in (0, sp.sqrt(2), -sp.sqrt(2)):
+        assert result.marginal.subs(b_real, b0) is sp.true
+    for b0 in (R(1, 2), 2, 0.001):
+        assert result.marginal.subs(b_real, b0) is sp.false
+
+
+def test_contains_needs_values_for_symbolic_end_points():
+    bound = sd.step_bound(sp.Matrix([[1 - eta * b_real]]), eta)
+    with pytest.raises(sd.UndecidedError, match="depend on b"):
+        bound.contains(0.1)
+    assert bound.contains(0.1, {b_real: 1})
+    assert not bound.contains(0.1, {b_real: -1})  # requires b > 0
+    exact_ends = sd.step_bound(sd.optimizers.gd(QUADRATIC, [x], eta).subs({lam: 4}), eta)
+    assert exact_ends.contains(R(1, 2) - R(1, 10**30))
+    assert not exact_ends.contains(R(1, 2))
