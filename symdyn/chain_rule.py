@@ -23,6 +23,7 @@ from symdyn.budget import bounded
 from symdyn.curvature import _named, _scalar, _symbols
 from symdyn.derivation import Derivation
 from symdyn.errors import ExpressionTypeError, UndecidedError
+from symdyn.factoring import factor
 from symdyn.rule import as_expression
 
 __all__ = ["GaussNewton", "ResponseJacobian", "gauss_newton", "response_jacobian"]
@@ -252,7 +253,7 @@ def response_jacobian(loss, params, hyper, at: Mapping | None = None) -> Respons
     if at:
         h_tt = h_tt.subs(at, simultaneous=True)
         h_tp = h_tp.subs(at, simultaneous=True)
-    det = sp.factor(sp.simplify(h_tt.det()))
+    det = factor(sp.simplify(h_tt.det()))
     condition = sp.simplify(sp.Ne(det, 0))
     if condition is sp.false:
         raise UndecidedError(

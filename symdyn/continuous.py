@@ -24,6 +24,7 @@ from sympy.core.function import AppliedUndef
 from symdyn.budget import bounded, phase
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import ArgumentError, RuleError, ShapeError, SymdynError, UndecidedError
+from symdyn.factoring import factor
 from symdyn.rule import UpdateRule
 from symdyn.state_roles import state_roles
 from symdyn.taylor import _coefficients, _Divergent, _is_zero
@@ -361,7 +362,7 @@ def _factor_radicals(expr):
     """Factor the radicands of fractional powers, so that √(g²) becomes |g|."""
     return expr.replace(
         lambda e: isinstance(e, sp.Pow) and e.exp.is_Rational and not e.exp.is_Integer,
-        lambda e: sp.factor(sp.cancel(e.base)) ** e.exp,
+        lambda e: factor(sp.cancel(e.base)) ** e.exp,
     )
 
 
@@ -406,7 +407,7 @@ def _slave_fast_variables(rule, positions, equations, jets, step, as_functions):
             f"{rule.name}: the fast variables {fast} relax to {len(solutions)} solutions of "
             f"{[as_functions(c) for c in constraints]}; cannot pick a slow manifold"
         )
-    slaved = {x: sp.factor(solutions[0][x]) for x in fast}
+    slaved = {x: factor(solutions[0][x]) for x in fast}
     dynamic = [x for x in positions if x not in slaved]
     return dynamic, slaved
 

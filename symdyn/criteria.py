@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symdyn.errors import ArgumentError, UndecidedError
+from symdyn.factoring import factor, factor_list
 from symdyn.rule import as_expression
 from symdyn.signs import sign_of
 from symdyn.values import as_basic
@@ -49,7 +50,7 @@ def _split_sign(expr):
     Only factors of known strict sign are removed, so the split is valid for
     strict and weak relations alike.
     """
-    numerator, denominator = sp.fraction(sp.factor(sp.together(expr)))
+    numerator, denominator = sp.fraction(factor(sp.together(expr)))
     sign = 1
     kept = []
     for part, power in _factor_powers(numerator * denominator):
@@ -64,7 +65,7 @@ def _split_sign(expr):
 
 
 def _factor_powers(expr):
-    coeff, factors = sp.factor_list(expr) if expr.is_polynomial() else (1, [(expr, 1)])
+    coeff, factors = factor_list(expr) if expr.is_polynomial() else (1, [(expr, 1)])
     out = list(factors)
     if coeff != 1:
         out.append((as_basic(coeff), 1))
@@ -83,7 +84,7 @@ def _present(rest, sign, weak):
         if negative and positive:
             small, large = -sp.Add(*negative), sp.Add(*positive)
             if small.is_Add:  # eta*lambda*(2*beta + 1) reads better than its expansion
-                small = sp.factor(small)
+                small = factor(small)
             return (sp.Le if weak else sp.Lt)(small, large)
         constants = [t for t in positive if t.is_Number]
         if constants and len(positive) > len(constants):

@@ -31,9 +31,8 @@ MAX_FACTOR_BITS = 256
 
 def _largest_bits(expr):
     if isinstance(expr, sp.Poly):
-        numbers = [c for c in expr.coeffs() if c.is_Rational]
-    else:
-        numbers = list(expr.atoms(sp.Rational)) if isinstance(expr, sp.Basic) else []
+        expr = expr.as_expr()
+    numbers = list(expr.atoms(sp.Rational)) if isinstance(expr, sp.Basic) else []
     return max((max(abs(n.p).bit_length(), n.q.bit_length()) for n in numbers), default=0)
 
 

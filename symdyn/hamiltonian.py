@@ -23,6 +23,7 @@ from symdyn.budget import bounded
 from symdyn.criteria import sign_of
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError
+from symdyn.factoring import factor
 from symdyn.potential import _potential
 from symdyn.rule import UpdateRule, as_expression
 from symdyn.state_roles import state_roles
@@ -184,8 +185,8 @@ def hamiltonian_form(rule, q=None, p=None):
     jac = sp.Matrix([*q_next, *p_next]).jacobian(coords)
     omega = sp.Matrix(sp.BlockMatrix([[sp.zeros(n), sp.eye(n)], [-sp.eye(n), sp.zeros(n)]]))
     form = (jac.T * omega * jac).applyfunc(sp.expand)
-    contraction = sp.factor(sp.cancel(form[0, n]))
-    det = sp.factor(sp.expand(jac.det(method="berkowitz")))
+    contraction = factor(sp.cancel(form[0, n]))
+    det = factor(sp.expand(jac.det(method="berkowitz")))
     state_like = set(q) | set(p)
     constant = not (contraction.free_symbols & state_like)
     exact = all(

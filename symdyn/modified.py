@@ -20,6 +20,7 @@ import sympy as sp
 from symdyn.budget import bounded, phase
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError
+from symdyn.factoring import factor
 from symdyn.potential import _potential
 from symdyn.rule import UpdateRule
 from symdyn.state_roles import state_roles
@@ -232,7 +233,7 @@ def _tidy(expr, variables):
     for term in sp.Add.make_args(sp.expand(expr)):
         coeff, rest = term.as_independent(*variables, as_Add=False)
         groups[rest] = groups.get(rest, sp.S.Zero) + coeff
-    return sp.Add(*[sp.factor(c) * r for r, c in groups.items()])
+    return sp.Add(*[factor(c) * r for r, c in groups.items()])
 
 
 def _modified_loss(terms, state, h):

@@ -13,6 +13,7 @@ import math
 
 import sympy as sp
 
+from symdyn.factoring import factor
 from symdyn.values import as_basic
 
 __all__ = ["sign_of"]
@@ -52,7 +53,7 @@ def sign_of(expr, depth=2):
 
 def _forms(expr):
     yield expr
-    factored = sp.factor(expr)
+    factored = factor(expr)
     if factored != expr:
         yield factored
 

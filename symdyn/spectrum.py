@@ -33,6 +33,7 @@ from symdyn.budget import bounded
 from symdyn.criteria import sign_of
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import SymdynError, UndecidedError
+from symdyn.factoring import factor
 from symdyn.modes import modes
 from symdyn.rule import UpdateRule
 from symdyn.values import exact_value, exact_values
@@ -183,7 +184,7 @@ def _radius(coefficients):
     if len(coefficients) == 1:
         return sp.Abs(coefficients[0])
     trace, det = coefficients
-    discriminant = sp.factor(trace**2 - 4 * det)
+    discriminant = factor(trace**2 - 4 * det)
     sign = sign_of(discriminant)
     complex_pair = sp.sqrt(det)
     real = (sp.Abs(trace) + sp.sqrt(discriminant)) / 2

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from symdyn.budget import bounded
+from symdyn.budget import bounded, phase
 from symdyn.criteria import (
     Criterion,
     moebius_transform,
@@ -26,6 +26,7 @@ from symdyn.criteria import (
 )
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import ArgumentError, RuleError, ShapeError, UndecidedError
+from symdyn.factoring import factor, factor_list
 from symdyn.modes import modes
 from symdyn.rule import UpdateRule
 from symdyn.values import as_basic, exact_number, exact_values
@@ -81,10 +82,10 @@ def _decide(relations, values, what):
     return True
 
 
-def _factor_radius(factor):
+def _factor_radius(piece):
     """Exact spectral radius of one irreducible factor, or None if no closed form."""
-    z = factor.gen
-    monic = factor.monic()
+    z = piece.gen
+    monic = piece.monic()
     if monic.degree() == 1:
         return sp.Abs(monic.nth(0))
     if monic.degree() == 2:
@@ -92,8 +93,8 @@ def _factor_radius(factor):
         # (a − b)² − 4c rather than its expansion when it does not factor: shorter to
         # read, and a lambdified radius then computes a − b once.
         discriminant = min(
-            sp.factor(trace**2 - 4 * det),
-            sp.factor(trace) ** 2 - sp.factor(4 * det),
+            factor(trace**2 - 4 * det),
+            factor(trace) ** 2 - factor(4 * det),
             key=sp.count_ops,
         )
         real_roots = (sp.Abs(trace) + sp.sqrt(discriminant)) / 2
@@ -103,7 +104,7 @@ def _factor_radius(factor):
             return complex_pair
         if sign in (0, 1):
             return real_roots
-        complex_roots = sp.Lt(sp.factor(trace) ** 2, sp.factor(4 * det))  # discriminant < 0
+        complex_roots = sp.Lt(factor(trace) ** 2, factor(4 * det))  # discriminant < 0
         return sp.Piecewise((complex_pair, complex_roots), (real_roots, True))
     if monic.free_symbols - {z}:
         return None  # Cardano's radicals in symbols: no modulus sympy could compare
@@ -373,14 +374,16 @@ def _stability(rule, at):
 
 def _analyse(rule, point, jac, derivation):
     _require_finite(jac, rule)
+    phase("the characteristic polynomial")
     poly = charpoly(jac)
     derivation = derivation.then(
         "Iterates of the linearisation contract exactly when every root of the "
         "characteristic polynomial lies strictly inside the unit circle:",
         _charpoly_statement(jac, poly),
     )
-    _, factor_list = sp.factor_list(poly)
-    factors = tuple(sp.Poly(f, Z) for f, _ in factor_list if sp.Poly(f, Z).degree() > 0)
+    phase("factoring the characteristic polynomial")
+    _, factors_found = factor_list(poly)
+    factors = tuple(sp.Poly(f, Z) for f, _ in factors_found if sp.Poly(f, Z).degree() > 0)
     if len(factors) > 1:
         derivation = derivation.then(
             "It splits into factors whose roots can be located separately:",
@@ -393,20 +396,22 @@ def _analyse(rule, point, jac, derivation):
     )
     raw, reasons = [], []
     closure_known = True
-    for factor in factors:
-        criterion = schur_criterion(factor)
+    for piece in factors:
+        phase(f"the Schur–Cohn–Jury conditions of a factor of degree {piece.degree()}")
+        criterion = schur_criterion(piece)
         raw.extend(criterion.exprs)
         reasons.extend(criterion.reasons)
-        closure_known &= factor.degree() <= 2
+        closure_known &= piece.degree() <= 2
     derivation = derivation.then(
         "By the Schur–Cohn–Jury criterion in this bilinear form, with the Liénard–Chipart "
         "form of the Routh–Hurwitz test applied to the transformed polynomial, every root "
         "lies inside the circle if and only if each of the following is positive: "
         + "; ".join(f"({i}) {reason}" for i, reason in enumerate(reasons, 1))
         + ".",
-        tuple(sp.Gt(sp.factor(e), 0, evaluate=False) for e in raw),
+        tuple(sp.Gt(factor(e), 0, evaluate=False) for e in raw),
     )
     criterion = Criterion(tuple(raw), tuple(reasons))
+    phase("simplifying the conditions under the assumptions")
     conditions = criterion.simplified()
     region = sp.And(*conditions)
     assumptions = _assumption_text(jac.free_symbols)
@@ -415,6 +420,7 @@ def _analyse(rule, point, jac, derivation):
         "always hold leaves the stability region",
         region if region in (sp.true, sp.false) else tuple(conditions),
     )
+    phase("the spectral radius")
     radii = [_factor_radius(f) for f in factors]
     radius = (
         None
@@ -481,22 +487,22 @@ def _charpoly_statement(jac, poly):
 
 def _readable_bound(bound, requires):
     """Flip ``-a/(b - 1)`` to ``a/(1 - b)`` when the other conditions make ``1 - b`` positive."""
-    numerator, denominator = sp.fraction(sp.factor(bound))
+    numerator, denominator = sp.fraction(factor(bound))
     if not numerator.could_extract_minus_sign():
         return bound
     under = _under(requires)
-    for factor in sp.Mul.make_args(denominator):
-        if factor.is_Add and sign_of((-factor).subs(under)) == 1:
-            rest = sp.Mul(*(f for f in sp.Mul.make_args(denominator) if f is not factor))
-            return -numerator / (rest * sp.expand(-factor))
+    for part in sp.Mul.make_args(denominator):
+        if part.is_Add and sign_of((-part).subs(under)) == 1:
+            rest = sp.Mul(*(f for f in sp.Mul.make_args(denominator) if f is not part))
+            return -numerator / (rest * sp.expand(-part))
     return bound
 
 
-def _moebius_identity(factor):
+def _moebius_identity(piece):
     """``(1 - s)**n p((1 + s)/(1 - s)) = q(s)`` as a checkable equation."""
-    n = factor.degree()
-    p = factor.as_expr().subs(factor.gen, (1 + S) / (1 - S))
-    q = moebius_transform(factor, S).as_expr()
+    n = piece.degree()
+    p = piece.as_expr().subs(piece.gen, (1 + S) / (1 - S))
+    q = moebius_transform(piece, S).as_expr()
     return sp.Eq((1 - S) ** n * p, sp.collect(q, S), evaluate=False)
 
 
@@ -660,7 +666,7 @@ def _cuts(slope, offset, k, requires):
     only where ``r > 0``; where ``r <= 0`` a lower end always holds and an
     upper one never does (the interval is empty: upper end 0).
     """
-    ratio = sp.factor(-offset / slope)
+    ratio = factor(-offset / slope)
     sign = _sign_given(slope, requires)
     if sign is None:
         return [
@@ -815,6 +821,7 @@ def step_bound(rule, step):
     for condition in result.conditions:
         if step not in condition.free_symbols:
             continue
+        phase(f"solving {condition} for {step}")
         solved = _solve_for_step(condition, step)
         slope_sign = None if solved is None else _sign_given(solved[0], requires)
         if solved is None or (slope_sign is None and solved[2] > 1):

@@ -25,6 +25,7 @@ from symdyn.budget import bounded
 from symdyn.criteria import sign_of
 from symdyn.derivation import Derivation
 from symdyn.errors import UndecidedError
+from symdyn.factoring import factor
 from symdyn.rule import UpdateRule
 from symdyn.spectrum import _affine_in, _coefficients, _interval, _per_mode, parameter_values
 
@@ -72,7 +73,7 @@ def _solve_for(targets, over, rule):
     for solution in sp.solve(equations, list(over), dict=True):
         if len(solution) != len(over):
             continue
-        values = {s: sp.factor(sp.simplify(solution[s].xreplace(back))) for s in over}
+        values = {s: factor(sp.simplify(solution[s].xreplace(back))) for s in over}
         if all(sign_of(v) == 1 or sign_of(values[s]) == 1 for s, v in solution.items()):
             return values
     raise UndecidedError(
