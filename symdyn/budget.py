@@ -23,7 +23,10 @@ loops are interrupted within milliseconds; a single long call into C (one
 enormous integer product) finishes first, which is why the rule-file parser
 also bounds what an expression can grow to. The exception is a
 ``BaseException`` so that a library's ``except Exception`` cannot swallow it,
-and it is raised again every 50 ms until the budget's block is left.
+and it is raised again every 50 ms while the frame that opened the budget is
+still running. The watchdog looks at that thread's frames before each
+interrupt, so a block left by any path (even an interrupt landing in the
+budget's own exit) is never interrupted again.
 
 An interrupted analysis leaves nothing behind: results are built only when
 an analysis finishes, and SymPy's caches keep only finished computations.
@@ -51,6 +54,7 @@ import functools
 import inspect
 import math
 import numbers
+import sys
 import threading
 import time
 
@@ -124,10 +128,11 @@ def _current_phase():
 
 
 class _Watchdog:
-    """Interrupts one thread at a deadline, and again every 50 ms until stopped."""
+    """Interrupts one thread at a deadline, and every 50 ms after, while ``frame`` runs there."""
 
-    def __init__(self, thread_id, delay):
+    def __init__(self, thread_id, frame, delay):
         self.thread_id = thread_id
+        self.frame = frame
         self.lock = threading.Lock()
         self.stopped = False
         self.fired = False
@@ -143,6 +148,9 @@ class _Watchdog:
         with self.lock:
             if self.stopped:
                 return
+            if not _running(self.thread_id, self.frame):
+                self.stopped = True  # the block was left without stopping us
+                return
             self.fired = True
             _raise_in(self.thread_id, _Interrupt)
             self._schedule(_REPEAT)
@@ -151,14 +159,30 @@ class _Watchdog:
         with self.lock:
             self.stopped = True
             self.timer.cancel()
-            if self.fired:
-                _raise_in(self.thread_id, None)  # drop an interrupt not yet delivered
+        self.frame = None
+
+
+def _running(thread_id, frame):
+    """Whether ``frame`` is on the call stack of thread ``thread_id``."""
+    current = sys._current_frames().get(thread_id)
+    while current is not None:
+        if current is frame:
+            return True
+        current = current.f_back
+    return False
 
 
 def _raise_in(thread_id, exception):
+    # Never called with NULL to cancel: CPython 3.11 then leaves the eval breaker
+    # set for good, and every later bytecode takes the slow path (hypothesis's
+    # tracer then crawls). A pending interrupt is delivered by _checkpoint instead.
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(exception) if exception else None
+        ctypes.c_ulong(thread_id), ctypes.py_object(exception)
     )
+
+
+def _checkpoint():
+    """A Python call: an interrupt still pending for this thread is delivered here."""
 
 
 class budget:
@@ -184,6 +208,10 @@ class budget:
 
     def __enter__(self):
         stack = _local.__dict__.setdefault("stack", [])
+        live = sys._getframe(1)
+        while stack and not _running(threading.get_ident(), stack[-1].frame):
+            stack.pop()  # a budget whose block was left by an interrupt in its exit
+        self.frame = live
         self.outer = stack[-1] if stack else None
         deadline = math.inf if self.timeout is None else time.monotonic() + self.timeout
         self.owner, self.where = None, None
@@ -192,7 +220,7 @@ class budget:
             self.timeout = self.outer.timeout
             self.owner = self.outer if self.outer.watchdog is not None else self.outer.owner
         elif deadline < math.inf:
-            self.watchdog = _Watchdog(threading.get_ident(), deadline - time.monotonic())
+            self.watchdog = _Watchdog(threading.get_ident(), live, deadline - time.monotonic())
         self.deadline = deadline
         self.saved_phase = getattr(_local, "phase", None)
         _local.phase = None
@@ -213,27 +241,33 @@ class budget:
                 # The enclosing budget ran out: it reports, naming where this one was.
                 self.owner.where = self.owner.where or f"{where} (in {self.analysis})"
                 return False
-            where = self.where or where
-            raise BudgetExceededError(
-                f"{self.analysis}: the time budget of {self.timeout:g} s ran out while {where}; "
-                "pass a larger timeout= (seconds), or set the default with "
-                "symdyn.budget.set_default_timeout",
-                analysis=self.analysis,
-                phase=where,
-                timeout=self.timeout,
-            ) from None
+            raise self.exceeded(self.where or where) from None
         if late and self.outer is not None and time.monotonic() >= self.outer.deadline:
             raise _Interrupt  # the enclosing budget ran out meanwhile: it reports it
         return False
+
+    def exceeded(self, where):
+        """The error this budget reports, having run out while ``where``."""
+        return BudgetExceededError(
+            f"{self.analysis}: the time budget of {self.timeout:g} s ran out while {where}; "
+            "pass a larger timeout= (seconds), or set the default with "
+            "symdyn.budget.set_default_timeout",
+            analysis=self.analysis,
+            phase=where,
+            timeout=self.timeout,
+        )
 
     def _leave(self):
         """Stop the watchdog and pop this budget (and anything above it); idempotent."""
         if self.watchdog is not None:
             self.watchdog.stop()
+            if self.watchdog.fired:
+                _checkpoint()  # inside __exit__'s try, which catches it
         stack = _local.stack
         if self in stack:
             del stack[stack.index(self) :]
         _local.phase = self.saved_phase
+        self.frame = None
 
 
 def bounded(analysis):
@@ -258,8 +292,15 @@ def bounded(analysis):
     def decorate(function):
         @functools.wraps(function)
         def run(*args, timeout=None, **kwargs):
-            with budget(timeout, analysis):
-                return function(*args, **kwargs)
+            guard = budget(timeout, analysis)
+            try:
+                with guard:
+                    return function(*args, **kwargs)
+            except _Interrupt:
+                if guard.owner is not None:
+                    raise  # the enclosing budget reports it
+                # An interrupt that landed in the budget's exit, before it could report.
+                raise guard.exceeded(guard.where or "finishing") from None
 
         signature = inspect.signature(function)
         extra = inspect.Parameter("timeout", inspect.Parameter.KEYWORD_ONLY, default=None)

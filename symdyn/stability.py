@@ -241,6 +241,11 @@ def _rule_steps(rule, derivation):
         + " the assignments",
         TeX(rule.to_latex()),
     )
+    if rule.free_inferred:  # a typo (etaa for eta) shows where it is used
+        derivation = derivation.then(
+            "Its free symbols were inferred from the expressions, not declared with "
+            "free=: " + ", ".join(f"${sp.latex(s)}$" for s in rule.free) + "."
+        )
     plus = sp.Matrix([sp.Symbol(f"{sp.latex(s)}^{{+}}") for s in rule.state])
     return derivation.then(
         "Substituting temporaries and earlier assignments gives the update map",
@@ -348,7 +353,9 @@ def _stability(rule, at):
         return _analyse(rule, {}, reduction.jacobian, derivation)
     if isinstance(rule, UpdateRule):
         title = f"Linear stability of {rule.name}"
+        phase("the fixed point to linearise at")
         point, where = _linearisation_point(rule, at)
+        phase("the Jacobian")
         jac = rule.jacobian(at=point)
         if rule.counter is not None and rule.counter in jac.free_symbols:
             raise UndecidedError(
@@ -356,6 +363,7 @@ def _stability(rule, at):
                 "the eigenvalues of a frozen step do not decide stability; substitute a "
                 f"value with rule.subs({{{rule.counter}: ...}}) to study one step"
             )
+        phase("the derivation's opening steps")
         derivation = _rule_steps(rule, Derivation(title))
         derivation = derivation.then(
             f"Its Jacobian with respect to the state, {where}, is",

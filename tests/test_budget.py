@@ -5,6 +5,8 @@ that the work stops, with which error and message, and that nothing is left behi
 """
 
 import io
+import subprocess
+import sys
 import threading
 import time
 
@@ -69,6 +71,37 @@ def test_no_interrupt_outlives_its_budget():
     assert budget._local.stack == []
 
 
+def test_a_block_left_without_its_exit_is_never_interrupted_again():
+    """An interrupt can land as the budget's exit starts, before it stops its watchdog.
+
+    The watchdog interrupts only while the frame that opened the budget runs, so the
+    code after it is never hit; the next budget drops the stale one from its stack.
+    """
+
+    def opened_and_abandoned():
+        budget.budget(0.05, "abandoned").__enter__()
+
+    opened_and_abandoned()
+    time.sleep(0.3)  # six watchdog periods: any interrupt would land here
+    with budget.budget(10, "next"):
+        assert [entry.analysis for entry in budget._local.stack] == ["next"]
+    assert budget._local.stack == []
+
+
+def test_an_interrupt_in_the_exit_is_still_a_budget_error(monkeypatch):
+    exit_ = budget.budget.__exit__
+
+    def interrupted_exit(self, *details):
+        if details[0] is None:
+            raise budget._Interrupt  # as if it landed on the exit's first instruction
+        return exit_(self, *details)
+
+    monkeypatch.setattr(budget.budget, "__exit__", interrupted_exit)
+    with pytest.raises(sd.BudgetExceededError, match="an instant: the time budget"):
+        budget.bounded("an instant")(lambda: None)(timeout=5)
+    time.sleep(0.2)
+
+
 def test_an_inner_budget_never_outlives_the_outer_one():
     with pytest.raises(sd.BudgetExceededError), budget.budget(0.3, "outer"):
         sd.stability(HEAVY, timeout=100)
@@ -113,3 +146,33 @@ def test_the_command_line_stops_at_its_timeout_with_exit_2(tmp_path, capsys):
     )
     assert main(["analyze", str(path), "--timeout", "0.5"], out=io.StringIO()) == 2
     assert "time budget of 0.5 s ran out" in capsys.readouterr().err
+
+
+def test_an_interrupted_budget_leaves_the_interpreter_at_full_speed(tmp_path):
+    """Cancelling an interrupt with PyThreadState_SetAsyncExc(id, NULL) left CPython's
+    eval breaker set for good: a failing hypothesis test afterwards never finished."""
+    script = tmp_path / "after_a_budget.py"
+    script.write_text(
+        "import time\n"
+        "from hypothesis import given, settings, strategies as st\n"
+        "import symdyn as sd\n"
+        "from symdyn import budget\n"
+        "try:\n"
+        "    with budget.budget(0.2, 'a wait'):\n"
+        "        while True:\n"
+        "            time.sleep(0.01)\n"
+        "except sd.BudgetExceededError:\n"
+        "    pass\n"
+        "@settings(max_examples=200, deadline=None, database=None)\n"
+        "@given(st.integers())\n"
+        "def claim(i):\n"
+        "    assert i < 100\n"
+        "try:\n"
+        "    claim()\n"
+        "except AssertionError:\n"
+        "    print('counterexample found')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "counterexample found", done.stderr

@@ -39,10 +39,14 @@ def test_update_errors_carry_the_update_number():
 
 
 def test_inferred_free_symbols_are_shown_so_a_typo_is_visible():
-    typo = sd.UpdateRule([x], [(x, x - sp.Symbol("etaa") * x)], [eta])
+    typo = sd.UpdateRule([x], [(x, x - sp.Symbol("etaa", positive=True) * eta * x)], [eta])
     assert "free:   etaa (inferred" in repr(typo)
     declared = sd.UpdateRule([x], [(x, x - eta * lam * x)], [eta], free=[lam])
     assert "inferred" not in repr(declared)
+    opening = [step.text for step in sd.stability(typo).derivation.steps[:3]]
+    assert any("inferred" in text and r"$\eta\eta$" not in text and "etaa" in text
+               for text in opening), opening
+    assert not any("inferred" in step.text for step in sd.stability(declared).derivation.steps)
 
 
 @pytest.mark.parametrize(
