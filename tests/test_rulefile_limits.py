@@ -43,7 +43,11 @@ CASES = {
         _line(1),
         "MAX_NUMBER_BITS",
     ),
-    "expanded terms": (_file(("x", "x - eta*(x + eta + 1)**1000")), _line(1), "MAX_EXPANDED_TERMS"),
+    "expanded terms": (
+        _file(("x", "x - eta*(x + eta + 1)**1000")),
+        _line(1),
+        "MAX_EXPANDED_TERMS",
+    ),
     "40 chained squared temporaries": (
         _file(*CHAIN, ("x", "x - eta*t40")),
         _line(10),  # t10 = t9*t9 is x**1024
