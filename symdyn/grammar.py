@@ -21,6 +21,8 @@ __all__ = [
     "DEFAULT_FUNCTIONS",
     "MAX_ARGUMENTS",
     "MAX_DEPTH",
+    "MAX_EXPANDED_EXPONENT",
+    "MAX_EXPANDED_TERMS",
     "MAX_EXPONENT",
     "MAX_GRAD_NESTING",
     "MAX_LENGTH",
@@ -38,6 +40,12 @@ MAX_EXPONENT = 1000
 """Largest absolute value of a number in an exponent (numerator and denominator)."""
 MAX_NUMBER_BITS = 4096
 """Largest accepted number, in bits of its numerator or denominator."""
+MAX_EXPANDED_EXPONENT = MAX_EXPONENT
+"""Largest power of one symbol (or call) once powers of powers, products and
+temporaries are multiplied out: ``(eta**1000)**1000`` is ``eta**1000000``."""
+MAX_EXPANDED_TERMS = 50_000
+"""Most monomials an expression may expand to (an upper bound, estimated without
+expanding): ``(x + eta + 1)**1000`` would have 501 501."""
 MAX_ARGUMENTS = 32
 """Most arguments in one call."""
 MAX_GRAD_NESTING = 3

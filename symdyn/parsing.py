@@ -24,8 +24,12 @@ Limits, checked before anything is built: the text's length, its bracket
 nesting (before ``ast.parse``, which itself recurses), the tree's depth and
 node count, ``grad`` nesting, exponents (every number in an exponent or in the argument of
 ``exp`` is at most ``MAX_EXPONENT`` in absolute value, and a numeric power
-is refused if its result would exceed ``MAX_NUMBER_BITS`` bits), and the size
-of every number. Division by zero and results that are infinite, NaN or
+is refused if its result would exceed ``MAX_NUMBER_BITS`` bits, as is a numeric
+``exp(a)``, ``E**a`` or ``b**a`` of that magnitude), the size of every number,
+and upper bounds on the expanded form (:mod:`symdyn.expansion`): at most
+``MAX_EXPANDED_TERMS`` monomials, no atom to a power above ``MAX_EXPANDED_EXPONENT``
+and no number above ``MAX_NUMBER_BITS`` bits once powers are multiplied out and the
+symbols in ``sizes`` substituted. Division by zero and results that are infinite, NaN or
 contain ``I`` are refused. Everything else raises :class:`ParseError` naming
 the offending text, its line and column, and what was expected.
 
@@ -47,11 +51,14 @@ from collections.abc import Callable, Mapping
 import sympy as sp
 
 from symdyn.errors import ParseError
+from symdyn.expansion import Size
 from symdyn.grammar import (
     DEFAULT_CONSTANTS,
     DEFAULT_FUNCTIONS,
     MAX_ARGUMENTS,  # noqa: F401 (re-exported, as before the split)
     MAX_DEPTH,
+    MAX_EXPANDED_EXPONENT,
+    MAX_EXPANDED_TERMS,
     MAX_EXPONENT,
     MAX_GRAD_NESTING,
     MAX_LENGTH,
@@ -66,6 +73,8 @@ __all__ = [
     "DEFAULT_CONSTANTS",
     "DEFAULT_FUNCTIONS",
     "MAX_DEPTH",
+    "MAX_EXPANDED_EXPONENT",
+    "MAX_EXPANDED_TERMS",
     "MAX_EXPONENT",
     "MAX_GRAD_NESTING",
     "MAX_LENGTH",
@@ -144,6 +153,7 @@ def parse_expression(
     max_depth: int = MAX_DEPTH,
     max_nodes: int = MAX_NODES,
     constants: Mapping[str, sp.Expr] = DEFAULT_CONSTANTS,
+    sizes: Mapping[sp.Symbol, Size] | None = None,
 ) -> sp.Basic:
     """Parse ``text`` into a sympy expression, accepting only the rule grammar.
 
@@ -164,6 +174,10 @@ def parse_expression(
         Limits on the text's length, its nesting depth and its syntax tree size.
     constants : mapping of str to sympy number, optional
         Named constants (``pi``, ``E``); a declared symbol of that name wins.
+    sizes : mapping of sympy.Symbol to symdyn.expansion.Size, optional
+        For symbols that stand for earlier expressions (a rule file's
+        temporaries): the bounds on what they expand to, so that the limits on
+        the expanded form hold once they are substituted.
 
     Returns
     -------
@@ -248,7 +262,8 @@ def parse_expression(
         )
     where_ = (source, line, column_offset, _LINE_BREAK.split(body))
     unshadowed = set(constants) - set(declared)
-    builder = _Builder(body, names, functions, renamed, where_, max_depth, unshadowed)
+    known = {} if sizes is None else sizes
+    builder = _Builder(body, names, functions, renamed, where_, max_depth, unshadowed, known)
     try:
         return builder.build(tree.body, 1)
     except RecursionError:

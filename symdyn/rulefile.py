@@ -28,6 +28,7 @@ positions for values, so they are found by scanning the raw text
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from pathlib import Path
 import sympy as sp
 
 from symdyn.errors import ParseError, RuleError
+from symdyn.expansion import size_of
 from symdyn.parsing import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS, parse_expression
 from symdyn.toml_positions import _Locator, _toml_error
 
@@ -55,6 +57,8 @@ MAX_NAMES = 256
 
 ASSUMPTIONS = ("positive", "nonnegative", "real", "integer")
 RESERVED = frozenset(DEFAULT_FUNCTIONS) | frozenset(DEFAULT_CONSTANTS) | {"loss"}
+SYMPY_CONSTANTS = frozenset({"I", "E", "oo", "zoo", "nan", "pi", "S", "N", "True", "False"})
+"""Names sympy gives its constants (and ``S``, ``N``): a symbol of that name is refused."""
 _TOP_KEYS = ("name", "state", "counter", "simultaneous", "params", "free", "loss", "update")
 _TOP_KEYS += ("scaling", "limit")
 
@@ -116,7 +120,7 @@ class _Reader:
         line, column = self.where.find(table, index, key)
         return ParseError(message, self.source, line, column)
 
-    def expression(self, value, symbols, functions, table, index=0, key="expr"):
+    def expression(self, value, symbols, functions, table, index=0, key="expr", sizes=None):
         where = f"[{table}] {key}" if table else key
         if not isinstance(value, str):
             raise self.error(f"{where} must be a string holding an expression", table, index, key)
@@ -130,7 +134,13 @@ class _Reader:
             if quote == 3 and not raw[column + 2 :].strip():
                 line, offset = line + 1, 0  # TOML drops a newline right after """
         return parse_expression(
-            value, symbols, functions, source=self.source, line=line, column_offset=offset
+            value,
+            symbols,
+            functions,
+            source=self.source,
+            line=line,
+            column_offset=offset,
+            sizes=sizes,
         )
 
     # -- declarations ----------------------------------------------------------
@@ -152,6 +162,13 @@ class _Reader:
             raise self.error(f"{role} name {name!r} is not an identifier", table, index, key)
         if unicodedata.normalize("NFKC", name) != name:
             raise self.error(f"{role} name {name!r} is not in NFKC normal form", table, index, key)
+        if name in SYMPY_CONSTANTS:
+            raise self.error(
+                f"`{name}` is reserved for a sympy constant; choose another {role} name",
+                table,
+                index,
+                key,
+            )
         if name in RESERVED:
             raise self.error(
                 f"`{name}` is reserved (a function, constant or `loss`); "
@@ -252,7 +269,7 @@ class _Reader:
         if counter is not None:
             symbols[counter.name] = counter
         loss = self.loss(symbols)
-        updates, lines = self.updates(symbols, declared, loss)
+        updates, lines = self.updates(symbols, declared, loss, simultaneous)
         scaling = self.scaling(symbols, params, free)
         step, time_step = self.limit(symbols, params)
         by_name = {s.name: s for s in (*params, *free)}
@@ -284,7 +301,7 @@ class _Reader:
             raise self.error('[loss] needs expr = "..."', "loss")
         return self.expression(table["expr"], symbols, DEFAULT_FUNCTIONS, "loss")
 
-    def updates(self, symbols, declared, loss):
+    def updates(self, symbols, declared, loss, simultaneous):
         entries = self.document.get("update")
         if not isinstance(entries, list) or not entries:
             raise self.error("no [[update]] entries; a rule needs at least one", key="update")
@@ -297,6 +314,7 @@ class _Reader:
         if loss is not None:
             visible["loss"] = loss
         updates, lines = [], []
+        sizes: dict = {}  # what each temporary (or updated state) stands for, in bounds
         for index, entry in enumerate(entries):
             if not isinstance(entry, dict):
                 raise self.error("each [[update]] must be a table", "update", index)
@@ -315,10 +333,14 @@ class _Reader:
                     index,
                     "target",
                 )
-            value = self.expression(entry["expr"], visible, functions, "update", index)
+            value = self.expression(
+                entry["expr"], visible, functions, "update", index, sizes=sizes
+            )
             if target_name not in visible:
                 self.check_name(target_name, "temporary", declared, "update", index, "target")
                 visible[target_name] = sp.Symbol(target_name, real=True)
+            if not (simultaneous and declared[target_name] == "state"):
+                sizes[visible[target_name]] = _stands_for(value, sizes)
             updates.append((visible[target_name], value))
             lines.append(self.where.find("update", index, "target")[0])
         return updates, lines
@@ -356,6 +378,15 @@ class _Reader:
                 table["time_step"], symbols, DEFAULT_FUNCTIONS, "limit", 0, "time_step"
             )
         return step, time_step
+
+
+def _stands_for(value, sizes):
+    """The bounds on ``value`` expanded, and its number when it is one, temporaries substituted."""
+    size = size_of(value, sizes)
+    numbers = {s: z.number for s, z in sizes.items() if z.number is not None}
+    if not isinstance(value, sp.Expr) or not value.free_symbols <= numbers.keys():
+        return size
+    return dataclasses.replace(size, number=value.xreplace(numbers))
 
 
 def _file_gradient(loss, symbols):

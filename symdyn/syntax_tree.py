@@ -12,12 +12,14 @@ and nothing is passed to ``eval``, ``exec`` or ``sympify``.
 from __future__ import annotations
 
 import ast
+import math
 from decimal import Decimal, InvalidOperation
 
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
 from symdyn.errors import ParseError
+from symdyn.expansion import size_of
 from symdyn.grammar import (
     _ARITY,
     _NON_FINITE,
@@ -27,6 +29,8 @@ from symdyn.grammar import (
     _REFUSED_OPERATORS,
     DEFAULT_FUNCTIONS,
     MAX_ARGUMENTS,
+    MAX_EXPANDED_EXPONENT,
+    MAX_EXPANDED_TERMS,
     MAX_EXPONENT,
     MAX_GRAD_NESTING,
     MAX_NUMBER_BITS,
@@ -43,7 +47,10 @@ __all__: list[str] = []
 class _Builder:
     """Walks a whitelisted :mod:`ast` tree and builds the sympy expression."""
 
-    def __init__(self, text, names, functions, renamed, where, max_depth, constants):
+    def __init__(self, text, names, functions, renamed, where, max_depth, constants, sizes):
+        self.sizes = sizes  # Size of each symbol that stands for an earlier expression
+        self.numbers = {s: z.number for s, z in sizes.items() if z.number is not None}
+        self.cache: dict = {}
         self.constants = constants  # names of constants not shadowed by a declared symbol
         self.text = text
         self.names = names
@@ -215,6 +222,7 @@ class _Builder:
                 raise self.error(node, f"division by zero in `{self.segment(node)}`")
         if isinstance(base, MatrixExpr) and not exponent.is_Integer:
             raise self.error(node, f"`{self.segment(node)}`: a matrix power must be an integer")
+        self.check_magnitude(base, exponent, node)
         return base**exponent
 
     def check_exponent(self, exponent, node):
@@ -225,6 +233,62 @@ class _Builder:
                 node,
                 f"exponent `{self.segment(node)}` is too large: numbers in an exponent "
                 f"must be at most {MAX_EXPONENT} in absolute value",
+            )
+
+    def numeric(self, expr):
+        """The number ``expr`` stands for (temporaries substituted), or None."""
+        if not isinstance(expr, sp.Expr) or isinstance(expr, MatrixExpr):
+            return None
+        free = expr.free_symbols
+        if not free <= self.numbers.keys():
+            return None
+        return expr.xreplace(self.numbers) if free else expr
+
+    def check_magnitude(self, base, exponent, node):
+        """Refuse a numeric power (``exp(a)``, ``E**a``, ``b**a``) beyond the number size.
+
+        Its pieces were accepted, so each is at most ``2**MAX_NUMBER_BITS`` and
+        evaluating them is cheap; a tower such as ``exp(exp(exp(1000)))`` is cut
+        at its first level too large.
+        """
+        base, exponent = self.numeric(base), self.numeric(exponent)
+        if base is None or exponent is None or base.is_zero or abs(base) == 1:
+            return
+        bits = (sp.Abs(exponent) * sp.Abs(sp.log(sp.Abs(base), 2))).evalf(15)
+        if bits.is_finite and bits <= MAX_NUMBER_BITS:
+            return
+        shown = f"about 2**{int(bits)}" if bits < 10**6 else "above 2**1000000"
+        raise self.error(
+            node,
+            f"`{self.segment(node)}` is a number of magnitude {shown}: numbers are limited "
+            f"to MAX_NUMBER_BITS = {MAX_NUMBER_BITS} bits (a numeric argument of exp must "
+            f"be at most {MAX_NUMBER_BITS * math.log(2):.0f} in absolute value)",
+        )
+
+    def check_size(self, result, node):
+        """Refuse ``result`` if its expanded form would be too large (see symdyn.expansion)."""
+        size = size_of(result, self.sizes, self.cache)
+        text = self.segment(node)
+        if size.exponent > MAX_EXPANDED_EXPONENT:
+            atom = max(size.powers, key=size.powers.get)
+            raise self.error(
+                node,
+                f"`{text}` raises `{_shorten(sp.sstr(atom))}` to the power {size.exponent} "
+                "once powers, products and temporaries are multiplied out; "
+                f"MAX_EXPANDED_EXPONENT is {MAX_EXPANDED_EXPONENT}",
+            )
+        if size.terms > MAX_EXPANDED_TERMS:
+            shown = size.terms if size.terms < 10**12 else f"more than {10**12}"
+            raise self.error(
+                node,
+                f"`{text}` could expand to {shown} terms; "
+                f"MAX_EXPANDED_TERMS is {MAX_EXPANDED_TERMS}",
+            )
+        if size.bits > MAX_NUMBER_BITS:
+            raise self.error(
+                node,
+                f"`{text}` would compute numbers of about {size.bits} bits once expanded "
+                f"and its temporaries substituted; MAX_NUMBER_BITS is {MAX_NUMBER_BITS}",
             )
 
     def call(self, node, depth):
@@ -273,6 +337,7 @@ class _Builder:
             self.grad_depth -= 1
         if name == "exp":
             self.check_exponent(args[0], node.args[0])
+            self.check_magnitude(sp.E, args[0], node)
         try:
             result = self.functions[name](*args)
         except (TypeError, ValueError, ArithmeticError) as exc:
@@ -302,4 +367,5 @@ class _Builder:
                 f"`{self.segment(node)}` is not a finite real number "
                 f"(gives {_shorten(sp.sstr(result))})",
             )
+        self.check_size(result, node)
         return result
