@@ -20,6 +20,7 @@ from pathlib import Path
 import sympy as sp
 
 from symdyn.errors import SymdynError
+from symdyn.escaping import latex_text, markdown_text, plain_pieces, safe_latex
 
 __all__ = ["Derivation", "LatexError", "Step", "TeX", "latex"]
 
@@ -52,7 +53,7 @@ class Step:
 
 
 def latex(expr):
-    """``sympy.latex``, without the ``+ -`` sympy prints in sums of matrix terms.
+    """:func:`~symdyn.escaping.safe_latex`, without the ``+ -`` of sums of matrix terms.
 
     Examples
     --------
@@ -61,7 +62,7 @@ def latex(expr):
     >>> latex(a - 2 * b)
     'a - 2 b'
     """
-    return re.sub(r"\+\s*-\s*", "- ", sp.latex(expr))
+    return re.sub(r"\+\s*-\s*", "- ", safe_latex(expr))
 
 
 def _math_latex(item):
@@ -72,49 +73,26 @@ def _math_latex(item):
     return latex(item)
 
 
-_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
-_UNICODE = {
-    "≤": r"$\le$",
-    "≥": r"$\ge$",
-    "−": "-",
-    "×": r"$\times$",
-    "←": r"$\leftarrow$",
-    "—": "---",
-    "–": "--",
-    "’": "'",
-    "λ": r"$\lambda$",
-    "η": r"$\eta$",
-    "β": r"$\beta$",
-    "μ": r"$\mu$",
-    "ρ": r"$\rho$",
-    "∇": r"$\nabla$",
-}
-
-
-def _escape_text(text):
-    out = []
-    for char in text:
-        out.append(_SPECIAL.get(char) or _UNICODE.get(char) or char)
-    return "".join(out)
-
-
 def _prose_latex(text):
-    """Escape prose for LaTeX, leaving ``$...$`` inline math untouched."""
+    """Escape prose for LaTeX: user text (:func:`~symdyn.escaping.plain`) entirely,
+    the library's own text around its ``$...$`` inline math."""
+    return "".join(
+        latex_text(piece) if marked else _library_latex(piece)
+        for marked, piece in plain_pieces(text)
+    )
+
+
+def _library_latex(text):
     parts = re.split(r"(\$[^$]+\$)", text)
     return "".join(
-        p if p.startswith("$") and p.endswith("$") and len(p) > 1 else _escape_text(p)
-        for p in parts
+        p if p.startswith("$") and p.endswith("$") and len(p) > 1 else latex_text(p) for p in parts
     )
+
+
+def _prose_markdown(text):
+    """Markdown prose: user text backslash-escaped, the library's text as written."""
+    pieces = plain_pieces(text)
+    return "".join(markdown_text(piece) if marked else piece for marked, piece in pieces)
 
 
 @dataclass(frozen=True)
@@ -193,9 +171,9 @@ class Derivation:
 
     def to_markdown(self):
         """Markdown with ``$...$`` inline and ``$$...$$`` display math."""
-        lines = [f"## {self.title}", ""]
+        lines = [f"## {_prose_markdown(self.title)}", ""]
         for step in self.steps:
-            lines.extend([step.text, ""])
+            lines.extend([_prose_markdown(step.text), ""])
             for item in step.math_items():
                 lines.extend([f"$${_math_latex(item)}$$", ""])
         return "\n".join(lines)
