@@ -356,7 +356,7 @@ def modes(rule, eigenvalue=EIGENVALUE):
         derivation = derivation.then(
             f"Every conclusion below holds for every eigenvalue $\\lambda$ of "
             f"${safe_latex(matrix)}$, "
-            + (f"for each of the {n} modes." if n.is_Integer else f"for any dimension ${n}$.")
+            + (f"for each of the {n} modes." if n.is_Integer else f"for any dimension ${safe_latex(n)}$.")
         )
     return ModalReduction(
         rule, matrix, eigenvalue, tuple(tilde), powers, jac, False, asymptotic, derivation
