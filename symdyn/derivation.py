@@ -10,6 +10,7 @@ they can be checked numerically later; raw LaTeX is accepted through
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ from pathlib import Path
 import sympy as sp
 
 from symdyn.errors import SymdynError
-from symdyn.escaping import latex_text, markdown_text, plain_pieces, safe_latex
+from symdyn.escaping import latex_text, markdown_text, plain_pieces, safe_latex, unmark
 
 __all__ = ["Derivation", "LatexError", "Step", "TeX", "latex"]
 
@@ -93,6 +94,32 @@ def _prose_markdown(text):
     """Markdown prose: user text backslash-escaped, the library's text as written."""
     pieces = plain_pieces(text)
     return "".join(markdown_text(piece) if marked else piece for marked, piece in pieces)
+
+
+def _run_pdflatex(pdflatex, source):
+    """Run pdflatex on ``source`` in its folder, with no shell escape and paranoid file access.
+
+    ``openin_any=p`` and ``openout_any=p`` forbid reading and writing files
+    outside the folder (absolute paths, ``..`` and dot files); ``-recorder``
+    leaves in ``derivation.fls`` the list of every file read or written.
+    """
+    return subprocess.run(
+        [
+            pdflatex,
+            "-no-shell-escape",
+            "-recorder",
+            "-interaction=nonstopmode",
+            "-halt-on-error",
+            source.name,
+        ],
+        cwd=source.parent,
+        env={**os.environ, "openin_any": "p", "openout_any": "p"},
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=120,
+        check=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -181,6 +208,10 @@ class Derivation:
     def to_pdf(self, path):
         """Compile :meth:`to_latex` with pdflatex into ``path``.
 
+        pdflatex runs without shell escape and in TeX's paranoid mode, reading
+        and writing nothing outside its temporary build folder except the TeX
+        installation (see :func:`_run_pdflatex`).
+
         Raises
         ------
         LatexError
@@ -196,19 +227,11 @@ class Derivation:
         with tempfile.TemporaryDirectory() as tmp:
             source = Path(tmp) / "derivation.tex"
             source.write_text(self.to_latex(), encoding="utf-8")
-            done = subprocess.run(
-                [pdflatex, "-interaction=nonstopmode", "-halt-on-error", source.name],
-                cwd=tmp,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=120,
-                check=False,
-            )
+            done = _run_pdflatex(pdflatex, source)
             pdf = Path(tmp) / "derivation.pdf"
             if done.returncode != 0 or not pdf.exists():
                 tail = "\n".join(done.stdout.splitlines()[-25:])
-                raise LatexError(f"pdflatex failed on {self.title!r}:\n{tail}")
+                raise LatexError(f"pdflatex failed on {unmark(self.title)!r}:\n{tail}")
             path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(pdf, path)
         return path
