@@ -84,7 +84,7 @@ def _prose_latex(text):
 
 
 def _library_latex(text):
-    parts = re.split(r"(\$[^$]+\$)", text)
+    parts = re.split(r"(\$(?:\\.|[^$\\])+\$)", text)  # an escaped \$ stays inside the math
     return "".join(
         p if p.startswith("$") and p.endswith("$") and len(p) > 1 else latex_text(p) for p in parts
     )
