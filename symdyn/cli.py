@@ -25,6 +25,7 @@ import sympy as sp
 from symdyn.budget import DEFAULT_TIMEOUT, budget
 from symdyn.catalogue import CATALOGUE, build
 from symdyn.errors import BudgetExceededError, SymdynError, UndecidedError
+from symdyn.escaping import safe_latex
 from symdyn.stability import stability, step_bound
 from symdyn.values import MAX_DIGITS, exact_number
 
@@ -119,7 +120,7 @@ def _as_json(rule, result, bound):
         "charpoly": str(result.charpoly.as_expr()),
         "conditions": [str(c) for c in result.conditions],
         "region": str(result.region),
-        "region_latex": sp.latex(result.region),
+        "region_latex": safe_latex(result.region),
         "spectral_radius": text(result.spectral_radius),
         "marginal": text(result.marginal),
         "step_bound": None,
@@ -223,7 +224,7 @@ def _cmd_limit(args, out):
             "scaling": {str(k): str(v) for k, v in limit.scaling.items()},
             "functions": {str(k): str(v) for k, v in limit.functions.items()},
             "ode": [str(eq) for eq in limit.ode],
-            "ode_latex": [sp.latex(eq) for eq in limit.ode],
+            "ode_latex": [safe_latex(eq) for eq in limit.ode],
             "order": limit.order,
             "error_order": limit.error_order,
             "requires": None if limit.requires is None else [str(r) for r in limit.requires],

@@ -24,6 +24,7 @@ from sympy.core.function import AppliedUndef
 from symdyn.budget import bounded, phase
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import ArgumentError, RuleError, ShapeError, SymdynError, UndecidedError
+from symdyn.escaping import plain, safe_latex
 from symdyn.factoring import factor
 from symdyn.rule import UpdateRule
 from symdyn.state_roles import state_roles
@@ -463,21 +464,21 @@ def _limit_derivation(
     error_order,
     slaved,
 ):
-    d = Derivation(f"Continuous-time limit of {rule.name}").then(
-        f"The rule \u201c{rule.name}\u201d performs the assignments", TeX(rule.to_latex())
+    d = Derivation(f"Continuous-time limit of {plain(rule.name)}").then(
+        f"The rule \u201c{plain(rule.name)}\u201d performs the assignments", TeX(rule.to_latex())
     )
     if scaling:
         d = d.then(
-            f"The parameters are scaled with the step ${sp.latex(h)}$:",
+            f"The parameters are scaled with the step ${safe_latex(h)}$:",
             tuple(sp.Eq(k, v) for k, v in scaling.items()),
         )
     d = d.then(
         f"Read the iterates as samples of smooth curves at $t_k = k\\,\\tau$, with time step "
-        f"$\\tau = {sp.latex(step)}$"
+        f"$\\tau = {safe_latex(step)}$"
         + (" (so the counter is $k = t/\\tau$)" if rule.counter is not None else "")
         + ":",
         tuple(
-            sp.Eq(sp.Symbol(f"{{{sp.latex(s)}}}_{{k}}"), functions[s] if s in slaved else v)
+            sp.Eq(sp.Symbol(f"{{{safe_latex(s)}}}_{{k}}"), functions[s] if s in slaved else v)
             for s, v in shown.items()
         ),
     )
@@ -489,14 +490,14 @@ def _limit_derivation(
     for x, eq in zip(roles.positions, leading_eqs, strict=True):
         below = f"every order below $\\tau^{{{leading[x]}}}$ cancels; " if leading[x] else ""
         d = d.then(
-            f"Taylor-expanding the update of ${sp.latex(x)}$ in $\\tau$, {below}the "
+            f"Taylor-expanding the update of ${safe_latex(x)}$ in $\\tau$, {below}the "
             f"coefficient of $\\tau^{{{leading[x]}}}$ must vanish:",
             sp.Eq(eq, 0),
         )
     if slaved:
         d = d.then(
             "The equations of "
-            + ", ".join(f"${sp.latex(functions[x])}$" for x in slaved)
+            + ", ".join(f"${safe_latex(functions[x])}$" for x in slaved)
             + " have no time derivative: these variables relax faster than $\\tau$ and, to "
             "leading order, sit on the manifold the equations define:",
             tuple(sp.Eq(functions[x], shown[x]) for x in slaved),

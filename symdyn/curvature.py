@@ -23,6 +23,7 @@ import sympy as sp
 from symdyn.budget import bounded
 from symdyn.derivation import Derivation
 from symdyn.errors import ExpressionTypeError, ShapeError, UndecidedError
+from symdyn.escaping import safe_latex
 from symdyn.rule import as_expression
 from symdyn.values import as_basic
 
@@ -163,9 +164,9 @@ def _along_null(loss, variables, point, hessian, sign):
             "the test does not decide."
         )
     step = (
-        f"Along the null direction $v = {sp.latex(v.T)}^T$ the first nonzero derivative "
+        f"Along the null direction $v = {safe_latex(v.T)}^T$ the first nonzero derivative "
         f"of $g(t) = L(p + t v)$ is of order {order}: "
-        f"$g^{{({order})}}(0) = {sp.latex(coefficient)}$."
+        f"$g^{{({order})}}(0) = {safe_latex(coefficient)}$."
     )
     line_sign = 1 if coefficient.is_positive else -1
     if order % 2 == 1 or (sign != 0 and line_sign != sign):
@@ -314,7 +315,7 @@ def critical_points(loss, vars) -> list[CriticalPoint]:
     hessian = sp.hessian(loss, variables)
     points, complete = _solve_gradient(gradient, variables)
     base = (
-        Derivation(f"Critical points of ${sp.latex(loss)}$")
+        Derivation(f"Critical points of ${safe_latex(loss)}$")
         .then(
             "Set the gradient to zero:",
             sp.Eq(gradient, sp.zeros(len(variables), 1), evaluate=False),

@@ -10,6 +10,7 @@ they can be checked numerically later; raw LaTeX is accepted through
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 import sympy as sp
 
 from symdyn.errors import SymdynError
+from symdyn.escaping import latex_text, markdown_text, plain_pieces, safe_latex, unmark
 
 __all__ = ["Derivation", "LatexError", "Step", "TeX", "latex"]
 
@@ -52,7 +54,7 @@ class Step:
 
 
 def latex(expr):
-    """``sympy.latex``, without the ``+ -`` sympy prints in sums of matrix terms.
+    """:func:`~symdyn.escaping.safe_latex`, without the ``+ -`` of sums of matrix terms.
 
     Examples
     --------
@@ -61,7 +63,7 @@ def latex(expr):
     >>> latex(a - 2 * b)
     'a - 2 b'
     """
-    return re.sub(r"\+\s*-\s*", "- ", sp.latex(expr))
+    return re.sub(r"\+\s*-\s*", "- ", safe_latex(expr))
 
 
 def _math_latex(item):
@@ -72,48 +74,51 @@ def _math_latex(item):
     return latex(item)
 
 
-_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
-_UNICODE = {
-    "≤": r"$\le$",
-    "≥": r"$\ge$",
-    "−": "-",
-    "×": r"$\times$",
-    "←": r"$\leftarrow$",
-    "—": "---",
-    "–": "--",
-    "’": "'",
-    "λ": r"$\lambda$",
-    "η": r"$\eta$",
-    "β": r"$\beta$",
-    "μ": r"$\mu$",
-    "ρ": r"$\rho$",
-    "∇": r"$\nabla$",
-}
-
-
-def _escape_text(text):
-    out = []
-    for char in text:
-        out.append(_SPECIAL.get(char) or _UNICODE.get(char) or char)
-    return "".join(out)
-
-
 def _prose_latex(text):
-    """Escape prose for LaTeX, leaving ``$...$`` inline math untouched."""
-    parts = re.split(r"(\$[^$]+\$)", text)
+    """Escape prose for LaTeX: user text (:func:`~symdyn.escaping.plain`) entirely,
+    the library's own text around its ``$...$`` inline math."""
     return "".join(
-        p if p.startswith("$") and p.endswith("$") and len(p) > 1 else _escape_text(p)
-        for p in parts
+        latex_text(piece) if marked else _library_latex(piece)
+        for marked, piece in plain_pieces(text)
+    )
+
+
+def _library_latex(text):
+    parts = re.split(r"(\$(?:\\.|[^$\\])+\$)", text)  # an escaped \$ stays inside the math
+    return "".join(
+        p if p.startswith("$") and p.endswith("$") and len(p) > 1 else latex_text(p) for p in parts
+    )
+
+
+def _prose_markdown(text):
+    """Markdown prose: user text backslash-escaped, the library's text as written."""
+    pieces = plain_pieces(text)
+    return "".join(markdown_text(piece) if marked else piece for marked, piece in pieces)
+
+
+def _run_pdflatex(pdflatex, source):
+    """Run pdflatex on ``source`` in its folder, with no shell escape and paranoid file access.
+
+    ``openin_any=p`` and ``openout_any=p`` forbid reading and writing files
+    outside the folder (absolute paths, ``..`` and dot files); ``-recorder``
+    leaves in ``derivation.fls`` the list of every file read or written.
+    """
+    return subprocess.run(
+        [
+            pdflatex,
+            "-no-shell-escape",
+            "-recorder",
+            "-interaction=nonstopmode",
+            "-halt-on-error",
+            source.name,
+        ],
+        cwd=source.parent,
+        env={**os.environ, "openin_any": "p", "openout_any": "p"},
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=120,
+        check=False,
     )
 
 
@@ -193,15 +198,19 @@ class Derivation:
 
     def to_markdown(self):
         """Markdown with ``$...$`` inline and ``$$...$$`` display math."""
-        lines = [f"## {self.title}", ""]
+        lines = [f"## {_prose_markdown(self.title)}", ""]
         for step in self.steps:
-            lines.extend([step.text, ""])
+            lines.extend([_prose_markdown(step.text), ""])
             for item in step.math_items():
                 lines.extend([f"$${_math_latex(item)}$$", ""])
         return "\n".join(lines)
 
     def to_pdf(self, path):
         """Compile :meth:`to_latex` with pdflatex into ``path``.
+
+        pdflatex runs without shell escape and in TeX's paranoid mode, reading
+        and writing nothing outside its temporary build folder except the TeX
+        installation (see :func:`_run_pdflatex`).
 
         Raises
         ------
@@ -218,19 +227,11 @@ class Derivation:
         with tempfile.TemporaryDirectory() as tmp:
             source = Path(tmp) / "derivation.tex"
             source.write_text(self.to_latex(), encoding="utf-8")
-            done = subprocess.run(
-                [pdflatex, "-interaction=nonstopmode", "-halt-on-error", source.name],
-                cwd=tmp,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=120,
-                check=False,
-            )
+            done = _run_pdflatex(pdflatex, source)
             pdf = Path(tmp) / "derivation.pdf"
             if done.returncode != 0 or not pdf.exists():
                 tail = "\n".join(done.stdout.splitlines()[-25:])
-                raise LatexError(f"pdflatex failed on {self.title!r}:\n{tail}")
+                raise LatexError(f"pdflatex failed on {unmark(self.title)!r}:\n{tail}")
             path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(pdf, path)
         return path

@@ -23,6 +23,7 @@ from symdyn.budget import bounded
 from symdyn.criteria import sign_of
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError
+from symdyn.escaping import plain, safe_latex
 from symdyn.factoring import factor
 from symdyn.potential import _potential
 from symdyn.rule import UpdateRule, as_expression
@@ -194,8 +195,8 @@ def hamiltonian_form(rule, q=None, p=None):
         for i in range(2 * n)
         for j in range(2 * n)
     )
-    d = Derivation(f"Hamiltonian form of {rule.name}").then(
-        f"The rule \u201c{rule.name}\u201d performs the assignments", TeX(rule.to_latex())
+    d = Derivation(f"Hamiltonian form of {plain(rule.name)}").then(
+        f"The rule \u201c{plain(rule.name)}\u201d performs the assignments", TeX(rule.to_latex())
     )
     d = d.then(
         "Take the positions as $q$ and the momenta (before rescaling by a step $s$) as",
@@ -204,13 +205,13 @@ def hamiltonian_form(rule, q=None, p=None):
     d = d.then(
         "In these coordinates one step is",
         tuple(
-            sp.Eq(sp.Symbol(f"{{{sp.latex(c)}}}^{{+}}"), e)
+            sp.Eq(sp.Symbol(f"{{{safe_latex(c)}}}^{{+}}"), e)
             for c, e in zip(coords, [*q_next, *p_next], strict=True)
         ),
     )
     d = d.then(
         "Its Jacobian $J$ and the product $J^T \\Omega J$ are",
-        (TeX("J = " + sp.latex(jac)), TeX("J^T\\Omega J = " + sp.latex(form))),
+        (TeX("J = " + safe_latex(jac)), TeX("J^T\\Omega J = " + safe_latex(form))),
     )
     if not (exact and constant):
         why = (
@@ -253,16 +254,17 @@ def hamiltonian_form(rule, q=None, p=None):
             potential = _potential([sp.expand(f / scale) for f in force], list(q))
             if sign_of(scale) is None:
                 assumption = f" (where {scale} > 0)"
-                assumption_tex = f" (where ${sp.latex(scale)} > 0$)"
+                assumption_tex = f" (where ${safe_latex(scale)} > 0$)"
     if potential is not None:
         H = sum(pk**2 for pk in p) / 2 + potential
         damping = sp.simplify(-sp.log(contraction) / step)
         coordinates = {pk: m / step for pk, m in zip(p, momenta, strict=True)}
         d = d.then(
-            f"With the step $s = {sp.latex(step)}${assumption_tex} and momenta rescaled by $1/s$, "
+            f"With the step $s = {safe_latex(step)}${assumption_tex} and momenta rescaled by "
+            "$1/s$, "
             "the update is "
             "$p^+ = c\\,p - s\\nabla V(q)$, $q^+ = q + s\\,p^+$: conformal symplectic Euler for",
-            (TeX("H = " + sp.latex(H)), *(sp.Eq(k, v) for k, v in coordinates.items())),
+            (TeX("H = " + safe_latex(H)), *(sp.Eq(k, v) for k, v in coordinates.items())),
         )
         d = d.then("with damping $c = e^{-\\gamma s}$, i.e.", sp.Eq(sp.Symbol("\\gamma"), damping))
         reason += f"; conformal symplectic Euler for H = {H} with step {step}{assumption}"

@@ -20,6 +20,7 @@ from symdyn.continuous import T, _first_order_system
 from symdyn.criteria import hurwitz_conditions
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import UndecidedError
+from symdyn.escaping import safe_latex
 
 __all__ = ["LimitStability", "routh_hurwitz"]
 
@@ -118,7 +119,7 @@ def routh_hurwitz(limit, at=None):
             "Written as a first-order system and linearised at the equilibrium",
             tuple(sp.Eq(k, v) for k, v in shown_point.items()),
         )
-        .then("the system matrix is", TeX("A = " + sp.latex(matrix)))
+        .then("the system matrix is", TeX("A = " + safe_latex(matrix)))
         .then(
             "Solutions decay exactly when every root of the characteristic polynomial "
             "lies in the open left half-plane:",

@@ -28,6 +28,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import ArgumentError, RuleError, ShapeError
+from symdyn.escaping import plain, safe_latex
 from symdyn.quadratics import (
     EIGENVALUE,
     PositiveDiagonalMatrixSymbol,
@@ -203,14 +204,14 @@ def _time_limit(jac, counter, derivation):
     limit = sp.ImmutableMatrix(jac.xreplace({p: 0 for p in powers}))
     if counter in limit.free_symbols:
         return None, derivation
-    bases = ", ".join(f"${sp.latex(p.base)}$" for p in sorted(powers, key=str))
+    bases = ", ".join(f"${safe_latex(p.base)}$" for p in sorted(powers, key=str))
     derivation = derivation.then(
         f"The rule is time-varying: its Jacobian depends on the step counter "
-        f"${sp.latex(counter)}$ through powers of {bases}. For bases in $(0, 1)$ these tend "
+        f"${safe_latex(counter)}$ through powers of {bases}. For bases in $(0, 1)$ these tend "
         "to zero, so the Jacobian converges; when the limit contracts, the time-varying rule "
         "eventually contracts too (a small perturbation of a contraction is a contraction). "
         "The region below is therefore the asymptotic region, that of the limit",
-        TeX("J_\\infty = " + sp.latex(limit)),
+        TeX("J_\\infty = " + safe_latex(limit)),
     )
     return limit, derivation
 
@@ -276,15 +277,15 @@ def modes(rule, eigenvalue=EIGENVALUE):
     blocks = _blocks(rule, state, table)
     matrices = _matrices(blocks)
     by_symbol = {v: k for k, v in table.items()}
-    derivation = Derivation(f"Modes of {rule.name}").then(
-        f"The rule \u201c{rule.name}\u201d updates the state "
-        + ", ".join(f"${sp.latex(s)}$" for s in state)
+    derivation = Derivation(f"Modes of {plain(rule.name)}").then(
+        f"The rule \u201c{plain(rule.name)}\u201d updates the state "
+        + ", ".join(f"${safe_latex(s)}$" for s in state)
         + " by",
         TeX(rule.to_latex()),
     )
     symmetric = {m for m in matrices if isinstance(by_symbol[m], SymmetricMatrixSymbol)}
     diagonal = {m for m in symmetric if isinstance(by_symbol[m], PositiveDiagonalMatrixSymbol)}
-    plain = symmetric - diagonal
+    undiagonal = symmetric - diagonal
     tilde = [_mode_symbol(s) for s in state]
     powers = (0,) * len(state)
     reduced = None
@@ -296,14 +297,14 @@ def modes(rule, eigenvalue=EIGENVALUE):
             (m,) = matrices
             matrix = by_symbol[m]
             why = (
-                f"Every block is a polynomial or rational function of ${sp.latex(matrix)}$, so "
-                f"the blocks commute. As ${sp.latex(matrix)}$ is symmetric, "
-                f"${sp.latex(matrix)} = S \\Lambda S^T$ with $S$ orthogonal and $\\Lambda$ real "
+                f"Every block is a polynomial or rational function of ${safe_latex(matrix)}$, so "
+                f"the blocks commute. As ${safe_latex(matrix)}$ is symmetric, "
+                f"${safe_latex(matrix)} = S \\Lambda S^T$ with $S$ orthogonal and $\\Lambda$ real "
                 "diagonal; in the coordinates $S^T$ of every state variable the system splits "
                 "into one independent system per eigenvalue"
             )
-    elif len(plain) == 1 and len(diagonal) == 1:
-        (h,), (p,) = plain, diagonal
+    elif len(undiagonal) == 1 and len(diagonal) == 1:
+        (h,), (p,) = undiagonal, diagonal
         m = sp.Symbol("M", commutative=False)
         found = _similar_to_function_of(blocks, h, p, m)
         if found is not None:
@@ -311,15 +312,15 @@ def modes(rule, eigenvalue=EIGENVALUE):
             matrix = sp.MatMul(sp.Inverse(by_symbol[p]), by_symbol[h])
             tilde = [_mode_symbol(s, rescaled=bool(a)) for s, a in zip(state, powers, strict=True)]
             scaled = ", ".join(
-                f"${sp.latex(s)} \\mapsto {sp.latex(by_symbol[p])}^{{{a}}} {sp.latex(s)}$"
+                f"${safe_latex(s)} \\mapsto {safe_latex(by_symbol[p])}^{{{a}}} {safe_latex(s)}$"
                 for s, a in zip(state, powers, strict=True)
                 if a
             )
             why = (
                 f"Rescaling the buffers ({scaled}) turns every block into a polynomial or "
-                f"rational function of $M = {sp.latex(matrix)}$, so the blocks commute. "
-                f"$M$ is similar to the symmetric ${sp.latex(by_symbol[p])}^{{-1/2}} "
-                f"{sp.latex(by_symbol[h])} {sp.latex(by_symbol[p])}^{{-1/2}}$ (the "
+                f"rational function of $M = {safe_latex(matrix)}$, so the blocks commute. "
+                f"$M$ is similar to the symmetric ${safe_latex(by_symbol[p])}^{{-1/2}} "
+                f"{safe_latex(by_symbol[h])} {safe_latex(by_symbol[p])}^{{-1/2}}$ (the "
                 "preconditioner is a positive diagonal), so its eigenvalues are real (positive "
                 "when the Hessian is positive definite) and it is diagonalisable; in its "
                 "eigenbasis the system splits into one independent system per eigenvalue"
@@ -342,8 +343,8 @@ def modes(rule, eigenvalue=EIGENVALUE):
         derivation = derivation.then(why + ".")
     derivation = derivation.then(
         "Replacing the matrix by one of its eigenvalues $\\lambda$ gives the per-mode "
-        "Jacobian, for the per-mode state " + ", ".join(f"${sp.latex(s)}$" for s in tilde),
-        TeX("J(\\lambda) = " + sp.latex(jac)),
+        "Jacobian, for the per-mode state " + ", ".join(f"${safe_latex(s)}$" for s in tilde),
+        TeX("J(\\lambda) = " + safe_latex(jac)),
     )
     asymptotic = False
     if rule.counter is not None and rule.counter in jac.free_symbols:
@@ -354,8 +355,8 @@ def modes(rule, eigenvalue=EIGENVALUE):
         n = as_basic(state[0].shape[0])
         derivation = derivation.then(
             f"Every conclusion below holds for every eigenvalue $\\lambda$ of "
-            f"${sp.latex(matrix)}$, "
-            + (f"for each of the {n} modes." if n.is_Integer else f"for any dimension ${n}$.")
+            f"${safe_latex(matrix)}$, "
+            + (f"for each of the {n} modes." if n.is_Integer else f"for any dimension ${safe_latex(n)}$.")
         )
     return ModalReduction(
         rule, matrix, eigenvalue, tuple(tilde), powers, jac, False, asymptotic, derivation
@@ -397,7 +398,7 @@ def _full(rule, state, blocks, matrices, by_symbol, derivation):
         f"The blocks involve {names}, which are not functions of one symmetric matrix, so the "
         f"modes do not decouple. As $n = {n}$ is concrete, the Jacobian is formed entry by "
         "entry",
-        TeX("J = " + sp.latex(jac)),
+        TeX("J = " + safe_latex(jac)),
     )
     return ModalReduction(
         rule, None, None, tuple(variables), (0,) * len(state), jac, True, False, derivation

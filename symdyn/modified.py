@@ -20,6 +20,7 @@ import sympy as sp
 from symdyn.budget import bounded, phase
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError
+from symdyn.escaping import plain, safe_latex
 from symdyn.factoring import factor
 from symdyn.potential import _potential
 from symdyn.rule import UpdateRule
@@ -259,8 +260,8 @@ def _modified_loss(terms, state, h):
 
 
 def _modified_derivation(rule, h, increments, terms, loss, reason, manifold):
-    d = Derivation(f"Modified equation of {rule.name}").then(
-        f"The rule \u201c{rule.name}\u201d performs the assignments", TeX(rule.to_latex())
+    d = Derivation(f"Modified equation of {plain(rule.name)}").then(
+        f"The rule \u201c{plain(rule.name)}\u201d performs the assignments", TeX(rule.to_latex())
     )
     if manifold is not None:
         x = sp.Matrix([s for s in rule.state if s not in manifold])
@@ -273,9 +274,9 @@ def _modified_derivation(rule, h, increments, terms, loss, reason, manifold):
     else:
         x = sp.Matrix(rule.state)
     d = d.then(
-        f"Expanded in $h = {sp.latex(h)}$, one step is $x \\mapsto x + \\sum_j h^j d_j(x)$ with",
+        f"Expanded in $h = {safe_latex(h)}$, one step is $x \\mapsto x + \\sum_j h^j d_j(x)$ with",
         tuple(
-            TeX(f"d_{{{j}}} = " + sp.latex(inc.applyfunc(lambda e: _tidy(e, list(x)))))
+            TeX(f"d_{{{j}}} = " + safe_latex(inc.applyfunc(lambda e: _tidy(e, list(x)))))
             for j, inc in enumerate(increments, start=1)
         ),
     )
@@ -283,17 +284,17 @@ def _modified_derivation(rule, h, increments, terms, loss, reason, manifold):
         "The exact flow of $\\tilde f = \\sum_j h^{j-1} f_j$ for time $h$ is "
         "$x + \\sum_m \\frac{h^m}{m!} (\\tilde f\\cdot\\nabla)^{m-1}\\tilde f$. Matching it "
         "with the step order by order gives",
-        tuple(TeX(f"f_{{{j}}} = " + sp.latex(f)) for j, f in enumerate(terms, start=1)),
+        tuple(TeX(f"f_{{{j}}} = " + safe_latex(f)) for j, f in enumerate(terms, start=1)),
     )
     field_total = sum((h**i * f for i, f in enumerate(terms)), sp.zeros(len(x), 1))
     d = d.then(
         "so the modified equation is",
-        TeX("\\frac{d}{dt}" + sp.latex(x) + " = " + sp.latex(field_total)),
+        TeX("\\frac{d}{dt}" + safe_latex(x) + " = " + safe_latex(field_total)),
     )
     if loss is not None:
         d = d.then(
             "The field is a gradient, $\\tilde f = -\\nabla \\tilde L$, with modified loss",
-            TeX("\\tilde L = " + sp.latex(loss)),
+            TeX("\\tilde L = " + safe_latex(loss)),
         )
     else:
         d = d.then("No modified loss: " + reason.replace("f̃", "$\\tilde f$") + ".")

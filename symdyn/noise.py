@@ -17,6 +17,7 @@ import sympy as sp
 from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import SymdynError, UndecidedError
+from symdyn.escaping import plain, safe_latex
 from symdyn.rule import UpdateRule
 from symdyn.spectrum import SpectrumError, _per_mode, parameter_values
 from symdyn.values import exact_value, resolve_symbol
@@ -150,7 +151,7 @@ def stationary_covariance(rule, noise, params=None):
     noisy, shocks = _noisy(rule, sources)
     variances = sp.diag(*[exact_value(sources[g], where=f"the variance of {g}") for g in sources])
     values = parameter_values(rule, params, "stationary_covariance(params=...)")
-    derivation = Derivation(f"Stationary covariance of {rule.name}")
+    derivation = Derivation(f"Stationary covariance of {plain(rule.name)}")
     if any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
         jac, _, state, _, reduction = _per_mode(rule)
         inputs = _mode_inputs(noisy, list(shocks.values()))
@@ -166,9 +167,9 @@ def stationary_covariance(rule, noise, params=None):
         "Adding independent noise $\\xi$ with covariance $\\Sigma$ to the gradient gives, "
         f"{what}, $s^+ = J s + B \\xi$ with",
         (
-            TeX("J = " + sp.latex(jac)),
-            TeX("B = " + sp.latex(inputs)),
-            TeX("\\Sigma = " + sp.latex(variances)),
+            TeX("J = " + safe_latex(jac)),
+            TeX("B = " + safe_latex(inputs)),
+            TeX("\\Sigma = " + safe_latex(variances)),
         ),
     )
     result = stability(jac)  # the per-mode (or whole) linearisation decides existence
@@ -202,6 +203,6 @@ def stationary_covariance(rule, noise, params=None):
         result.region if result.region is sp.true else tuple(result.conditions),
     ).then(
         "Solving it " + ("numerically (SciPy)" if numeric else "exactly") + " gives",
-        TeX("C = " + sp.latex(shown)),
+        TeX("C = " + safe_latex(shown)),
     )
     return StationaryCovariance(rule, tuple(state), covariance, result.region, derivation)

@@ -26,6 +26,7 @@ import sympy as sp
 from matplotlib.figure import Figure
 
 from symdyn.errors import ArgumentError
+from symdyn.escaping import safe_latex
 from symdyn.maps import stability_map
 from symdyn.numeric import lambdify
 from symdyn.rule import UpdateRule, as_expression
@@ -42,7 +43,7 @@ __all__ = [
 
 
 def _tex(symbol):
-    return f"${sp.latex(symbol)}$"
+    return f"${safe_latex(symbol)}$"
 
 
 def _axes(ax, **kwargs):

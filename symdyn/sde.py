@@ -15,6 +15,7 @@ import sympy as sp
 from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError, ShapeError, UndecidedError
+from symdyn.escaping import plain, safe_latex
 from symdyn.modified import modified_equation
 from symdyn.rule import UpdateRule, as_expression, as_matrix
 
@@ -174,31 +175,34 @@ def sde_limit(rule, h, noise):
     diffusion = sp.ImmutableMatrix((h * gain * covariance * gain.T).applyfunc(sp.factor))
     state = sp.Matrix(first.variables)
     derivation = (
-        Derivation(f"Stochastic modified equation of {rule.name}")
-        .then(f"The rule \u201c{rule.name}\u201d performs the assignments", TeX(rule.to_latex()))
+        Derivation(f"Stochastic modified equation of {plain(rule.name)}")
+        .then(
+            f"The rule \u201c{plain(rule.name)}\u201d performs the assignments",
+            TeX(rule.to_latex()),
+        )
         .then(
             "with mean-zero noise of covariance",
             TeX(
                 r"\operatorname{Cov}"
-                + sp.latex(sp.Matrix(symbols).T)
+                + safe_latex(sp.Matrix(symbols).T)
                 + " = "
-                + sp.latex(covariance)
+                + safe_latex(covariance)
             ),
         )
         .then(
             "Its first-order modified field is $f(x) + G\\,\\xi$ with",
-            (TeX("f = " + sp.latex(drift)), TeX("G = " + sp.latex(gain))),
+            (TeX("f = " + safe_latex(drift)), TeX("G = " + safe_latex(gain))),
         )
         .then(
             "One step adds $h\\,G\\,\\xi$, of covariance $h^2 G\\Sigma G^T$ per time $h$, so to "
             "first order in $h$ only (Li, Tai & E 2017) the iterates follow",
             TeX(
                 "d"
-                + sp.latex(state)
+                + safe_latex(state)
                 + " = "
-                + sp.latex(drift)
+                + safe_latex(drift)
                 + r"\,dt + \sqrt{"
-                + sp.latex(diffusion)
+                + safe_latex(diffusion)
                 + r"}\,dW"
             ),
         )

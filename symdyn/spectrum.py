@@ -33,6 +33,7 @@ from symdyn.budget import bounded
 from symdyn.criteria import sign_of
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import SymdynError, UndecidedError
+from symdyn.escaping import plain, safe_latex
 from symdyn.factoring import factor
 from symdyn.modes import modes
 from symdyn.rule import UpdateRule
@@ -106,8 +107,8 @@ def _per_mode(rule):
     if rule.is_time_varying:
         raise UndecidedError(f"{rule.name}: the map depends on the step counter {rule.counter}")
     jac = rule.jacobian()
-    derivation = Derivation(f"Modes of {rule.name}").then(
-        "Per mode, the rule is linear with Jacobian", TeX("J = " + sp.latex(jac))
+    derivation = Derivation(f"Modes of {plain(rule.name)}").then(
+        "Per mode, the rule is linear with Jacobian", TeX("J = " + safe_latex(jac))
     )
     return jac, None, rule.state, (0,) * len(rule.state), derivation
 
@@ -252,10 +253,10 @@ def worst_case_rate(rule, spectrum, steps=None, init=None, params=None):
     values = parameter_values(rule, params, "worst_case_rate(params=...)")
     if values and steps is None:
         jac = sp.ImmutableMatrix(jac.subs(values))
-    derivation = Derivation(f"Worst case of {rule.name} over a spectrum") + derivation
+    derivation = Derivation(f"Worst case of {plain(rule.name)} over a spectrum") + derivation
     derivation = derivation.then(
-        f"Every eigenvalue ${sp.latex(eigenvalue)}$ lies in the interval",
-        TeX(f"{sp.latex(mu)} \\le {sp.latex(eigenvalue)} \\le {sp.latex(big)}"),
+        f"Every eigenvalue ${safe_latex(eigenvalue)}$ lies in the interval",
+        TeX(f"{safe_latex(mu)} \\le {safe_latex(eigenvalue)} \\le {safe_latex(big)}"),
     )
     if steps is None:
         return _asymptotic(rule, jac, eigenvalue, mu, big, derivation)
@@ -276,7 +277,7 @@ def _asymptotic(rule, jac, eigenvalue, mu, big, derivation):
     names = "z - a(\\lambda)" if len(coefficients) == 1 else "z^2 - T(\\lambda) z + D(\\lambda)"
     derivation = derivation.then(
         f"The per-mode characteristic polynomial ${names}$ has coefficients affine in "
-        f"${sp.latex(eigenvalue)}$",
+        f"${safe_latex(eigenvalue)}$",
         tuple(
             sp.Eq(sp.Symbol(n), c)
             for n, c in zip("TD" if len(coefficients) == 2 else "a", coefficients, strict=False)
@@ -396,7 +397,7 @@ def _finite(rule, jac, eigenvalue, state, scaling, spectrum, params, steps, init
         candidates = _polynomial_maxima(series, low, high)
         method = (
             f"$\\theta_N$ is a polynomial of degree at most {order} in "
-            f"${sp.latex(eigenvalue)}$; interpolated at {order + 1} Chebyshev points (exact "
+            f"${safe_latex(eigenvalue)}$; interpolated at {order + 1} Chebyshev points (exact "
             "for a polynomial), its modulus is maximised over the end points and the roots of "
             "its derivative (bracketed on a fine grid, then bisected), giving"
         )
@@ -421,13 +422,13 @@ def _finite(rule, jac, eigenvalue, state, scaling, spectrum, params, steps, init
     moduli = np.abs(theta(candidates))
     best = int(np.argmax(moduli))
     rate, where = float(moduli[best]), float(candidates[best])
-    initial = ", ".join(f"{sp.latex(s)}_0 = {v:g}" for s, v in zip(state, start, strict=True))
+    initial = ", ".join(f"{safe_latex(s)}_0 = {v:g}" for s, v in zip(state, start, strict=True))
     derivation = derivation.then(
         f"From ${initial}$ (in units of $\\theta_0$), $N = {steps}$ steps of the per-mode "
         "recurrence give $\\theta_N(\\lambda)$. " + method,
         TeX(
-            f"\\max_{{{sp.latex(eigenvalue)}}} |\\theta_N| / |\\theta_0| = {rate:.12g}"
-            f"\\quad\\text{{at}}\\quad {sp.latex(eigenvalue)} = {where:.12g}"
+            f"\\max_{{{safe_latex(eigenvalue)}}} |\\theta_N| / |\\theta_0| = {rate:.12g}"
+            f"\\quad\\text{{at}}\\quad {safe_latex(eigenvalue)} = {where:.12g}"
         ),
     )
     return WorstCaseRate(rule, eigenvalue, (mu, big), rate, where, int(steps), derivation)

@@ -26,6 +26,7 @@ from symdyn.criteria import (
 )
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import ArgumentError, RuleError, ShapeError, UndecidedError
+from symdyn.escaping import plain, safe_latex
 from symdyn.factoring import factor, factor_list
 from symdyn.modes import modes
 from symdyn.rule import UpdateRule
@@ -210,7 +211,7 @@ class StabilityResult:
         return (*sorted(self.jacobian.free_symbols, key=sp.default_sort_key), *own)
 
     def _repr_latex_(self):
-        return "$\\displaystyle " + sp.latex(self.region) + "$"
+        return "$\\displaystyle " + safe_latex(self.region) + "$"
 
 
 def _linearisation_point(rule, at):
@@ -235,8 +236,8 @@ def _linearisation_point(rule, at):
 
 def _rule_steps(rule, derivation):
     derivation = derivation.then(
-        f"The rule \u201c{rule.name}\u201d carries the state "
-        f"${sp.latex(sp.Matrix(rule.state).T)}$ and performs, "
+        f"The rule \u201c{plain(rule.name)}\u201d carries the state "
+        f"${safe_latex(sp.Matrix(rule.state).T)}$ and performs, "
         + ("all reading the old state," if rule.simultaneous else "in order,")
         + " the assignments",
         TeX(rule.to_latex()),
@@ -244,12 +245,12 @@ def _rule_steps(rule, derivation):
     if rule.free_inferred:  # a typo (etaa for eta) shows where it is used
         derivation = derivation.then(
             "Its free symbols were inferred from the expressions, not declared with "
-            "free=: " + ", ".join(f"${sp.latex(s)}$" for s in rule.free) + "."
+            "free=: " + ", ".join(f"${safe_latex(s)}$" for s in rule.free) + "."
         )
-    plus = sp.Matrix([sp.Symbol(f"{sp.latex(s)}^{{+}}") for s in rule.state])
+    plus = sp.Matrix([sp.Symbol(f"{safe_latex(s)}^{{+}}") for s in rule.state])
     return derivation.then(
         "Substituting temporaries and earlier assignments gives the update map",
-        TeX(sp.latex(plus) + " = " + sp.latex(rule.map)),
+        TeX(safe_latex(plus) + " = " + safe_latex(rule.map)),
     )
 
 
@@ -349,10 +350,10 @@ def _stability(rule, at):
                 f"{rule.name}: the per-mode Jacobian depends on the step counter {rule.counter} "
                 "and has no limit symdyn can take; substitute a value to study one step"
             )
-        derivation = Derivation(f"Linear stability of {rule.name}") + reduction.derivation
+        derivation = Derivation(f"Linear stability of {plain(rule.name)}") + reduction.derivation
         return _analyse(rule, {}, reduction.jacobian, derivation)
     if isinstance(rule, UpdateRule):
-        title = f"Linear stability of {rule.name}"
+        title = f"Linear stability of {plain(rule.name)}"
         phase("the fixed point to linearise at")
         point, where = _linearisation_point(rule, at)
         phase("the Jacobian")
@@ -367,7 +368,7 @@ def _stability(rule, at):
         derivation = _rule_steps(rule, Derivation(title))
         derivation = derivation.then(
             f"Its Jacobian with respect to the state, {where}, is",
-            TeX("J = " + sp.latex(jac)),
+            TeX("J = " + safe_latex(jac)),
         )
     else:
         jac = sp.ImmutableMatrix(rule)
@@ -375,7 +376,7 @@ def _stability(rule, at):
             raise ShapeError(f"the linearisation is {jac.rows}×{jac.cols}, not square")
         point, rule = {}, None
         derivation = Derivation("Linear stability").then(
-            "The linearisation is", TeX("J = " + sp.latex(jac))
+            "The linearisation is", TeX("J = " + safe_latex(jac))
         )
     return _analyse(rule, point, jac, derivation)
 
@@ -438,7 +439,7 @@ def _analyse(rule, point, jac, derivation):
     if radius is not None:
         derivation = derivation.then(
             "The asymptotic rate of convergence is the spectral radius",
-            TeX(r"\rho(J) = " + sp.latex(radius)),
+            TeX(r"\rho(J) = " + safe_latex(radius)),
         )
     # A never-stable rule's derivation says where it is marginal, so that is worked out
     # now (and kept); otherwise it waits until ``marginal`` is read.
@@ -487,7 +488,7 @@ def _charpoly_statement(jac, poly):
     """``det(zI - J) = p(z)``: an identity for n ≥ 2; for n = 1 ``|zI - J|`` would read
     as an absolute value, so the statement is written out instead."""
     if jac.rows == 1:
-        return TeX("p(z) = z - J = " + sp.latex(sp.collect(poly.as_expr(), Z)))
+        return TeX("p(z) = z - J = " + safe_latex(sp.collect(poly.as_expr(), Z)))
     return sp.Eq(
         sp.Determinant(Z * sp.eye(jac.rows) - jac), sp.collect(poly.as_expr(), Z), evaluate=False
     )
@@ -545,7 +546,7 @@ def _assumption_text(symbols):
     positive = sorted((s for s in symbols if s.is_positive), key=str)
     if not positive:
         return ""
-    names = ", ".join(f"${sp.latex(s)}$" for s in positive)
+    names = ", ".join(f"${safe_latex(s)}$" for s in positive)
     return f" (with {names} positive)"
 
 
@@ -821,7 +822,7 @@ def step_bound(rule, step):
     if result.region is sp.false:
         raise UndecidedError(f"{name}: no value of {step} is stable (the region is empty)")
     derivation = result.derivation.then(
-        f"Solving each condition for ${sp.latex(step)}$ with the other symbols free:"
+        f"Solving each condition for ${safe_latex(step)}$ with the other symbols free:"
     )
     cuts = [_Cut("lower", sp.S.Zero)] if step.is_nonnegative else []
     requires = [c for c in result.conditions if step not in c.free_symbols]
@@ -850,33 +851,33 @@ def step_bound(rule, step):
             at = _readable_bound(cut.at, requires) if cut.where is sp.true else cut.at
             relation = (sp.Gt if cut.side == "lower" else sp.Lt)(step, at)
             derivation = derivation.then(
-                f"the condition ${sp.latex(condition)}$ gives",
+                f"the condition ${safe_latex(condition)}$ gives",
                 relation
                 if cut.where is sp.true
-                else TeX(rf"{sp.latex(relation)} \quad \text{{where }} {sp.latex(cut.where)}"),
+                else TeX(rf"{safe_latex(relation)} \quad \text{{where }} {safe_latex(cut.where)}"),
             )
     requires = list(dict.fromkeys([*requires, *at_zero_slope]))
     lower, upper = _end_point(cuts, "lower"), _end_point(cuts, "upper")
     derivation = derivation.then(
         "so the stable step sizes form the interval"
-        + (" provided " + ", ".join(f"${sp.latex(r)}$" for r in requires) if requires else ""),
-        TeX(f"{sp.latex(lower)} < {sp.latex(step)} < {sp.latex(upper)}"),
+        + (" provided " + ", ".join(f"${safe_latex(r)}$" for r in requires) if requires else ""),
+        TeX(f"{safe_latex(lower)} < {safe_latex(step)} < {safe_latex(upper)}"),
     )
     return StepBound(step, lower, upper, tuple(requires), derivation)
 
 
 def _either_sign_step(derivation, condition, step, slope, offset, flat, cuts):
     return derivation.then(
-        f"the condition ${sp.latex(condition)}$, whose slope "
-        f"${sp.latex(slope)}$ in ${sp.latex(step)}$ can take either sign, gives "
+        f"the condition ${safe_latex(condition)}$, whose slope "
+        f"${safe_latex(slope)}$ in ${safe_latex(step)}$ can take either sign, gives "
         "a lower bound where the slope is positive and an upper bound where it is "
-        f"negative; where it vanishes it asks ${sp.latex(offset)} > 0$"
+        f"negative; where it vanishes it asks ${safe_latex(offset)} > 0$"
         + (", which then holds" if flat is sp.true else "")
         + ":",
         tuple(
             TeX(
-                rf"{sp.latex((sp.Gt if c.side == 'lower' else sp.Lt)(step, c.at))} "
-                rf"\quad \text{{where }} {sp.latex(c.where)}"
+                rf"{safe_latex((sp.Gt if c.side == 'lower' else sp.Lt)(step, c.at))} "
+                rf"\quad \text{{where }} {safe_latex(c.where)}"
             )
             for c in cuts
         ),

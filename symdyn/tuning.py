@@ -25,6 +25,7 @@ from symdyn.budget import bounded
 from symdyn.criteria import sign_of
 from symdyn.derivation import Derivation
 from symdyn.errors import UndecidedError
+from symdyn.escaping import plain, safe_latex
 from symdyn.factoring import factor
 from symdyn.rule import UpdateRule
 from symdyn.spectrum import _affine_in, _coefficients, _interval, _per_mode, parameter_values
@@ -137,7 +138,7 @@ def tune(rule, spectrum, over=None, params=None):
     values = parameter_values(rule, params, "tune(params=...)")
     if values:
         jac = sp.ImmutableMatrix(jac.subs(values))
-    derivation = Derivation(f"Tuning {rule.name} over a spectrum") + reduction
+    derivation = Derivation(f"Tuning {plain(rule.name)} over a spectrum") + reduction
     coefficients = _coefficients(jac, eigenvalue)
     if coefficients is not None and all(_affine_in(c, eigenvalue) for c in coefficients):
         exact = _tune_exact(rule, coefficients, eigenvalue, mu, big, over, derivation)
@@ -161,7 +162,7 @@ def _tune_exact(rule, coefficients, eigenvalue, mu, big, over, derivation):
         rate = (big - mu) / (big + mu)
         derivation = derivation.then(
             f"Per mode the iteration multiplies by $a(\\lambda) = 1 - c\\lambda$ with "
-            f"$c = {sp.latex(c)}$. The worst rate $r = \\max(|1 - c\\mu|, |1 - cL|)$ satisfies "
+            f"$c = {safe_latex(c)}$. The worst rate $r = \\max(|1 - c\\mu|, |1 - cL|)$ satisfies "
             "$Lr \\ge L(1 - c\\mu)$ and $\\mu r \\ge \\mu(cL - 1)$; adding, "
             "$r \\ge (L - \\mu)/(L + \\mu)$, with equality exactly when "
             "$1 - c\\mu = cL - 1$",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symdyn.criteria import schur_criterion
+from symdyn.escaping import safe_latex
 
 __all__ = ["ZeroStability", "with_root_condition", "zero_stability"]
 
@@ -99,8 +100,8 @@ def with_root_condition(derivation, roots, h):
     n = roots.slow
     slow = "the slow mode" if n == 1 else f"the {n} slow modes"
     derivation = derivation.then(
-        f"At ${sp.latex(h)} = 0$ the step is linear, with Jacobian "
-        f"$J_0 = {sp.latex(roots.jacobian)}$ and characteristic polynomial",
+        f"At ${safe_latex(h)} = 0$ the step is linear, with Jacobian "
+        f"$J_0 = {safe_latex(roots.jacobian)}$ and characteristic polynomial",
         sp.Eq(
             sp.Determinant(ZETA * sp.eye(roots.jacobian.rows) - roots.jacobian),
             (ZETA - 1) ** n * roots.fast.as_expr(),

@@ -17,6 +17,7 @@ import sympy as sp
 from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import UndecidedError
+from symdyn.escaping import plain, safe_latex
 from symdyn.rule import UpdateRule, as_expression
 
 __all__ = ["GradientThroughTime", "gradient_through_time"]
@@ -118,7 +119,7 @@ def gradient_through_time(rule: UpdateRule, steps) -> GradientThroughTime:
         raise UndecidedError(f"gradient_through_time: expected an UpdateRule, got {type(rule)}")
     T = as_expression(steps, "gradient_through_time: steps")
     state = sp.Matrix(rule.state)
-    derivation = Derivation(f"Gradients through time of {rule.name}")
+    derivation = Derivation(f"Gradients through time of {plain(rule.name)}")
     if rule.is_affine:
         W = sp.ImmutableMatrix(rule.map.jacobian(state))
         transition = sp.ImmutableMatrix(sp.simplify(W**T))
@@ -138,7 +139,7 @@ def gradient_through_time(rule: UpdateRule, steps) -> GradientThroughTime:
             .then(
                 "By Gelfand's formula $\\|W^T\\|^{1/T} \\to \\rho(W)$, so gradients vanish "
                 "iff $\\rho(W) < 1$ and explode if $\\rho(W) > 1$, with",
-                TeX("\\rho(W) = " + sp.latex(radius)),
+                TeX("\\rho(W) = " + safe_latex(radius)),
             )
         )
         return GradientThroughTime(transition, W, radius, bound, vanishing, exploding, derivation)
@@ -158,7 +159,7 @@ def gradient_through_time(rule: UpdateRule, steps) -> GradientThroughTime:
         .then(
             "Its Jacobian is $\\mathrm{diag}(1 - h_{t}^2) W$ and $0 < 1 - \\tanh^2 \\le 1$, "
             "so each step multiplies norms by at most $\\|W\\|_2$:",
-            TeX("\\|\\partial h_T / \\partial h_0\\|_2 \\le " + sp.latex(norm**T)),
+            TeX("\\|\\partial h_T / \\partial h_0\\|_2 \\le " + safe_latex(norm**T)),
         )
         .then("Gradients vanish along every trajectory when", norm < 1)
     )

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from symdyn.errors import SymdynError, UndecidedError
+from symdyn.escaping import unmark
 from symdyn.rule import as_expression
 from symdyn.stability import StabilityResult, stability, step_bound
 from symdyn.testing.oracle import numeric_rule
@@ -315,7 +316,7 @@ def check_derivation(result, examples=None, scale=2.0, rtol=1e-8):
     """
     equations = [e for e in result.derivation.equations if isinstance(e, sp.Eq)]
     if not equations:
-        raise SymdynError(f"{result.derivation.title}: the derivation states no equations")
+        raise SymdynError(f"{unmark(result.derivation.title)}: the derivation states no equations")
     symbols = sorted(set().union(*(e.free_symbols for e in equations)), key=sp.default_sort_key)
     functions = [sp.lambdify(symbols, [e.lhs.doit(), e.rhs.doit()], "numpy") for e in equations]
     strategy = _parameter_strategy(symbols, None, scale)
@@ -333,7 +334,7 @@ def check_derivation(result, examples=None, scale=2.0, rtol=1e-8):
                 f"{equation} fails at {_show(values)}: {lhs:.10g} != {rhs:.10g}"
             )
 
-    return _run(f"check_derivation({result.derivation.title})", strategy, body, examples)
+    return _run(f"check_derivation({unmark(result.derivation.title)})", strategy, body, examples)
 
 
 def check_against_torch(
