@@ -130,14 +130,17 @@ def _current_phase():
 class _Watchdog:
     """Interrupts one thread at a deadline, and every 50 ms after, while ``frame`` runs there."""
 
-    def __init__(self, thread_id, frame, delay):
+    def __init__(self, thread_id, frame):
         self.thread_id = thread_id
         self.frame = frame
         self.lock = threading.Lock()
         self.stopped = False
         self.fired = False
         self.timer = None
-        self._schedule(delay)
+
+    def start(self, delay):
+        with self.lock:
+            self._schedule(max(delay, 0.0))
 
     def _schedule(self, delay):
         self.timer = threading.Timer(delay, self._fire)
@@ -158,7 +161,8 @@ class _Watchdog:
     def stop(self):
         with self.lock:
             self.stopped = True
-            self.timer.cancel()
+            if self.timer is not None:
+                self.timer.cancel()
         self.frame = None
 
 
@@ -220,11 +224,16 @@ class budget:
             self.timeout = self.outer.timeout
             self.owner = self.outer if self.outer.watchdog is not None else self.outer.owner
         elif deadline < math.inf:
-            self.watchdog = _Watchdog(threading.get_ident(), live, deadline - time.monotonic())
+            self.watchdog = _Watchdog(threading.get_ident(), live)
         self.deadline = deadline
         self.saved_phase = getattr(_local, "phase", None)
         _local.phase = None
         stack.append(self)
+        if self.watchdog is not None:
+            try:  # last: a tiny budget may run out before the block even starts
+                self.watchdog.start(deadline - time.monotonic())
+            except _Interrupt:
+                self.__exit__(_Interrupt, None, None)
         return self
 
     def __exit__(self, kind, error, traceback):

@@ -302,7 +302,7 @@ def stability(rule, at=None):
     if not isinstance(rule, UpdateRule):
         rule = _as_jacobian(rule)
     if isinstance(rule, UpdateRule) and at is None:
-        return _stability_of_rule(rule)
+        return _stability_of_rule(rule, rule.free_inferred)
     return _stability(rule, at)
 
 
@@ -337,7 +337,8 @@ def _entry(value):
 # Rules and results are immutable, so a rule analysed again (one map after another,
 # a bound after a region) reuses its derivation instead of redoing the algebra.
 @functools.lru_cache(maxsize=64)
-def _stability_of_rule(rule):
+def _stability_of_rule(rule, free_inferred):
+    # free_inferred is not part of a rule's equality, but its derivation says it
     return _stability(rule, None)
 
 
