@@ -320,6 +320,31 @@ def _toposort(end):
                 consumers[parent] -= 1
 
 
+def _untraced(x):
+    while isinstance(x, Tracer):
+        x = x.value
+    return x
+
+
+def _check_cotangent(primitive, argnum, value, cotangent):
+    """A cotangent lives in its value's space: same shape, not complex for a real value.
+
+    As HIPS autograd's ``assert_vspace_match``: a wrong derivative rule fails here,
+    naming its primitive, instead of broadcasting silently into a wrong gradient.
+    """
+    value, cotangent = _untraced(value), _untraced(cotangent)
+    if np.shape(cotangent) != np.shape(value):
+        raise AutodiffError(
+            f"the VJP of {primitive.name} in argument {argnum} gives a cotangent of shape "
+            f"{np.shape(cotangent)} for a value of shape {np.shape(value)}"
+        )
+    if np.iscomplexobj(cotangent) and not np.iscomplexobj(value):
+        raise AutodiffError(
+            f"the VJP of {primitive.name} in argument {argnum} gives a complex cotangent "
+            "for a real value"
+        )
+
+
 def backward(out, g, leaves):
     """Pull the cotangent ``g`` of ``out`` back to the ``leaves``.
 
@@ -343,6 +368,8 @@ def backward(out, g, leaves):
             found[node] = g
             continue
         pulled = node.primitive.vjp(node.argnums, g, node.ans, node.args, node.kwargs)
+        for argnum, c in zip(node.argnums, pulled, strict=True):
+            _check_cotangent(node.primitive, argnum, node.args[argnum], c)
         for parent, c in zip(node.parents, pulled, strict=True):
             previous = cotangents.get(parent)
             cotangents[parent] = c if previous is None else previous + c
