@@ -1,4 +1,4 @@
-"""Time symdyn.numeric against hand-written NumPy on heavy ball; print a table of ratios.
+"""Time symdyn.numeric.codegen against hand-written NumPy on heavy ball; print a table of ratios.
 
 Every ratio is measured in this run, on this machine:
 
@@ -22,9 +22,9 @@ import time
 import numpy as np
 
 import symdyn as sd
-from symdyn.catalogue import CATALOGUE, beta, eta, lam, x
-from symdyn.numeric import _generate
-from symdyn.stability import _stability_of_rule
+from symdyn.catalogue.named import CATALOGUE, beta, eta, lam, x
+from symdyn.linear.stability import _stability_of_rule
+from symdyn.numeric.codegen import _generate
 
 POINTS = 10**6
 STEPS = 20
@@ -59,7 +59,7 @@ DASK_SCRIPT = """
 import resource, sys, time
 import numpy as np
 import symdyn as sd
-from symdyn.catalogue import CATALOGUE, beta, eta, lam
+from symdyn.catalogue.named import CATALOGUE, beta, eta, lam
 n = int(sys.argv[1])
 result = sd.stability(CATALOGUE["heavy-ball"].factory())
 grid = {eta: np.linspace(5 / n, 5, n), beta: np.linspace(1.2 / n, 1.2, n)}  # eta, beta > 0

@@ -10,7 +10,7 @@ import time
 import sympy as sp
 from sympy.parsing.sympy_parser import parse_expr
 
-from symdyn.parsing import parse_expression
+from symdyn.rules.parsing import parse_expression
 
 NAMES = "x v m g eta beta lambda gamma mu L"
 SYMBOLS = {s.name: s for s in sp.symbols(NAMES, real=True)}
@@ -49,7 +49,7 @@ def main():
     t_base = _time(baseline)
     count = REPEATS * len(INPUTS)
     print(f"parsing: {count} expressions")
-    print(f"  symdyn.parsing.parse_expression  {1e6 * t_ours / count:8.1f} µs each")
+    print(f"  symdyn.rules.parsing.parse_expression  {1e6 * t_ours / count:8.1f} µs each")
     print(f"  sympy.parse_expr (baseline)      {1e6 * t_base / count:8.1f} µs each")
     print(f"  ratio ours / baseline            {t_ours / t_base:8.2f}")
 

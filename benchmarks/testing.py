@@ -15,7 +15,7 @@ import sympy as sp
 
 import symdyn as sd
 from symdyn import testing
-from symdyn.catalogue import build
+from symdyn.catalogue.named import build
 from symdyn.cli import main
 
 EXAMPLES = 30  # the fast profile

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _gallery as gallery
 
 import symdyn as sd
-from symdyn import plot
 from symdyn.derivation import Derivation
+from symdyn.numeric import plot
 
 NAME = "adaptive"
 

@@ -12,11 +12,9 @@ Examples
 """
 
 from symdyn import budget, games, models, optimizers
-from symdyn.adaptive import PreconditionerError
-from symdyn.chain_rule import gauss_newton, response_jacobian
-from symdyn.continuous import ContinuousLimit, NoContinuousLimitError, continuous_limit
-from symdyn.criteria import hurwitz_conditions, schur_conditions
-from symdyn.curvature import critical_points
+from symdyn.catalogue.adaptive import PreconditionerError
+from symdyn.curvature.chain_rule import gauss_newton, response_jacobian
+from symdyn.curvature.critical_points import critical_points
 from symdyn.derivation import Derivation, LatexError
 from symdyn.errors import (
     ArgumentError,
@@ -31,22 +29,24 @@ from symdyn.errors import (
     UndecidedError,
     UnknownSymbolError,
 )
-from symdyn.hamiltonian import HamiltonianForm, hamiltonian_form
-from symdyn.limit_simulation import Convergence, convergence, integrate
-from symdyn.limit_stability import LimitStability, routh_hurwitz
-from symdyn.maps import StabilityMap, stability_map
-from symdyn.modes import ModalReduction, NonCommutingError, modes
-from symdyn.modified import ModifiedEquation, modified_equation
-from symdyn.noise import NoStationaryStateError, StationaryCovariance, stationary_covariance
-from symdyn.numeric import NumericFunction, lambdify
-from symdyn.quadratics import Quadratic, quadratic
-from symdyn.rule import UpdateRule, grad
-from symdyn.sde import SdeLimit, sde_limit
-from symdyn.simulation import SimulationResult, simulate
-from symdyn.spectrum import SpectrumError, WorstCaseRate, worst_case_rate
-from symdyn.stability import StabilityResult, StepBound, charpoly, stability, step_bound
-from symdyn.training import Optimizer, as_optimizer
-from symdyn.tuning import Tuning, tune
+from symdyn.limits.continuous import ContinuousLimit, NoContinuousLimitError, continuous_limit
+from symdyn.limits.hamiltonian import HamiltonianForm, hamiltonian_form
+from symdyn.limits.integration import Convergence, convergence, integrate
+from symdyn.limits.modified import ModifiedEquation, modified_equation
+from symdyn.limits.routh_hurwitz import LimitStability, routh_hurwitz
+from symdyn.limits.sde import SdeLimit, sde_limit
+from symdyn.linear.criteria import hurwitz_conditions, schur_conditions
+from symdyn.linear.modes import ModalReduction, NonCommutingError, modes
+from symdyn.linear.noise import NoStationaryStateError, StationaryCovariance, stationary_covariance
+from symdyn.linear.quadratics import Quadratic, quadratic
+from symdyn.linear.spectrum import SpectrumError, WorstCaseRate, worst_case_rate
+from symdyn.linear.stability import StabilityResult, StepBound, charpoly, stability, step_bound
+from symdyn.linear.tuning import Tuning, tune
+from symdyn.numeric.codegen import NumericFunction, lambdify
+from symdyn.numeric.simulation import SimulationResult, simulate
+from symdyn.numeric.stability_maps import StabilityMap, stability_map
+from symdyn.numeric.training import Optimizer, as_optimizer
+from symdyn.rules.rule import UpdateRule, grad
 
 __version__ = "0.1.0"
 

@@ -23,17 +23,13 @@ from fractions import Fraction
 import sympy as sp
 
 from symdyn.budget import DEFAULT_TIMEOUT, budget
-from symdyn.catalogue import CATALOGUE, build
-from symdyn.errors import BudgetExceededError, SymdynError, UndecidedError
+from symdyn.catalogue.named import CATALOGUE, build
+from symdyn.errors import BudgetExceededError, SymdynError, UndecidedError, UsageError
 from symdyn.escaping import safe_latex
-from symdyn.stability import stability, step_bound
-from symdyn.values import MAX_DIGITS, exact_number
+from symdyn.linear.stability import stability, step_bound
+from symdyn.rules.values import MAX_DIGITS, exact_number
 
 __all__ = ["main"]
-
-
-class UsageError(SymdynError):
-    """A command-line argument is malformed."""
 
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/\d+)?")
@@ -82,7 +78,7 @@ def _substitutions(rule, assignments):
 def _load(target):
     """A rule, its step symbol and, for a TOML rule file, the file's spec (else None)."""
     if target.endswith(".toml"):
-        from symdyn.rulefile import load_spec, rule_from_spec
+        from symdyn.rules.rulefile import load_spec, rule_from_spec
 
         spec = load_spec(target)
         rule = rule_from_spec(spec)
@@ -177,7 +173,7 @@ def _cmd_analyze(args, out):
             if not args.json:
                 print(f"wrote {path}", file=out)
     if args.plot:
-        from symdyn import plot  # matplotlib only when a figure is asked for
+        from symdyn.numeric import plot  # matplotlib only when a figure is asked for
 
         plot.stability_figure(result, bound).savefig(args.plot, dpi=150)
         if not args.json:

@@ -20,14 +20,10 @@ from pathlib import Path
 
 import sympy as sp
 
-from symdyn.errors import SymdynError
+from symdyn.errors import LatexError, SymdynError
 from symdyn.escaping import latex_text, markdown_text, plain_pieces, safe_latex, unmark
 
 __all__ = ["Derivation", "LatexError", "Step", "TeX", "latex"]
-
-
-class LatexError(SymdynError):
-    """pdflatex is missing or failed on a derivation."""
 
 
 class TeX(str):

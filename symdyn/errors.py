@@ -124,3 +124,50 @@ class AutodiffError(SymdynError, TypeError):
 
 class ArgumentError(SymdynError, TypeError):
     """An argument is missing, unknown, misplaced, or a value that breaks its symbol's meaning."""
+
+
+class UsageError(SymdynError):
+    """A command-line argument is malformed."""
+
+
+class NoContinuousLimitError(SymdynError, ValueError):
+    """The expansion of a rule in its step has no consistent leading order."""
+
+
+class OperatorError(SymdynError, ValueError):
+    """An operator or spectrum was asked for something it cannot give."""
+
+
+class NoParametersError(OperatorError):
+    """A parameter operator (NTK, Φ, K) was asked for on a model with no parameters."""
+
+
+class SpectrumSizeError(OperatorError):
+    """More eigen- or singular values were asked for than the operator has."""
+
+
+class LatexError(SymdynError):
+    """pdflatex is missing or failed on a derivation."""
+
+
+class NonCommutingError(RuleError):
+    """The Jacobian's blocks are not functions of one matrix, and n is symbolic."""
+
+
+class SpectrumError(SymdynError, ValueError):
+    """A spectrum interval is malformed (μ ≤ 0, μ > L) or cannot be matched to the rule."""
+
+
+class NoStationaryStateError(SymdynError, ValueError):
+    """The rule is not stable at the given values, so no stationary covariance exists."""
+
+
+class UnknownRuleError(SymdynError, KeyError):
+    """No catalogue rule has that name."""
+
+    def __str__(self):
+        return str(self.args[0])
+
+
+class PreconditionerError(RuleError):
+    """The preconditioner is not a fixed positive diagonal."""

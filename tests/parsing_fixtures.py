@@ -12,8 +12,8 @@ import pytest
 import sympy as sp
 
 from symdyn.errors import ParseError
-from symdyn.parsing import parse_expression
-from symdyn.rulefile import load_spec
+from symdyn.rules.parsing import parse_expression
+from symdyn.rules.rulefile import load_spec
 
 # -- expressions -----------------------------------------------------------------
 

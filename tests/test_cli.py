@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import sympy as sp
 
-from symdyn.catalogue import CATALOGUE
+from symdyn.catalogue.named import CATALOGUE
 from symdyn.cli import main
 
 

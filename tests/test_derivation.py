@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 
 import symdyn as sd
-from symdyn.catalogue import CATALOGUE, build
+from symdyn.catalogue.named import CATALOGUE, build
 from symdyn.derivation import Derivation, TeX
 
 x = sp.Symbol("x", real=True)

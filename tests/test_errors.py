@@ -44,8 +44,9 @@ def test_inferred_free_symbols_are_shown_so_a_typo_is_visible():
     declared = sd.UpdateRule([x], [(x, x - eta * lam * x)], [eta], free=[lam])
     assert "inferred" not in repr(declared)
     opening = [step.text for step in sd.stability(typo).derivation.steps[:3]]
-    assert any("inferred" in text and r"$\eta\eta$" not in text and "etaa" in text
-               for text in opening), opening
+    assert any(
+        "inferred" in text and r"$\eta\eta$" not in text and "etaa" in text for text in opening
+    ), opening
     assert not any("inferred" in step.text for step in sd.stability(declared).derivation.steps)
 
 

@@ -10,7 +10,7 @@ import sympy as sp
 import symdyn as sd
 from symdyn.derivation import Derivation, _run_pdflatex
 from symdyn.escaping import plain, safe_latex
-from symdyn.rulefile import load_rule
+from symdyn.rules.rulefile import load_rule
 from tests.optional import require_program
 
 HOSTILE = (

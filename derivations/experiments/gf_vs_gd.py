@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import _gallery as gallery
 
 import symdyn as sd
-from symdyn import plot
 from symdyn.derivation import Derivation
+from symdyn.numeric import plot
 
 NAME = "gf_vs_gd"
 START = (-0.8, 1.2)

@@ -15,21 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import symdyn.autodiff as ad
-from symdyn.errors import ShapeError, SymdynError
+from symdyn.errors import (
+    NoParametersError,
+    OperatorError,
+    ShapeError,
+    SpectrumSizeError,
+)
 
 __all__ = ["NoParametersError", "OperatorError", "Recurrence", "SpectrumSizeError"]
-
-
-class OperatorError(SymdynError, ValueError):
-    """An operator or spectrum was asked for something it cannot give."""
-
-
-class NoParametersError(OperatorError):
-    """A parameter operator (NTK, Φ, K) was asked for on a model with no parameters."""
-
-
-class SpectrumSizeError(OperatorError):
-    """More eigen- or singular values were asked for than the operator has."""
 
 
 def _float_array(value, name):

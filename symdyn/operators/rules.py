@@ -1,4 +1,4 @@
-"""A :class:`~symdyn.operators.model.Recurrence` from a symbolic RNN rule of :mod:`symdyn.models`.
+"""A :class:`~symdyn.operators.model.Recurrence` of a symbolic RNN rule (see the catalogue).
 
 The rule's map is printed by ``sympy.lambdify`` into code on
 :mod:`symdyn.autodiff` values (``ad.namespace``), one column of the batch
@@ -15,7 +15,7 @@ import sympy as sp
 
 import symdyn.autodiff as ad
 from symdyn.errors import ShapeError, UnknownSymbolError
-from symdyn.rule import UpdateRule
+from symdyn.rules.rule import UpdateRule
 
 from .model import Recurrence
 

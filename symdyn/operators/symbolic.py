@@ -1,4 +1,4 @@
-"""Exact gradients through time for the RNN rules of :mod:`symdyn.models`.
+"""Exact gradients through time for the RNN rules of :mod:`symdyn.catalogue.models`.
 
 For a linear RNN h ← W h + u the state-transition matrix is exact,
 ∂h_T/∂h_0 = W^T, and ‖W^T‖ → 0 iff ρ(W) < 1 (vanishing gradients); it
@@ -18,7 +18,7 @@ from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import UndecidedError
 from symdyn.escaping import plain, safe_latex
-from symdyn.rule import UpdateRule, as_expression
+from symdyn.rules.rule import UpdateRule, as_expression
 
 __all__ = ["GradientThroughTime", "gradient_through_time"]
 

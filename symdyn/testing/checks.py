@@ -20,11 +20,11 @@ from hypothesis.errors import Unsatisfiable
 
 from symdyn.errors import SymdynError, UndecidedError
 from symdyn.escaping import unmark
-from symdyn.rule import as_expression
-from symdyn.stability import StabilityResult, stability, step_bound
+from symdyn.linear.stability import StabilityResult, stability, step_bound
+from symdyn.rules.rule import as_expression
+from symdyn.rules.values import as_basic, exact_values
 from symdyn.testing.oracle import numeric_rule
 from symdyn.testing.strategies import states, symbol_values
-from symdyn.values import as_basic, exact_values
 
 __all__ = [
     "CheckFailure",

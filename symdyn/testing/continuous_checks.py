@@ -14,7 +14,6 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from symdyn import autodiff as ad
-from symdyn.continuous import _first_order_system
 from symdyn.errors import SymdynError
 from symdyn.testing.checks import _numeric, _parameter_strategy, _run, _show
 from symdyn.testing.oracle import numeric_rule
@@ -58,7 +57,7 @@ def check_continuous_limit(
     >>> check_continuous_limit(limit, examples=3).passed
     True
     """
-    from symdyn import convergence  # wherever continuous time keeps it
+    from symdyn.limits.integration import convergence
 
     rule = limit.rule
     others = sorted(
@@ -67,7 +66,7 @@ def check_continuous_limit(
     )
     others = [s for s in others if s != limit.h and s != rule.counter]
     # X(0) for every position and, for a limit of order m, X'(0) … X^(m−1)(0) as well.
-    starts, _, _ = _first_order_system(limit)
+    starts, _, _ = limit.first_order_system()
     start = st.lists(
         st.floats(-scale, scale).filter(lambda v: abs(v) > 0.1),
         min_size=len(starts),
@@ -133,7 +132,7 @@ def _fast_radius(limit):
     """The largest modulus of a fast mode of the step at h = 0, from autodiff eigenvalues.
 
     The roots nearest 1, one per order of the limit in each position, are the slow
-    modes; independent of :mod:`symdyn.zero_stability`, which derives ``requires``.
+    modes; independent of :mod:`symdyn.linear.zero_stability`, which derives ``requires``.
     """
     if limit.requires is None:  # the linearisation at h = 0 depends on the state
         return lambda values: 0.0
@@ -169,7 +168,7 @@ def _stiffness(limit, symbols):
 
     ``init`` lists the start in the order of the first-order system's variables.
     """
-    _, dummies, fields = _first_order_system(limit)
+    _, dummies, fields = limit.first_order_system()
     jacobian = sp.Matrix(fields).jacobian(dummies)
     at = sp.lambdify([*dummies, *symbols], jacobian, "numpy")
     tau = sp.lambdify([limit.h, *symbols], limit.time_step, "numpy")

@@ -9,7 +9,7 @@ import numpy as np
 import sympy as sp
 
 from symdyn import autodiff as ad
-from symdyn.values import resolve_symbol
+from symdyn.rules.values import resolve_symbol
 
 __all__ = ["NumericRule", "numeric_rule"]
 

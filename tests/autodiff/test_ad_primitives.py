@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import symdyn.autodiff as ad
+from symdyn.errors import AutodiffError
 
 EPS = 1e-6
 
@@ -212,3 +213,17 @@ def test_float32_inputs_keep_their_dtype():
 def test_maximum_splits_the_derivative_at_ties():
     assert ad.grad(lambda x: ad.maximum(x, 1.0))(1.0) == 0.5
     np.testing.assert_allclose(ad.grad(ad.max)(np.array([1.0, 3.0, 3.0])), [0.0, 0.5, 0.5])
+
+
+def test_a_vjp_of_the_wrong_shape_fails_where_it_is_registered():
+    """As autograd's assert_vspace_match: a wrong rule is an error naming its primitive,
+    never a broadcast into a wrong gradient."""
+    total = ad.Primitive(lambda x: np.sum(x), name="wrong_sum")
+    ad.defvjp(total, lambda g, ans, x: g)  # forgets to broadcast g to x's shape
+    with pytest.raises(AutodiffError, match=r"VJP of wrong_sum in argument 0 .* shape \(\)"):
+        ad.grad(lambda x: total(x))(np.ones(3))
+
+    realpart = ad.Primitive(lambda x: x * 1.0, name="wrong_real")
+    ad.defvjp(realpart, lambda g, ans, x: g * (1 + 0j))
+    with pytest.raises(AutodiffError, match="complex cotangent for a real value"):
+        ad.grad(lambda x: realpart(x))(2.0)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import symdyn as sd
 from symdyn import testing
-from symdyn.catalogue import CATALOGUE
+from symdyn.catalogue.named import CATALOGUE
 from symdyn.cli import main
 from symdyn.derivation import Derivation
 from symdyn.testing import strategies

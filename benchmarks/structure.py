@@ -1,0 +1,153 @@
+"""The shape of the package against a baseline revision, measured in one run (issue #16).
+
+For this checkout and for ``--baseline`` (default: 05b696c, before the subpackages) it
+prints the modules per package, the largest module and function, how many functions
+exceed 80 lines, the private names imported across package boundaries, and the import
+cycles between packages (a flat module counts as its own package).
+
+Run: ``.venv/bin/python benchmarks/structure.py [--baseline REV]``
+"""
+
+import argparse
+import ast
+import collections
+import subprocess
+import sys
+import tarfile
+import tempfile
+from io import BytesIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tree(revision, into):
+    """Extract ``symdyn/`` at ``revision`` into the folder ``into``."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "symdyn"], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return Path(into) / "symdyn"
+
+
+def _modules(package):
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        yield path, ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _home(module):
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def _imports(tree, module, is_package):
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, None
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            for alias in node.names:
+                yield base, alias.name
+
+
+def _cycles(edges):
+    """Strongly connected components of more than one package (Tarjan)."""
+    index, low, stack, on, found, counter = {}, {}, [], set(), [], [0]
+
+    def visit(node):
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on.add(node)
+        for other in edges.get(node, ()):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in list(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def measure(package):
+    per_package = collections.Counter()
+    modules, functions, private, edges = [], [], 0, collections.defaultdict(set)
+    for path, module in _modules(package):
+        text = path.read_text()
+        tree = ast.parse(text)
+        home = _home(module)
+        per_package["(top level)" if path.parent == package else home] += 1
+        modules.append((len(text.splitlines()), str(path.relative_to(package.parent))))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                functions.append((node.end_lineno - node.lineno + 1, f"{module}.{node.name}"))
+        for imported, name in _imports(tree, module, path.name == "__init__.py"):
+            if (
+                imported == "symdyn"
+                and name
+                and ((package / f"{name}.py").exists() or (package / name).is_dir())
+            ):
+                imported, name = f"symdyn.{name}", None  # from symdyn import plot
+            if not imported.startswith("symdyn.") or module == "symdyn":
+                continue
+            target = _home(imported)
+            if target != home:
+                edges[home].add(target)
+                hidden = any(p.startswith("_") for p in imported.split(".")[1:])
+                if hidden or (name and name.startswith("_") and not name.endswith("__")):
+                    private += 1
+    functions.sort(reverse=True)
+    return {
+        "packages": dict(sorted(per_package.items())),
+        "largest module": max(modules),
+        "modules over 400 lines": sum(1 for lines, _ in modules if lines > 400),
+        "largest function": functions[0],
+        "functions over 80 lines": sum(1 for lines, _ in functions if lines > 80),
+        "private cross-imports": private,
+        "cycles": _cycles(edges),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", default="05b696c")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        before = measure(_tree(args.baseline, folder))
+        after = measure(ROOT / "symdyn")
+    print(f"{'':26} {'baseline ' + args.baseline:>40}  {'this checkout':>40}")
+    for key in before:
+        if key == "packages":
+            continue
+        print(f"{key:26} {before[key]!s:>40}  {after[key]!s:>40}")
+    packages = sorted(set(before["packages"]) | set(after["packages"]))
+    print("modules per package:")
+    for name in packages:
+        counts = before["packages"].get(name, 0), after["packages"].get(name, 0)
+        print(f"  {name:24} {counts[0]:>40}  {counts[1]:>40}")
+    ratio = after["private cross-imports"] / max(before["private cross-imports"], 1)
+    print(f"private cross-imports after / before: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Curvature: critical points, the Gauss–Newton split and response Jacobians."""

@@ -1,0 +1,1 @@
+"""Numerics: lambdified maps, the numba backend, simulation, stability maps, training and plots."""

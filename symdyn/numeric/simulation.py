@@ -1,0 +1,301 @@
+"""Batched simulation of a rule: every point of a broadcast batch runs until it leaves.
+
+Examples
+--------
+>>> import numpy as np
+>>> import sympy as sp
+>>> import symdyn as sd
+>>> x = sp.Symbol("x", real=True)
+>>> eta = sp.Symbol("eta", positive=True)
+>>> run = sd.simulate(sd.UpdateRule([x], [(x, x - eta * x)], [eta]), {x: 1.0},
+...                   {eta: np.array([0.5, 1.0])}, steps=50)
+>>> run.exit_step
+array([40,  2])
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from symdyn.errors import ArgumentError
+from symdyn.numeric.codegen import _names, lambdify
+from symdyn.numeric.numba_backend import flat, numba_simulation
+from symdyn.numeric.progress import progress_bar, wanted
+from symdyn.rules.rule import UpdateRule
+from symdyn.rules.values import checked_array, resolve_symbol
+
+__all__ = ["SimulationResult", "simulate"]
+
+
+def _checked_inputs(values, symbols, where):
+    """``values`` as ``{name: float array}``: keys are ``symbols`` or their exact names
+    (never parsed), values finite real arrays within each symbol's assumptions."""
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise ArgumentError(f"{where}: expected a mapping {{symbol: values}}")
+    named = {}
+    for key, value in values.items():
+        symbol = resolve_symbol(key, symbols, where=where)
+        if symbol not in symbols:
+            raise ArgumentError(
+                f"{where}: no symbol called {symbol}; expected "
+                f"{', '.join(map(str, symbols)) or 'none'}",
+                symbol=symbol,
+            )
+        named[str(symbol)] = checked_array(value, symbol, where=where)
+    return named
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """A batch of runs of a rule.
+
+    Attributes
+    ----------
+    rule : UpdateRule
+    steps : int
+        The number of steps asked for.
+    final : dict
+        State symbol → array shaped like the batch: the state when the
+        point left (diverged or converged) or after the last step.
+    diverged, converged : numpy.ndarray of bool
+        Left because a state value became non-finite or exceeded the
+        threshold; left because no state value moved by more than
+        ``tol * (1 + |value|)`` in one step.
+    exit_step : numpy.ndarray of int
+        The step at which the point left (``steps`` when it never did).
+    rate : numpy.ndarray of float
+        Empirical contraction per step, ``(|Δ_last| / |Δ_1|) ** (1 / (exit_step - 1))``
+        with ``Δ`` the largest change of a state value in one step (``inf`` when diverged);
+        for an affine rule it tends to the spectral radius.
+    trajectory : dict or None
+        State symbol → array shaped ``(steps + 1,) + batch`` when recorded:
+        converged points hold their final value after leaving, diverged ones ``nan``.
+    """
+
+    rule: UpdateRule
+    steps: int
+    final: dict
+    diverged: np.ndarray
+    converged: np.ndarray
+    exit_step: np.ndarray
+    rate: np.ndarray
+    trajectory: dict | None = None
+
+
+def simulate(
+    rule,
+    init,
+    params,
+    steps,
+    record=False,
+    threshold=1e8,
+    tol=1e-12,
+    backend="numpy",
+    progress=None,
+    progress_file=None,
+):
+    """Run ``rule`` for ``steps`` steps on a broadcast batch of starts and parameters.
+
+    Points leave the batch early when they diverge (a state value is
+    non-finite or larger than ``threshold`` in absolute value) or converge
+    (no state value changed by more than ``tol * (1 + |value|)``); the rest
+    of the batch runs on. A time-varying rule sees its counter take the
+    values 1, 2, ..., ``steps``.
+
+    Parameters
+    ----------
+    rule : UpdateRule
+    init : mapping
+        State symbol (or its name) → initial value or array.
+    params : mapping
+        Parameter and free symbol (or name) → value or array.
+    steps : int
+    record : bool
+        Keep the whole trajectory.
+    threshold : float
+    tol : float
+        ``0`` disables the convergence test.
+    backend : {"numpy", "numba"}
+        ``"numba"`` (optional extra) fuses the whole time loop per point in
+        compiled code, points in parallel; it does not record trajectories,
+        and its bar moves between segments of at least one step (at most
+        50 of them).
+    progress : bool, optional
+        A tqdm bar over the steps. Default: shown only when
+        ``progress_file`` (default ``sys.stderr``) is a terminal.
+    progress_file : text stream, optional
+        Where the bar goes (tqdm's ``file=``).
+
+    Returns
+    -------
+    SimulationResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta = sp.Symbol("eta", positive=True)
+    >>> run = simulate(UpdateRule([x], [(x, x - eta * x)], [eta]), {x: 1.0},
+    ...                {eta: np.array([0.5, 2.5])}, steps=100)
+    >>> run.converged, run.diverged
+    (array([ True, False]), array([False,  True]))
+    """
+    show = wanted(progress, progress_file)
+    step = lambdify(rule, "map")
+    state_names = _names(rule.state)
+    starts = _checked_inputs(init, rule.state, f"{rule.name}: simulate(init=...)")
+    missing = [n for n in state_names if n not in starts]
+    if missing:
+        raise ArgumentError(f"init: missing values for {', '.join(missing)}")
+    counter = str(rule.counter) if rule.counter is not None else None
+    known = (*rule.params, *rule.free)
+    values = _checked_inputs(params, known, f"{rule.name}: simulate(params=...)")
+    needed = [n for n in _names(step.keywords) if n != counter and n not in values]
+    if needed:
+        raise ArgumentError(f"params: missing values for {', '.join(needed)}")
+    batch = np.broadcast_shapes(*(np.shape(v) for v in (*starts.values(), *values.values())))
+    if backend == "numba":
+        if record:
+            raise ArgumentError("backend='numba' does not record trajectories; use 'numpy'")
+        kernel = numba_simulation(rule, step.keywords, counter)
+        size = max(math.prod(batch), 1)
+        states = flat([starts[n] for n in state_names], batch, size)
+        pars = flat([values[str(k)] for k in step.keywords if str(k) != counter], batch, size)
+        out = _numba_run(
+            kernel, size, steps, threshold, tol, states, pars, show, rule, progress_file
+        )
+        return _result(rule, steps, batch, *out)
+    if backend != "numpy":
+        raise ArgumentError(f"backend={backend!r}; use 'numpy' or 'numba'")
+    size = math.prod(batch)
+    work = [np.array(np.broadcast_to(starts[n], batch), dtype=float).ravel() for n in state_names]
+    if size == 1:
+        work = [w.reshape(1) for w in work]
+    pars = {
+        n: v if np.ndim(v) == 0 else np.array(np.broadcast_to(v, batch), dtype=float).ravel()
+        for n, v in values.items()
+    }
+    final = [w.copy() for w in work]
+    index = np.arange(max(size, 1))
+    exit_step = np.full(index.size, steps)
+    diverged = np.zeros(index.size, bool)
+    converged = np.zeros(index.size, bool)
+    first, last = np.full(index.size, np.nan), np.full(index.size, np.nan)
+    first_c, last_c = first.copy(), last.copy()
+    path = np.full((steps + 1, len(work), index.size), np.nan) if record else None
+    if record:
+        path[0] = work
+    bar = progress_bar(show, steps, f"simulate {rule.name}", "step", progress_file)
+    with bar, np.errstate(all="ignore"):
+        for t in range(1, steps + 1):
+            if not index.size:
+                break
+            bar.update()
+            now = dict(pars, **({counter: t} if counter in _names(step.keywords) else {}))
+            new = step(*work, **now)
+            change = np.maximum.reduce([np.abs(a - b) for a, b in zip(new, work, strict=True)])
+            size_now = np.maximum.reduce([np.abs(a) for a in new])
+            bad = ~np.isfinite(size_now) | (size_now > threshold)
+            done = ~bad & (change <= tol * (1 + size_now)) if tol > 0 else bad & False
+            if t == 1:
+                first_c = change
+            last_c = change
+            if record:
+                path[t][:, index] = new
+            work = list(new)
+            leaving = bad | done
+            if leaving.any():
+                gone = index[leaving]
+                for j, value in enumerate(work):
+                    final[j][gone] = value[leaving]
+                exit_step[gone], diverged[gone], converged[gone] = t, bad[leaving], done[leaving]
+                first[gone], last[gone] = first_c[leaving], last_c[leaving]
+                keep = ~leaving
+                work, index = [w[keep] for w in work], index[keep]
+                first_c, last_c = first_c[keep], last_c[keep]
+                pars = {n: v if np.ndim(v) == 0 else v[keep] for n, v in pars.items()}
+    for j, value in enumerate(work):
+        final[j][index] = value
+    first[index], last[index] = first_c, last_c
+    rate = _rate(first, last, exit_step, diverged)
+    return _result(rule, steps, batch, final, diverged, converged, exit_step, rate, path)
+
+
+# A shown bar moves after each of at most this many segments of the compiled loop.
+_SEGMENTS = 50
+
+
+def _numba_run(kernel, size, steps, threshold, tol, states, pars, show, rule, progress_file):
+    """The compiled loop over all steps, or in segments between which the bar moves.
+
+    After a segment only the points still running go on, compacted, as in
+    the NumPy path; the first segment writes straight into the results.
+    """
+    final = [np.empty(size) for _ in states]
+    exits = np.full(size, steps, dtype=np.int64)
+    diverged, converged = np.zeros(size, bool), np.zeros(size, bool)
+    first, rate = np.full(size, np.nan), np.zeros(size)
+    results = [*final, exits, diverged, converged, first, rate]
+    cuts = [0, steps]
+    if show and steps > 1:
+        cuts = np.unique(np.linspace(0, steps, min(steps, _SEGMENTS) + 1).astype(int))
+    index = None  # None: every point, in place
+    bar = progress_bar(show, steps, f"simulate {rule.name}", "step", progress_file)
+    with bar:
+        for begin, end in itertools.pairwise(int(c) for c in cuts):
+            if index is None:
+                parts = results
+            elif index.size:
+                parts = [r[index] for r in results]
+            else:
+                break
+            kernel(
+                parts[-1].size, begin, end, float(threshold), float(tol), *states, *pars, *parts
+            )
+            if index is not None:
+                for whole, part in zip(results, parts, strict=True):
+                    whole[index] = part
+            bar.update(end - begin)
+            if end < steps:
+                *now, _, gone_bad, gone_done, _, _ = parts
+                running = ~(gone_bad | gone_done)
+                index = np.flatnonzero(running) if index is None else index[running]
+                states = [part[running] for part in now]
+                pars = [p[running] for p in pars]
+    return final, diverged, converged, exits, rate
+
+
+def _rate(first, last, exit_step, diverged):
+    """The empirical contraction per step (the compiled loop computes the same in place)."""
+    with np.errstate(all="ignore"):
+        rate = np.where(exit_step > 1, (last / first) ** (1 / np.maximum(exit_step - 1, 1)), 0.0)
+    return np.where(diverged, np.inf, rate)
+
+
+def _result(rule, steps, batch, final, diverged, converged, exit_step, rate, path=None):
+    trajectory = None
+    if path is not None:
+        after = np.arange(steps + 1)[:, None] > exit_step[None, :]
+        hold = after & converged[None, :]
+        trajectory = {
+            s: np.where(hold, final[j][None, :], path[:, j, :]).reshape(steps + 1, *batch)
+            for j, s in enumerate(rule.state)
+        }
+    return SimulationResult(
+        rule=rule,
+        steps=steps,
+        final={s: final[j].reshape(batch) for j, s in enumerate(rule.state)},
+        diverged=diverged.reshape(batch),
+        converged=converged.reshape(batch),
+        exit_step=exit_step.reshape(batch),
+        rate=rate.reshape(batch),
+        trajectory=trajectory,
+    )
