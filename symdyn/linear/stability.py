@@ -13,6 +13,7 @@ import functools
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import sympy as sp
 
@@ -167,7 +168,7 @@ class StabilityResult:
     """
 
     rule: UpdateRule | None
-    point: dict
+    point: Mapping
     jacobian: sp.ImmutableMatrix
     charpoly: sp.Poly
     factors: tuple
@@ -178,9 +179,13 @@ class StabilityResult:
     # The unsimplified Schur conditions; None when a factor of degree ≥ 3 keeps the
     # closed disc from being their weak form.
     _raw: tuple | None = field(default=None, repr=False, compare=False)
+    # The marginal set when the analysis already worked it out (a never-stable rule's).
+    _known_marginal: sp.Basic | None = field(default=None, repr=False, compare=False)
 
     @functools.cached_property
     def marginal(self):
+        if self._known_marginal is not None:
+            return self._known_marginal
         return None if self._raw is None else _marginal(self._raw)
 
     def is_stable(self, values: Mapping):
@@ -451,9 +456,9 @@ def _analyse(rule, point, jac, derivation):
             "root stays in the closed disc with one on the circle: the rule is marginal",
             marginal,
         )
-    result = StabilityResult(
+    return StabilityResult(
         rule=rule,
-        point=point,
+        point=MappingProxyType(dict(point)),  # read-only: the result may be cached
         jacobian=sp.ImmutableMatrix(jac),
         charpoly=poly,
         factors=factors,
@@ -462,10 +467,8 @@ def _analyse(rule, point, jac, derivation):
         spectral_radius=radius,
         derivation=derivation,
         _raw=tuple(raw) if closure_known else None,
+        _known_marginal=marginal,
     )
-    if marginal is not None:
-        vars(result)["marginal"] = marginal  # the cached_property's own slot
-    return result
 
 
 def _require_finite(jac, rule):

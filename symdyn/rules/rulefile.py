@@ -29,7 +29,6 @@ positions for values, so they are found by scanning the raw text
 from __future__ import annotations
 
 import dataclasses
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -487,10 +486,8 @@ def rule_from_spec(spec: RuleSpec):
             free=spec.free,
         )
     except RuleError as exc:
-        match = re.search(r"update (\d+)", str(exc))
-        line = 1
-        if match and 0 < int(match.group(1)) <= len(spec.lines):
-            line = spec.lines[int(match.group(1)) - 1]
+        number = exc.update_index  # 1-based, set by the rule on every update's error
+        line = spec.lines[number - 1] if number and 0 < number <= len(spec.lines) else 1
         raise ParseError(str(exc), spec.source, line) from exc
 
 

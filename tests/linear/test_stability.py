@@ -406,3 +406,11 @@ def test_contains_needs_values_for_symbolic_end_points():
     exact_ends = sd.step_bound(sd.optimizers.gd(QUADRATIC, [x], eta).subs({lam: 4}), eta)
     assert exact_ends.contains(R(1, 2) - R(1, 10**30))
     assert not exact_ends.contains(R(1, 2))
+
+
+def test_a_cached_result_cannot_be_changed_by_one_caller_for_the_next():
+    rule = sd.optimizers.gd(lam * x**2 / 2, [x], eta)
+    first = sd.stability(rule)
+    with pytest.raises(TypeError):
+        first.point[x] = 1
+    assert sd.stability(rule).point == {x: 0}
