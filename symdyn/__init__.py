@@ -39,7 +39,7 @@ from symdyn.linear.criteria import hurwitz_conditions, schur_conditions
 from symdyn.linear.modes import ModalReduction, NonCommutingError, modes
 from symdyn.linear.noise import NoStationaryStateError, StationaryCovariance, stationary_covariance
 from symdyn.linear.quadratics import Quadratic, quadratic
-from symdyn.linear.spectrum import SpectrumError, WorstCaseRate, worst_case_rate
+from symdyn.linear.spectrum import FiniteHorizonRate, SpectrumError, WorstCaseRate, worst_case_rate
 from symdyn.linear.stability import StabilityResult, StepBound, charpoly, stability, step_bound
 from symdyn.linear.tuning import Tuning, tune
 from symdyn.numeric.codegen import NumericFunction, lambdify
@@ -58,6 +58,7 @@ __all__ = [
     "Convergence",
     "Derivation",
     "ExpressionTypeError",
+    "FiniteHorizonRate",
     "HamiltonianForm",
     "LatexError",
     "LimitStability",

@@ -39,14 +39,14 @@ from symdyn.rules.factoring import factor
 from symdyn.rules.rule import UpdateRule
 from symdyn.rules.values import exact_value, exact_values
 
-__all__ = ["SpectrumError", "WorstCaseRate", "worst_case_rate"]
+__all__ = ["FiniteHorizonRate", "SpectrumError", "WorstCaseRate", "worst_case_rate"]
 
 Z = sp.Symbol("z")
 
 
 @dataclass(frozen=True)
 class WorstCaseRate:
-    """The worst case of a linear method over eigenvalues λ ∈ [μ, L].
+    """The exact asymptotic worst case of a linear method over eigenvalues λ ∈ [μ, L].
 
     Attributes
     ----------
@@ -55,23 +55,46 @@ class WorstCaseRate:
         λ.
     spectrum : tuple
         (μ, L).
-    rate : sympy.Expr or float
-        Asymptotic: max over λ of the spectral radius (exact). Finite horizon:
-        max over λ of |θ_N|/|θ₀| (a float, to about 1e-12 relative).
-    argmax : tuple or float
-        The λ where the worst case is attained (the candidates, for the
-        asymptotic rate: the end points).
-    steps : int or None
-        N, or ``None`` for the asymptotic rate.
+    rate : sympy.Expr
+        max over λ of the spectral radius, exact.
+    argmax : tuple
+        The candidates where the worst case is attained: the end points (μ, L).
     derivation : Derivation
     """
 
     rule: UpdateRule
     eigenvalue: sp.Symbol
     spectrum: tuple
-    rate: object
-    argmax: object
-    steps: int | None
+    rate: sp.Expr
+    argmax: tuple
+    derivation: Derivation = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FiniteHorizonRate:
+    """The worst case of a linear method after N steps, over eigenvalues λ ∈ [μ, L].
+
+    Attributes
+    ----------
+    rule : UpdateRule
+    eigenvalue : sympy.Symbol
+    spectrum : tuple
+        (μ, L).
+    rate : float
+        max over λ of |θ_N|/|θ₀|, to about 1e-12 relative.
+    argmax : float
+        The λ where it is attained.
+    steps : int
+        N.
+    derivation : Derivation
+    """
+
+    rule: UpdateRule
+    eigenvalue: sp.Symbol
+    spectrum: tuple
+    rate: float
+    argmax: float
+    steps: int
     derivation: Derivation = field(repr=False)
 
 
@@ -225,7 +248,9 @@ def worst_case_rate(rule, spectrum, steps=None, init=None, params=None):
 
     Returns
     -------
-    WorstCaseRate
+    WorstCaseRate or FiniteHorizonRate
+        The exact asymptotic rate, or (with ``steps``) the rate after N steps: two
+        types, so that each field has one type.
 
     Raises
     ------
@@ -291,7 +316,14 @@ def _asymptotic(rule, jac, eigenvalue, mu, big, derivation):
     derivation = derivation.then(
         "The asymptotic worst-case rate is", sp.Eq(sp.Symbol(r"\rho_{\max}"), rate)
     )
-    return WorstCaseRate(rule, eigenvalue, (mu, big), rate, (mu, big), None, derivation)
+    return WorstCaseRate(
+        rule=rule,
+        eigenvalue=eigenvalue,
+        spectrum=(mu, big),
+        rate=rate,
+        argmax=(mu, big),
+        derivation=derivation,
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -427,4 +459,12 @@ def _finite(rule, jac, eigenvalue, state, scaling, spectrum, params, steps, init
             f"\\quad\\text{{at}}\\quad {safe_latex(eigenvalue)} = {where:.12g}"
         ),
     )
-    return WorstCaseRate(rule, eigenvalue, (mu, big), rate, where, int(steps), derivation)
+    return FiniteHorizonRate(
+        rule=rule,
+        eigenvalue=eigenvalue,
+        spectrum=(mu, big),
+        rate=float(rate),
+        argmax=float(where),
+        steps=int(steps),
+        derivation=derivation,
+    )
