@@ -22,7 +22,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from symdyn.budget import bounded, phase
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation
 from symdyn.errors import (
     ArgumentError,
     NoContinuousLimitError,
@@ -34,6 +34,7 @@ from symdyn.escaping import plain, safe_latex
 from symdyn.limits._taylor import _coefficients, _Divergent, _is_zero
 from symdyn.linear.zero_stability import with_root_condition, zero_stability
 from symdyn.rules.factoring import factor
+from symdyn.rules.printing import opening
 from symdyn.rules.rule import UpdateRule
 from symdyn.rules.state_roles import state_roles
 from symdyn.rules.values import exact_value, exact_values, resolve_symbol
@@ -491,9 +492,7 @@ def _limit_derivation(
     error_order,
     slaved,
 ):
-    d = Derivation(f"Continuous-time limit of {plain(rule.name)}").then(
-        f"The rule \u201c{plain(rule.name)}\u201d performs the assignments", TeX(rule.to_latex())
-    )
+    d = opening(rule, f"Continuous-time limit of {plain(rule.name)}")
     if scaling:
         d = d.then(
             f"The parameters are scaled with the step ${safe_latex(h)}$:",

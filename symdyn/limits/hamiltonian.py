@@ -27,6 +27,7 @@ from symdyn.limits._potential import _potential
 from symdyn.limits._taylor import _is_zero
 from symdyn.linear.criteria import sign_of
 from symdyn.rules.factoring import factor
+from symdyn.rules.printing import opening
 from symdyn.rules.rule import UpdateRule, as_expression
 from symdyn.rules.state_roles import state_roles
 from symdyn.rules.values import resolve_symbol
@@ -195,9 +196,7 @@ def hamiltonian_form(rule, q=None, p=None):
         for i in range(2 * n)
         for j in range(2 * n)
     )
-    d = Derivation(f"Hamiltonian form of {plain(rule.name)}").then(
-        f"The rule \u201c{plain(rule.name)}\u201d performs the assignments", TeX(rule.to_latex())
-    )
+    d = opening(rule, f"Hamiltonian form of {plain(rule.name)}")
     d = d.then(
         "Take the positions as $q$ and the momenta (before rescaling by a step $s$) as",
         tuple(sp.Eq(pk, m) for pk, m in zip(p, momenta, strict=True)),

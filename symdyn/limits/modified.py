@@ -24,6 +24,7 @@ from symdyn.escaping import plain, safe_latex
 from symdyn.limits._potential import _potential
 from symdyn.limits._taylor import _is_zero, _shifted_series, _taylor, _truncate
 from symdyn.rules.factoring import factor
+from symdyn.rules.printing import opening
 from symdyn.rules.rule import UpdateRule
 from symdyn.rules.state_roles import state_roles
 from symdyn.rules.values import resolve_symbol
@@ -260,9 +261,7 @@ def _modified_loss(terms, state, h):
 
 
 def _modified_derivation(rule, h, increments, terms, loss, reason, manifold):
-    d = Derivation(f"Modified equation of {plain(rule.name)}").then(
-        f"The rule \u201c{plain(rule.name)}\u201d performs the assignments", TeX(rule.to_latex())
-    )
+    d = opening(rule, f"Modified equation of {plain(rule.name)}")
     if manifold is not None:
         x = sp.Matrix([s for s in rule.state if s not in manifold])
         d = d.then(

@@ -17,6 +17,7 @@ from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError, ShapeError, UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.limits.modified import modified_equation
+from symdyn.rules.printing import opening
 from symdyn.rules.rule import UpdateRule, as_expression, as_matrix
 
 __all__ = ["SdeLimit", "sde_limit"]
@@ -175,11 +176,7 @@ def sde_limit(rule, h, noise):
     diffusion = sp.ImmutableMatrix((h * gain * covariance * gain.T).applyfunc(sp.factor))
     state = sp.Matrix(first.variables)
     derivation = (
-        Derivation(f"Stochastic modified equation of {plain(rule.name)}")
-        .then(
-            f"The rule \u201c{plain(rule.name)}\u201d performs the assignments",
-            TeX(rule.to_latex()),
-        )
+        opening(rule, f"Stochastic modified equation of {plain(rule.name)}")
         .then(
             "with mean-zero noise of covariance",
             TeX(

@@ -30,6 +30,7 @@ from symdyn.linear.criteria import (
 )
 from symdyn.linear.modes import modes
 from symdyn.rules.factoring import factor, factor_list
+from symdyn.rules.printing import opening
 from symdyn.rules.rule import UpdateRule
 from symdyn.rules.values import as_basic, exact_number, exact_values
 
@@ -239,19 +240,8 @@ def _linearisation_point(rule, at):
     return {s: 0 for s in rule.state}, "at the origin"
 
 
-def _rule_steps(rule, derivation):
-    derivation = derivation.then(
-        f"The rule \u201c{plain(rule.name)}\u201d carries the state "
-        f"${safe_latex(sp.Matrix(rule.state).T)}$ and performs, "
-        + ("all reading the old state," if rule.simultaneous else "in order,")
-        + " the assignments",
-        TeX(rule.to_latex()),
-    )
-    if rule.free_inferred:  # a typo (etaa for eta) shows where it is used
-        derivation = derivation.then(
-            "Its free symbols were inferred from the expressions, not declared with "
-            "free=: " + ", ".join(f"${safe_latex(s)}$" for s in rule.free) + "."
-        )
+def _rule_steps(rule, title):
+    derivation = opening(rule, title)
     plus = sp.Matrix([sp.Symbol(f"{safe_latex(s)}^{{+}}") for s in rule.state])
     return derivation.then(
         "Substituting temporaries and earlier assignments gives the update map",
@@ -371,7 +361,7 @@ def _stability(rule, at):
                 f"value with rule.subs({{{rule.counter}: ...}}) to study one step"
             )
         phase("the derivation's opening steps")
-        derivation = _rule_steps(rule, Derivation(title))
+        derivation = _rule_steps(rule, title)
         derivation = derivation.then(
             f"Its Jacobian with respect to the state, {where}, is",
             TeX("J = " + safe_latex(jac)),

@@ -10,7 +10,9 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from symdyn.derivation import Derivation, TeX
 from symdyn.errors import ExpressionTypeError
+from symdyn.escaping import plain, safe_latex
 from symdyn.rules.grammar import _shorten
 
 __all__ = ["print_expression"]
@@ -89,3 +91,33 @@ def print_expression(expr: sp.Basic) -> str:
         expr = sp.Integer(expr)
     _check_printable(expr)
     return _GrammarPrinter().doprint(expr)
+
+
+def opening(rule, title):
+    """A derivation titled ``title`` whose first step states ``rule``: its state, its
+    assignments in order (or all reading the old state), and any free symbols that
+    were inferred rather than declared (so a typo such as ``etaa`` shows where it is
+    used). Every analysis of a rule starts with it.
+
+    Examples
+    --------
+    >>> import sympy as sp, symdyn as sd
+    >>> x = sp.Symbol("x", real=True)
+    >>> eta = sp.Symbol("eta", positive=True)
+    >>> d = opening(sd.optimizers.gd(x**2 / 2, [x], eta), "GD")
+    >>> d.to_markdown().splitlines()[2].endswith("performs, in order, the assignments")
+    True
+    """
+    derivation = Derivation(title).then(
+        f"The rule \u201c{plain(rule.name)}\u201d carries the state "
+        f"${safe_latex(sp.Matrix(rule.state).T)}$ and performs, "
+        + ("all reading the old state," if rule.simultaneous else "in order,")
+        + " the assignments",
+        TeX(rule.to_latex()),
+    )
+    if rule.free_inferred:
+        derivation = derivation.then(
+            "Its free symbols were inferred from the expressions, not declared with "
+            "free=: " + ", ".join(f"${safe_latex(s)}$" for s in rule.free) + "."
+        )
+    return derivation
