@@ -40,7 +40,8 @@ from symdyn.linear.modes import ModalReduction, NonCommutingError, modes
 from symdyn.linear.noise import NoStationaryStateError, StationaryCovariance, stationary_covariance
 from symdyn.linear.quadratics import Quadratic, quadratic
 from symdyn.linear.spectrum import FiniteHorizonRate, SpectrumError, WorstCaseRate, worst_case_rate
-from symdyn.linear.stability import StabilityResult, StepBound, charpoly, stability, step_bound
+from symdyn.linear.stability import StabilityResult, charpoly, stability
+from symdyn.linear.step_bounds import StepBound, step_bound
 from symdyn.linear.tuning import Tuning, tune
 from symdyn.numeric.codegen import NumericFunction, lambdify
 from symdyn.numeric.simulation import SimulationResult, simulate

@@ -26,7 +26,8 @@ from symdyn.budget import DEFAULT_TIMEOUT, budget
 from symdyn.catalogue.named import CATALOGUE, build
 from symdyn.errors import BudgetExceededError, SymdynError, UndecidedError, UsageError
 from symdyn.escaping import safe_latex
-from symdyn.linear.stability import stability, step_bound
+from symdyn.linear.stability import stability
+from symdyn.linear.step_bounds import step_bound
 from symdyn.rules.values import MAX_DIGITS, exact_number
 
 __all__ = ["main"]

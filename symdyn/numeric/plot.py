@@ -26,7 +26,8 @@ import sympy as sp
 from matplotlib.figure import Figure
 
 from symdyn.errors import ArgumentError
-from symdyn.linear.stability import StabilityResult, StepBound, stability
+from symdyn.linear.stability import StabilityResult, stability
+from symdyn.linear.step_bounds import StepBound
 from symdyn.numeric._figures import axes_of as _axes
 from symdyn.numeric._figures import tex as _tex
 from symdyn.numeric.codegen import lambdify
@@ -130,7 +131,7 @@ def stability_figure(
 
     The analytic stability map (:func:`~symdyn.numeric.stability_maps.stability_map`) is
     drawn underneath; the curves ``step = bound.lower`` and ``step =
-    bound.upper`` of :func:`~symdyn.linear.stability.step_bound` are drawn over it
+    bound.upper`` of :func:`~symdyn.linear.step_bounds.step_bound` are drawn over it
     where ``bound.requires`` holds, labelled ``"exact boundary"``.
 
     Parameters

@@ -20,7 +20,8 @@ from hypothesis.errors import Unsatisfiable
 
 from symdyn.errors import SymdynError, UndecidedError
 from symdyn.escaping import unmark
-from symdyn.linear.stability import StabilityResult, stability, step_bound
+from symdyn.linear.stability import StabilityResult, stability
+from symdyn.linear.step_bounds import step_bound
 from symdyn.rules.rule import as_expression
 from symdyn.rules.values import as_basic, exact_values
 from symdyn.testing.oracle import numeric_rule

@@ -9,7 +9,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from symdyn.errors import SymdynError, UndecidedError
-from symdyn.linear.stability import StabilityResult, stability, step_bound
+from symdyn.linear.stability import StabilityResult, stability
+from symdyn.linear.step_bounds import step_bound
 from symdyn.rules.rule import UpdateRule
 
 __all__ = ["hyperparameters", "rules", "spd_matrices", "states", "symbol_values"]

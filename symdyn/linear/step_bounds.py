@@ -1,0 +1,384 @@
+"""Step bounds: the interval of a step size (a learning rate) on which a rule is stable.
+
+From the exact region of :func:`symdyn.linear.stability.stability`: each condition
+solved for the step (:class:`Bound`), the cuts of its real and complex crossings,
+and the end points joined into one :class:`StepBound` with what it requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from symdyn.budget import bounded, phase
+from symdyn.derivation import Derivation, TeX
+from symdyn.errors import ArgumentError, UndecidedError
+from symdyn.escaping import safe_latex
+from symdyn.linear.criteria import (
+    sign_of,
+    simplify_condition,
+)
+from symdyn.linear.stability import StabilityResult, stability
+from symdyn.rules.factoring import factor
+from symdyn.rules.values import as_basic, exact_number, exact_values
+
+__all__ = ["StepBound", "step_bound"]
+
+
+@dataclass(frozen=True)
+class StepBound:
+    """The stable interval ``lower < step < upper`` with the other symbols free.
+
+    Attributes
+    ----------
+    step : sympy.Symbol
+    lower, upper : sympy.Expr
+        Exact end points (``upper`` may be ``oo``); ``Piecewise`` where a
+        condition's slope in the step changes sign with the other symbols.
+    requires : tuple of sympy relations
+        Conditions on the other parameters that must hold as well.
+    derivation : Derivation
+    """
+
+    step: sp.Symbol
+    lower: sp.Basic
+    upper: sp.Basic
+    requires: tuple
+    derivation: Derivation = field(repr=False)
+
+    def contains(self, value, values: Mapping | None = None):
+        """Whether ``value`` lies strictly inside the interval, exactly.
+
+        Parameters
+        ----------
+        value : number
+            A value of the step (floats follow :mod:`symdyn.rules.values`).
+        values : mapping, optional
+            Values of the other symbols the end points and ``requires``
+            depend on; where ``requires`` fails no step is stable.
+
+        Raises
+        ------
+        UndecidedError
+            When the end points depend on symbols that have no value.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> eta, lam = sp.symbols("eta lambda", positive=True)
+        >>> bound = step_bound(sp.Matrix([[1 - eta * lam]]), eta)
+        >>> bound.contains(0.1, {lam: 2})
+        True
+        >>> bound.contains(1, {lam: 2})
+        False
+        """
+        where = f"StepBound.contains ({self.step})"
+        step_value = exact_number(value, self.step, where=where)
+        claims = (self.lower, self.upper, *self.requires)
+        others = set().union(*(as_basic(c).free_symbols for c in claims)) - {self.step}
+        given = exact_values(values, others, where=where)
+        missing = sorted(map(str, others - set(given)))
+        if missing:
+            raise UndecidedError(
+                f"{where}: the end points depend on {', '.join(missing)}; pass their values, "
+                f"e.g. contains({value!r}, {{{missing[0]}: ...}})"
+            )
+        inside = sp.And(
+            *(as_basic(r).subs(given) for r in self.requires),
+            sp.Lt(self.lower.subs(given), step_value),
+            sp.Lt(step_value, self.upper.subs(given)),
+        )
+        if inside not in (sp.true, sp.false):
+            raise UndecidedError(f"{where}: cannot decide {inside} exactly")
+        return bool(inside)
+
+
+def _under(requires):
+    """Substitutions that encode single-symbol bounds ``s < c`` / ``s > c`` as assumptions.
+
+    ``s < c`` becomes ``s = c - t`` with ``t > 0`` (and ``s > c`` becomes
+    ``s = c + t``), so that sign decisions may use the other conditions.
+    """
+    substitutions = {}
+    for relation in requires:
+        lhs, rhs = relation.lhs, relation.rhs
+        if isinstance(lhs, sp.Symbol) and lhs not in rhs.free_symbols and lhs not in substitutions:
+            gap = sp.Dummy(f"d_{lhs}", positive=True)
+            below = isinstance(relation, (sp.StrictLessThan, sp.LessThan))
+            substitutions[lhs] = rhs - gap if below else rhs + gap
+    return substitutions
+
+
+def _readable_bound(bound, requires):
+    """Flip ``-a/(b - 1)`` to ``a/(1 - b)`` when the other conditions make ``1 - b`` positive."""
+    numerator, denominator = sp.fraction(factor(bound))
+    if not numerator.could_extract_minus_sign():
+        return bound
+    under = _under(requires)
+    for part in sp.Mul.make_args(denominator):
+        if part.is_Add and sign_of((-part).subs(under)) == 1:
+            rest = sp.Mul(*(f for f in sp.Mul.make_args(denominator) if f is not part))
+            return -numerator / (rest * sp.expand(-part))
+    return bound
+
+
+def _sign_given(expr, requires):
+    """Sign of ``expr`` under the assumptions, else wherever ``requires`` holds, else None."""
+    sign = sign_of(expr)
+    if sign is None and requires:
+        sign = sign_of(expr.subs(_under(requires)))
+    return sign
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A stability condition solved for the step: ``slope * step**power + offset > 0``."""
+
+    slope: sp.Expr
+    offset: sp.Expr
+    power: int
+
+
+def _solve_for_step(relation, step):
+    """The :class:`Bound` that ``relation`` reads as, or None when it is not of that form.
+
+    ``power > 1`` needs a positive step, so that the root is monotone.
+    """
+    expr = sp.expand(relation.lhs - relation.rhs)  # relation is expr > 0 or expr < 0 (or weak)
+    if isinstance(relation, (sp.StrictLessThan, sp.LessThan)):
+        expr = -expr
+    poly = sp.Poly(expr, step)
+    k = poly.degree()
+    if len(poly.terms()) > 2 or k < 1 or (k > 1 and not step.is_positive):
+        return None
+    return Bound(slope=poly.coeff_monomial(step**k), offset=poly.coeff_monomial(1), power=k)
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """``step > at`` (side "lower") or ``step < at`` (side "upper"), wherever ``where`` holds."""
+
+    side: str
+    at: sp.Basic
+    where: sp.Basic = sp.true
+
+
+def _cuts(slope, offset, k, requires):
+    """The end points that ``slope*step**k + offset > 0`` puts on the step.
+
+    A slope of unknown sign (``k = 1``) gives the cut ``-offset/slope`` as a
+    lower end where the slope is positive and an upper end where it is
+    negative. For ``k > 1`` the k-th root of ``r = -offset/slope`` is an end
+    only where ``r > 0``; where ``r <= 0`` a lower end always holds and an
+    upper one never does (the interval is empty: upper end 0).
+    """
+    ratio = factor(-offset / slope)
+    sign = _sign_given(slope, requires)
+    if sign is None:
+        return [
+            _Cut("lower", ratio, simplify_condition(slope)),
+            _Cut("upper", ratio, simplify_condition(-slope)),
+        ]
+    side = "lower" if sign > 0 else "upper"
+    if k == 1:
+        return [_Cut(side, ratio)]
+    root = ratio ** sp.Rational(1, k)
+    ratio_sign = _sign_given(ratio, requires)
+    if ratio_sign == 1:
+        return [_Cut(side, root)]
+    if ratio_sign is not None:
+        return [] if side == "lower" else [_Cut("upper", sp.S.Zero)]
+    positive = simplify_condition(ratio)
+    cuts = [_Cut(side, root, positive)]
+    if side == "upper":
+        cuts.append(_Cut("upper", sp.S.Zero, sp.Not(positive)))
+    return cuts
+
+
+def _end_point(cuts, side):
+    """The tightest ``side`` end of ``cuts``: ``Max`` of the lower ends, ``Min`` of the upper.
+
+    Cuts that hold only under a condition become one ``Piecewise`` over the
+    conditions, whose branches are ``Max``/``Min`` of plain expressions. sympy's
+    ``Max``/``Min`` must never see a ``Piecewise`` with an infinite branch: its
+    assumptions call ``-Piecewise((c, b < 0), (oo, True))`` positive, and so
+    ``Min(4/3, Piecewise((-4/3, b < 0), (oo, True)))`` drops 4/3.
+    """
+    extreme, empty = (sp.Max, -sp.oo) if side == "lower" else (sp.Min, sp.oo)
+    mine = [c for c in cuts if c.side == side and c.where is not sp.false]
+    always = [c.at for c in mine if c.where is sp.true]
+    conditions = list(dict.fromkeys(c.where for c in mine if c.where is not sp.true))
+
+    def pieces(ends, remaining, assumed):
+        """``(end, condition)`` pairs, the last one under ``True``."""
+        if not remaining:
+            return [(extreme(*ends) if ends else empty, sp.true)]
+        where, later = remaining[0], remaining[1:]
+        if any(_exclusive(where, other) for other in assumed):
+            return pieces(ends, later, assumed)
+        chosen = [c.at for c in mine if c.where == where]
+        inside = pieces([*ends, *chosen], later, [*assumed, where])
+        outside = pieces(ends, later, assumed)
+        if len(inside) == 1 and inside == outside:
+            return outside
+        head = [(end, sp.And(where, condition)) for end, condition in inside[:-1]]
+        return [*head, (inside[-1][0], where), *outside]
+
+    branches = pieces(always, conditions, [])
+    return branches[0][0] if len(branches) == 1 else sp.Piecewise(*branches)
+
+
+def _exclusive(first, second):
+    """Whether two strict relations ``d1 > 0`` and ``d2 > 0`` can never hold together
+    (``d1/d2`` is negative everywhere), or one is the negation of the other."""
+    if sp.Not(first) == second:
+        return True
+    strict = (sp.StrictGreaterThan, sp.StrictLessThan)
+    if not (isinstance(first, strict) and isinstance(second, strict)):
+        return False
+    d1, d2 = (
+        (r.lhs - r.rhs) if isinstance(r, sp.StrictGreaterThan) else (r.rhs - r.lhs)
+        for r in (first, second)
+    )
+    return sign_of(sp.cancel(d1 / d2)) == -1
+
+
+def _where_flat(slope, offset):
+    """What ``slope*step + offset > 0`` asks of the other symbols: ``offset > 0`` where the
+    slope vanishes, written ``slope > 0 | slope < 0 | offset > 0``.
+
+    ``True`` when, for one symbol ``t`` of the slope, the slope is a polynomial
+    in ``t`` with a leading coefficient of known sign (so it vanishes exactly at
+    its roots in ``t``, whatever the other symbols) and ``offset`` is positive
+    at each of those roots.
+    """
+    for symbol in sorted(slope.free_symbols, key=sp.default_sort_key):
+        try:
+            poly = sp.Poly(slope, symbol)
+        except sp.PolynomialError:
+            continue
+        if sign_of(poly.LC()) not in (1, -1):
+            continue
+        roots = sp.roots(poly) if poly.degree() <= 2 else {}
+        if sum(roots.values()) == poly.degree() and all(
+            sign_of(offset.subs(symbol, r)) == 1 for r in roots
+        ):
+            return sp.true
+    sloped = simplify_condition(slope) | simplify_condition(-slope)
+    return sloped | simplify_condition(offset)
+
+
+@bounded("step_bound")
+def step_bound(rule, step):
+    """The interval of values of ``step`` for which ``rule`` is linearly stable.
+
+    Each stability condition that involves ``step`` is solved for it (the
+    boundary may come from a real root crossing ±1 or from a complex pair
+    crossing the circle); conditions on other symbols are reported in
+    ``requires``.
+
+    Parameters
+    ----------
+    rule : UpdateRule or StabilityResult
+    step : sympy.Symbol
+        The parameter to bound; other symbols stay free.
+    timeout : float, optional
+        Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
+
+    Returns
+    -------
+    StepBound
+
+    Raises
+    ------
+    UndecidedError
+        When a condition is not of the form ``a*step**k + b > 0`` after
+        dividing out factors of known sign, or ``k > 1`` and the sign of
+        ``a`` is unknown. For ``k = 1`` a slope of either sign gives
+        piecewise end points (a lower bound where ``a > 0``, an upper one
+        where ``a < 0``, and ``b > 0`` in ``requires`` where ``a = 0``).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symdyn import UpdateRule
+    >>> x, v = sp.symbols("x v", real=True)
+    >>> eta, beta, lam = sp.symbols("eta beta lambda", positive=True)
+    >>> hb = UpdateRule([x, v], [(v, beta*v - eta*lam*x), (x, x + v)], [eta, beta])
+    >>> step_bound(hb, step=eta).upper
+    2*(beta + 1)/lambda
+    """
+    result = rule if isinstance(rule, StabilityResult) else stability(rule)
+    name = result.rule.name if result.rule is not None else "the linearisation"
+    symbols = result.jacobian.free_symbols
+    if step not in symbols:
+        raise ArgumentError(
+            f"{name}: {step} does not appear in the linearisation, whose symbols are "
+            f"{', '.join(sorted(map(str, symbols)))} (a symbol made again with other "
+            "assumptions is another symbol to sympy)"
+        )
+    if result.region is sp.false:
+        raise UndecidedError(f"{name}: no value of {step} is stable (the region is empty)")
+    derivation = result.derivation.then(
+        f"Solving each condition for ${safe_latex(step)}$ with the other symbols free:"
+    )
+    cuts = [_Cut("lower", sp.S.Zero)] if step.is_nonnegative else []
+    requires = [c for c in result.conditions if step not in c.free_symbols]
+    at_zero_slope = []
+    for condition in result.conditions:
+        if step not in condition.free_symbols:
+            continue
+        phase(f"solving {condition} for {step}")
+        solved = _solve_for_step(condition, step)
+        slope_sign = None if solved is None else _sign_given(solved.slope, requires)
+        if solved is None or (slope_sign is None and solved.power > 1):
+            raise UndecidedError(
+                f"{name}: cannot solve {condition} for {step} exactly (it is not of the form "
+                f"a*{step}**k + b > 0 with k = 1 or a of known sign); inspect result.conditions"
+            )
+        slope, offset, k = solved.slope, solved.offset, solved.power
+        found = _cuts(slope, offset, k, requires)
+        cuts += found
+        if slope_sign is None:
+            flat = _where_flat(slope, offset)
+            if flat is not sp.true:
+                at_zero_slope.append(flat)
+            derivation = _either_sign_step(derivation, condition, step, slope, offset, flat, found)
+            continue
+        for cut in found:
+            at = _readable_bound(cut.at, requires) if cut.where is sp.true else cut.at
+            relation = (sp.Gt if cut.side == "lower" else sp.Lt)(step, at)
+            derivation = derivation.then(
+                f"the condition ${safe_latex(condition)}$ gives",
+                relation
+                if cut.where is sp.true
+                else TeX(rf"{safe_latex(relation)} \quad \text{{where }} {safe_latex(cut.where)}"),
+            )
+    requires = list(dict.fromkeys([*requires, *at_zero_slope]))
+    lower, upper = _end_point(cuts, "lower"), _end_point(cuts, "upper")
+    derivation = derivation.then(
+        "so the stable step sizes form the interval"
+        + (" provided " + ", ".join(f"${safe_latex(r)}$" for r in requires) if requires else ""),
+        TeX(f"{safe_latex(lower)} < {safe_latex(step)} < {safe_latex(upper)}"),
+    )
+    return StepBound(step, lower, upper, tuple(requires), derivation)
+
+
+def _either_sign_step(derivation, condition, step, slope, offset, flat, cuts):
+    return derivation.then(
+        f"the condition ${safe_latex(condition)}$, whose slope "
+        f"${safe_latex(slope)}$ in ${safe_latex(step)}$ can take either sign, gives "
+        "a lower bound where the slope is positive and an upper bound where it is "
+        f"negative; where it vanishes it asks ${safe_latex(offset)} > 0$"
+        + (", which then holds" if flat is sp.true else "")
+        + ":",
+        tuple(
+            TeX(
+                rf"{safe_latex((sp.Gt if c.side == 'lower' else sp.Lt)(step, c.at))} "
+                rf"\quad \text{{where }} {safe_latex(c.where)}"
+            )
+            for c in cuts
+        ),
+    )
