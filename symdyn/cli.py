@@ -18,6 +18,7 @@ import argparse
 import json
 import re
 import sys
+from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy as sp
@@ -26,8 +27,9 @@ from symdyn.budget import DEFAULT_TIMEOUT, budget
 from symdyn.catalogue.named import CATALOGUE, build
 from symdyn.errors import BudgetExceededError, SymdynError, UndecidedError, UsageError
 from symdyn.escaping import safe_latex
-from symdyn.linear.stability import stability
-from symdyn.linear.step_bounds import step_bound
+from symdyn.linear.stability import StabilityResult, stability
+from symdyn.linear.step_bounds import StepBound, step_bound
+from symdyn.rules.rule import UpdateRule
 from symdyn.rules.values import MAX_DIGITS, exact_number
 
 __all__ = ["main"]
@@ -89,22 +91,37 @@ def _load(target):
     return rule, CATALOGUE[target].step, None
 
 
+@dataclass(frozen=True)
+class _Analysis:
+    """What ``symdyn analyze`` found: the rule's stability, and its step bound or why not."""
+
+    rule: UpdateRule
+    result: StabilityResult
+    bound: StepBound | None = None
+    undecided: str | None = None  # why no step bound could be derived
+
+    @property
+    def derivation(self):
+        return self.bound.derivation if self.bound is not None else self.result.derivation
+
+
 def _analysis(target, params):
     rule, step, _ = _load(target)
     values = _substitutions(rule, params)
     if values:
         rule = rule.subs(values)
     result = stability(rule)
-    bound = None
-    if step is not None and step in rule.params and result.region is not sp.false:
-        try:
-            bound = step_bound(result, step)
-        except UndecidedError as error:
-            bound = error
-    return rule, result, bound
+    if step is None or step not in rule.params or result.region is sp.false:
+        return _Analysis(rule, result)
+    try:
+        return _Analysis(rule, result, bound=step_bound(result, step))
+    except UndecidedError as error:
+        return _Analysis(rule, result, undecided=str(error))
 
 
-def _as_json(rule, result, bound):
+def _as_json(analysis):
+    rule, result, bound = analysis.rule, analysis.result, analysis.bound
+
     def text(value):
         return None if value is None else str(value)
 
@@ -122,7 +139,7 @@ def _as_json(rule, result, bound):
         "marginal": text(result.marginal),
         "step_bound": None,
     }
-    if bound is not None and not isinstance(bound, Exception):
+    if bound is not None:
         data["step_bound"] = {
             "step": str(bound.step),
             "lower": str(bound.lower),
@@ -132,14 +149,15 @@ def _as_json(rule, result, bound):
     return data
 
 
-def _print_report(rule, result, bound, out):
+def _print_report(analysis, out):
+    rule, result, bound = analysis.rule, analysis.result, analysis.bound
     print(rule.name, file=out)
     if rule.free_inferred:  # a typo (etaa for eta) shows here
         print(f"free:        {', '.join(map(str, rule.free))}  (inferred)", file=out)
     print(f"charpoly:    {result.charpoly.as_expr()}", file=out)
     print(f"region:      {result.region}", file=out)
-    if isinstance(bound, Exception):
-        print(f"step bound:  undecided ({bound})", file=out)
+    if analysis.undecided is not None:
+        print(f"step bound:  undecided ({analysis.undecided})", file=out)
     elif bound is not None:
         requires = f"   if {', '.join(map(str, bound.requires))}" if bound.requires else ""
         print(f"step bound:  {bound.lower} < {bound.step} < {bound.upper}{requires}", file=out)
@@ -157,17 +175,13 @@ def _cmd_list(args, out):
 
 
 def _cmd_analyze(args, out):
-    rule, result, bound = _analysis(args.rule, args.param)
-    derivation = (
-        bound.derivation
-        if bound is not None and not isinstance(bound, Exception)
-        else result.derivation
-    )
+    analysis = _analysis(args.rule, args.param)
+    derivation = analysis.derivation
     if args.json:
-        json.dump(_as_json(rule, result, bound), out, indent=2)
+        json.dump(_as_json(analysis), out, indent=2)
         print(file=out)
     else:
-        _print_report(rule, result, bound, out)
+        _print_report(analysis, out)
     for path in (args.latex, args.markdown, args.pdf):
         if path:
             derivation.save(path)
@@ -176,7 +190,7 @@ def _cmd_analyze(args, out):
     if args.plot:
         from symdyn.numeric import plot  # matplotlib only when a figure is asked for
 
-        plot.stability_figure(result, bound).savefig(args.plot, dpi=150)
+        plot.stability_figure(analysis.result, analysis.bound).savefig(args.plot, dpi=150)
         if not args.json:
             print(f"wrote {args.plot}", file=out)
     return 0
