@@ -24,6 +24,7 @@ from symdyn.budget import bounded
 from symdyn.derivation import Derivation
 from symdyn.errors import ExpressionTypeError, ShapeError, UndecidedError
 from symdyn.escaping import safe_latex
+from symdyn.frozen import freeze_fields
 from symdyn.rules.rule import as_expression
 from symdyn.rules.values import as_basic
 
@@ -101,6 +102,9 @@ class CriticalPoint:
     hessian: sp.ImmutableMatrix
     eigenvalues: dict = field(hash=False)
     derivation: Derivation = field(hash=False, compare=False)
+
+    def __post_init__(self):
+        freeze_fields(self, "point", "eigenvalues")
 
 
 def _signs(eigenvalues):

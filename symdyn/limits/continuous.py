@@ -31,6 +31,7 @@ from symdyn.errors import (
     UndecidedError,
 )
 from symdyn.escaping import plain, safe_latex
+from symdyn.frozen import freeze_fields
 from symdyn.limits._taylor import _coefficients, _Divergent, _is_zero
 from symdyn.linear.zero_stability import with_root_condition, zero_stability
 from symdyn.rules.factoring import factor
@@ -103,6 +104,9 @@ class ContinuousLimit:
     scaling: dict
     derivation: Derivation = field(repr=False)
     requires: tuple | None = ()
+
+    def __post_init__(self):
+        freeze_fields(self, "functions", "scaling")
 
     @property
     def t(self):

@@ -23,6 +23,7 @@ from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError
 from symdyn.escaping import plain, safe_latex
+from symdyn.frozen import freeze_fields
 from symdyn.limits._potential import _potential
 from symdyn.limits._taylor import _is_zero
 from symdyn.linear.criteria import sign_of
@@ -76,6 +77,9 @@ class HamiltonianForm:
     is_symplectic: sp.Basic
     reason: str
     derivation: Derivation = field(repr=False)
+
+    def __post_init__(self):
+        freeze_fields(self, "coordinates")
 
 
 def _momenta(rule, roles):

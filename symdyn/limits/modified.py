@@ -21,6 +21,7 @@ from symdyn.budget import bounded, phase
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError
 from symdyn.escaping import plain, safe_latex
+from symdyn.frozen import freeze_fields
 from symdyn.limits._potential import _potential
 from symdyn.limits._taylor import _is_zero, _shifted_series, _taylor, _truncate
 from symdyn.rules.factoring import factor
@@ -68,6 +69,9 @@ class ModifiedEquation:
     modified_loss: sp.Expr | None
     loss_reason: str
     derivation: Derivation = field(repr=False)
+
+    def __post_init__(self):
+        freeze_fields(self, "slow_manifold")
 
 
 def _lie(g, f, state):

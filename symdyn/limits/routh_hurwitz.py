@@ -19,6 +19,7 @@ from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import UndecidedError
 from symdyn.escaping import safe_latex
+from symdyn.frozen import freeze_fields
 from symdyn.limits.continuous import T
 from symdyn.linear.criteria import hurwitz_conditions
 
@@ -48,6 +49,9 @@ class LimitStability:
     conditions: tuple
     region: sp.Basic
     derivation: Derivation = field(repr=False)
+
+    def __post_init__(self):
+        freeze_fields(self, "point")
 
 
 @bounded("routh_hurwitz")

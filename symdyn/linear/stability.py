@@ -13,7 +13,6 @@ import functools
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import sympy as sp
 
@@ -21,6 +20,7 @@ from symdyn.budget import bounded, phase
 from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError, ShapeError, UndecidedError
 from symdyn.escaping import plain, safe_latex
+from symdyn.frozen import freeze_fields
 from symdyn.linear.criteria import (
     Criterion,
     moebius_transform,
@@ -182,6 +182,9 @@ class StabilityResult:
     _raw: tuple | None = field(default=None, repr=False, compare=False)
     # The marginal set when the analysis already worked it out (a never-stable rule's).
     _known_marginal: sp.Basic | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        freeze_fields(self, "point")
 
     @functools.cached_property
     def marginal(self):
@@ -448,7 +451,7 @@ def _analyse(rule, point, jac, derivation):
         )
     return StabilityResult(
         rule=rule,
-        point=MappingProxyType(dict(point)),  # read-only: the result may be cached
+        point=point,
         jacobian=sp.ImmutableMatrix(jac),
         charpoly=poly,
         factors=factors,

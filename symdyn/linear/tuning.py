@@ -25,6 +25,7 @@ from symdyn.budget import bounded
 from symdyn.derivation import Derivation
 from symdyn.errors import UndecidedError
 from symdyn.escaping import plain, safe_latex
+from symdyn.frozen import freeze_fields
 from symdyn.linear.criteria import sign_of
 from symdyn.linear.spectrum import (
     _affine_in,
@@ -66,6 +67,9 @@ class Tuning:
     exact: bool
     certificate: dict | None
     derivation: Derivation = field(repr=False)
+
+    def __post_init__(self):
+        freeze_fields(self, "params", "certificate")
 
 
 def _solve_for(targets, over, rule):

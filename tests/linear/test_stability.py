@@ -2,6 +2,7 @@
 spectral radii on hypothesis-drawn parameters (including negative momentum)."""
 
 import functools
+import pickle
 
 import numpy as np
 import pytest
@@ -414,3 +415,4 @@ def test_a_cached_result_cannot_be_changed_by_one_caller_for_the_next():
     with pytest.raises(TypeError):
         first.point[x] = 1
     assert sd.stability(rule).point == {x: 0}
+    assert pickle.loads(pickle.dumps(first)).point == first.point  # results still pickle
