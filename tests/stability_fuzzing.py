@@ -275,9 +275,14 @@ class _Examination:
     def check_interval(self, bound, others):
         """Raise if ``bound`` disagrees with ρ along the step at ``others``."""
         holds = sp.And(*(r.subs(others) for r in bound.requires))
-        lower, upper = (e.subs(others) for e in (bound.lower, bound.upper))
-        if holds not in (sp.true, sp.false) or not (
-            lower.is_extended_real and upper.is_extended_real
+        if holds is sp.false:
+            # Outside its requirements the bound claims no stable step; its end points
+            # need not exist there (b/(b - 2) at b = 2).
+            lower = upper = sp.nan
+        else:
+            lower, upper = (e.subs(others) for e in (bound.lower, bound.upper))
+        if holds is not sp.false and (
+            holds is not sp.true or not (lower.is_extended_real and upper.is_extended_real)
         ):
             raise _Mismatch(f"the bound is not decided at {others}: {holds}, {lower}, {upper}")
         nonempty = bool(holds) and bool(lower < upper)
