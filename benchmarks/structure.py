@@ -19,6 +19,9 @@ from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's tests
+
+from tests.import_graph import home, imports, is_private, modules  # noqa: E402
 
 
 def _tree(revision, into):
@@ -29,32 +32,6 @@ def _tree(revision, into):
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
     return Path(into) / "symdyn"
-
-
-def _modules(package):
-    for path in sorted(package.rglob("*.py")):
-        parts = path.relative_to(package.parent).with_suffix("").parts
-        yield path, ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _home(module):
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 else parts[0]
-
-
-def _imports(tree, module, is_package):
-    package = module if is_package else module.rpartition(".")[0]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield alias.name, None
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, *([base] if base else [])])
-            for alias in node.names:
-                yield base, alias.name
 
 
 def _cycles(edges):
@@ -91,17 +68,16 @@ def _cycles(edges):
 
 def measure(package):
     per_package = collections.Counter()
-    modules, functions, private, edges = [], [], 0, collections.defaultdict(set)
-    for path, module in _modules(package):
+    modules_seen, functions, private, edges = [], [], 0, collections.defaultdict(set)
+    for path, module in modules(package):
         text = path.read_text()
-        tree = ast.parse(text)
-        home = _home(module)
-        per_package["(top level)" if path.parent == package else home] += 1
-        modules.append((len(text.splitlines()), str(path.relative_to(package.parent))))
-        for node in ast.walk(tree):
+        here = home(module)
+        per_package["(top level)" if path.parent == package else here] += 1
+        modules_seen.append((len(text.splitlines()), str(path.relative_to(package.parent))))
+        for node in ast.walk(ast.parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 functions.append((node.end_lineno - node.lineno + 1, f"{module}.{node.name}"))
-        for imported, name in _imports(tree, module, path.name == "__init__.py"):
+        for imported, name, _ in imports(path, module):
             if (
                 imported == "symdyn"
                 and name
@@ -110,17 +86,15 @@ def measure(package):
                 imported, name = f"symdyn.{name}", None  # from symdyn import plot
             if not imported.startswith("symdyn.") or module == "symdyn":
                 continue
-            target = _home(imported)
-            if target != home:
-                edges[home].add(target)
-                hidden = any(p.startswith("_") for p in imported.split(".")[1:])
-                if hidden or (name and name.startswith("_") and not name.endswith("__")):
-                    private += 1
+            target = home(imported)
+            if target != here:
+                edges[here].add(target)
+                private += is_private(imported, name)
     functions.sort(reverse=True)
     return {
         "packages": dict(sorted(per_package.items())),
-        "largest module": max(modules),
-        "modules over 400 lines": sum(1 for lines, _ in modules if lines > 400),
+        "largest module": max(modules_seen),
+        "modules over 400 lines": sum(1 for lines, _ in modules_seen if lines > 400),
         "largest function": functions[0],
         "functions over 80 lines": sum(1 for lines, _ in functions if lines > 80),
         "private cross-imports": private,

@@ -1,56 +1,26 @@
 """The house rules of DESIGN.md: subpackages follow the data flow, privacy ends at a
 subpackage's boundary, and the autodiff engine needs nothing but NumPy."""
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.import_graph import home, imports, is_private, modules
+
 PACKAGE = Path(__file__).resolve().parents[1] / "symdyn"
 ROOT = PACKAGE.parent
-
-
-def _modules(package):
-    for path in sorted(package.rglob("*.py")):
-        parts = path.relative_to(package.parent).with_suffix("").parts
-        yield path, ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _home(module):
-    """The subpackage (or top-level module) a dotted module name belongs to."""
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 else parts[0]
-
-
-def _imports(path, module):
-    """(imported module, imported name or None, line) for every import in ``path``."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield alias.name, None, node.lineno
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, *([base] if base else [])])
-            for alias in node.names:
-                yield base, alias.name, node.lineno
 
 
 def private_crossings(package):
     """Every import of a private name or module from another subpackage, as text."""
     found = []
-    for path, module in _modules(package):
-        for imported, name, line in _imports(path, module):
+    for path, module in modules(package):
+        for imported, name, line in imports(path, module):
             if not imported.startswith(package.name + ".") and imported != package.name:
                 continue
-            private_module = any(part.startswith("_") for part in imported.split(".")[1:])
-            private_name = name is not None and name.startswith("_") and not name.endswith("__")
-            if (private_module or private_name) and _home(imported) != _home(module):
+            if is_private(imported, name) and home(imported) != home(module):
                 found.append(f"{path.relative_to(package.parent)}:{line}: {imported} {name or ''}")
     return found
 
@@ -82,8 +52,8 @@ def test_autodiff_imports_only_numpy():
     allowed = set(sys.stdlib_module_names) | {"numpy"}
     strays = [
         f"{path.name}:{line}: {imported}"
-        for path, module in _modules(PACKAGE / "autodiff")
-        for imported, _, line in _imports(path, f"symdyn.{module}")
+        for path, module in modules(PACKAGE / "autodiff")
+        for imported, _, line in imports(path, f"symdyn.{module}")
         if not imported.startswith(("symdyn.autodiff", "symdyn.errors"))
         and imported.split(".")[0] not in allowed
     ]
