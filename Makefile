@@ -11,7 +11,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	if [ "$$CI" = true ]; then $(BIN)/python -m pip install --quiet -e '.[test,torch,docs]'; fi
+	if [ "$$CI" = true ]; then $(BIN)/python -m pip install --quiet -e '.[test,torch,docs,browser,optax,certify,flint]'; fi
 	touch $(STAMP)
 
 run: $(STAMP)
