@@ -10,8 +10,7 @@ its own module.
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -20,205 +19,24 @@ from symdyn.derivation import latex
 from symdyn.errors import (
     ArgumentError,
     AssignmentError,
-    ExpressionTypeError,
     RuleError,
     ShapeError,
-    UnknownSymbolError,
 )
+from symdyn.rules.assignments import check_symbols, checked_updates, resolve, symbol_tuple
 from symdyn.rules.differentiability import require_differentiable
-from symdyn.rules.values import exact_number, exact_values, resolve_symbol
+from symdyn.rules.expressions import (
+    _exact_floats,
+    as_expression,
+    as_matrix,
+    grad,
+    substitute,
+    symbols_of,
+)
+from symdyn.rules.values import exact_values, resolve_symbol
 
-__all__ = ["UpdateRule", "as_expression", "as_matrix", "grad", "substitute"]
-
-
-def substitute(expr, mapping):
-    """Replace symbols simultaneously, keeping derivatives of undefined functions valid.
-
-    ``xreplace`` is exact and works for matrix expressions, but it would turn
-    ``Derivative(L(x), x)`` with ``x -> x + v`` into a derivative with respect
-    to an expression; there ``subs`` is used, which gives ``Subs(...)``.
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> x, v = sp.symbols("x v")
-    >>> L = sp.Function("L")
-    >>> substitute(sp.Derivative(L(x), x), {x: x + v})
-    Subs(Derivative(L(x), x), x, v + x)
-    """
-    if not mapping:
-        return expr
-    variables = set()
-    for derivative in expr.atoms(sp.Derivative):
-        variables.update(derivative.variables)
-    if variables & set(mapping):
-        return expr.subs(mapping, simultaneous=True)
-    return expr.xreplace(mapping)
-
-
-def grad(loss, wrt):
-    """Gradient of a scalar ``loss`` with respect to ``wrt``.
-
-    Parameters
-    ----------
-    loss : sympy.Expr
-        A scalar expression; undefined functions (``sp.Function("L")(x)``)
-        are fine and give unevaluated derivatives.
-    wrt : sympy.Symbol, sequence of sympy.Symbol, or sympy.MatrixSymbol
-        A symbol gives a scalar, a sequence gives a column ``ImmutableMatrix``,
-        a ``MatrixSymbol`` gives a matrix expression of its shape.
-
-    Returns
-    -------
-    sympy.Expr or sympy.ImmutableMatrix or sympy.MatrixExpr
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> x, y = sp.symbols("x y", real=True)
-    >>> grad(x**2 * y, x)
-    2*x*y
-    >>> grad(x**2 * y, [x, y]).T
-    Matrix([[2*x*y, x**2]])
-    >>> L = sp.Function("L")
-    >>> grad(L(x), x)
-    Derivative(L(x), x)
-    """
-    loss = as_expression(loss, "the loss passed to grad")
-    if getattr(loss, "is_Matrix", False) and loss.shape != (1, 1):
-        raise ShapeError(f"grad needs a scalar loss, got a matrix of shape {loss.shape}")
-    if isinstance(wrt, sp.MatrixSymbol):
-        if isinstance(loss, sp.MatrixExpr):
-            return sp.diff(loss, wrt)
-        if isinstance(loss, sp.MatrixBase):
-            loss = loss[0, 0]
-        rows, cols = wrt.shape
-        # A scalar written with entries theta[i, 0] differentiates entry by entry.
-        return sp.ImmutableMatrix(rows, cols, lambda i, j: sp.diff(loss, wrt[i, j]))
-    if isinstance(loss, sp.MatrixBase):
-        loss = loss[0, 0]
-    if isinstance(wrt, sp.Symbol):
-        return sp.diff(loss, wrt)
-    if isinstance(wrt, Iterable) and not isinstance(wrt, (str, sp.Basic)):
-        variables = list(wrt)
-        bad = [v for v in variables if not isinstance(v, sp.Symbol)]
-        if bad or not variables:
-            raise ExpressionTypeError(f"grad: variables must be sympy Symbols, got {wrt!r}")
-        return sp.ImmutableMatrix([sp.diff(loss, v) for v in variables])
-    raise ExpressionTypeError(
-        f"grad: cannot differentiate with respect to {wrt!r}; "
-        "give a Symbol, a list of Symbols or a MatrixSymbol"
-    )
-
-
-def as_expression(value, where):
-    """A caller's value as a sympy expression: sympy objects and Python numbers only.
-
-    Everything else is refused, strings above all (they are never parsed), and
-    so are NaN and infinities. Floats, also inside an expression, become exact
-    rationals by the exact-number policy (:mod:`symdyn.rules.values`), so that no
-    rounded number ever decides a claim.
-
-    Parameters
-    ----------
-    value : sympy.Basic, sympy Matrix or number
-    where : str
-        What the value is, named in the error (``"gd: the learning rate"``).
-
-    Raises
-    ------
-    ExpressionTypeError
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> as_expression(0.1 * sp.Symbol("eta"), "lr")
-    eta/10
-    >>> as_expression("eta", "lr")
-    Traceback (most recent call last):
-    ...
-    symdyn.errors.ExpressionTypeError: lr is a str ('eta'), not a sympy expression; ...
-    """
-    if isinstance(value, sp.MatrixBase):
-        return _exact_floats(sp.ImmutableMatrix(value), where)
-    if isinstance(value, sp.Basic):
-        if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-            raise ExpressionTypeError(f"{where} holds {_non_finite(value)}, not a finite value")
-        return _exact_floats(value, where)
-    if isinstance(value, numbers.Number) and not isinstance(value, bool):
-        try:
-            return exact_number(value)
-        except ArgumentError as error:
-            raise ExpressionTypeError(f"{where}: {error}") from None
-    raise ExpressionTypeError(
-        f"{where} is a {type(value).__name__} ({value!r:.60}), not a sympy expression; "
-        "build it from sympy symbols (strings are never evaluated)"
-    )
-
-
-def as_matrix(value, where):
-    """A caller's matrix (sympy Matrix or nested lists) with every entry checked by
-    :func:`as_expression`; nothing is parsed.
-
-    Examples
-    --------
-    >>> as_matrix([[1, 0.5], [0, 1]], "W")
-    Matrix([
-    [1, 1/2],
-    [0,   1]])
-    """
-    if isinstance(value, sp.MatrixBase):
-        rows = value.tolist()
-    elif isinstance(value, (list, tuple)) and all(isinstance(r, (list, tuple)) for r in value):
-        rows = [list(r) for r in value]
-    elif isinstance(value, (list, tuple)):
-        rows = [[v] for v in value]
-    else:
-        raise ExpressionTypeError(
-            f"{where} must be a sympy Matrix or a list of rows, got a {type(value).__name__}"
-        )
-    if len({len(r) for r in rows}) > 1:
-        raise ShapeError(f"{where}: the rows have different lengths")
-    entries = [
-        [as_expression(v, f"{where}[{i}, {j}]") for j, v in enumerate(r)]
-        for i, r in enumerate(rows)
-    ]
-    return sp.ImmutableMatrix(entries) if entries else sp.ImmutableMatrix(0, 0, [])
-
-
-def _non_finite(value):
-    return next(str(c) for c in (sp.nan, sp.zoo, sp.oo, -sp.oo) if value.has(c))
-
-
-def _exact_floats(expr, where):
-    """``expr`` with every sympy Float replaced by the exact decimal it stands for."""
-    floats = expr.atoms(sp.Float)
-    if not floats:
-        return expr
-    return expr.xreplace({f: exact_number(f, where=where) for f in floats})
-
-
-def _symbol_tuple(items, role):
-    if isinstance(items, (sp.Basic, str)):
-        raise RuleError(
-            f"every {role} must be given in a list, e.g. [{items}], not as a bare "
-            f"{type(items).__name__}"
-        )
-    try:
-        items = tuple(items or ())
-    except TypeError:
-        raise RuleError(
-            f"a {role} list must be a sequence of sympy Symbols, got {items!r:.60}"
-        ) from None
-    for item in items:
-        if not isinstance(item, (sp.Symbol, sp.MatrixSymbol)):
-            raise RuleError(
-                f"every {role} must be a sympy Symbol or MatrixSymbol, got {item!r:.60}",
-                symbol=item,
-            )
-    if len(set(items)) != len(items):
-        raise RuleError(f"{role} lists a symbol twice: {items}")
-    return items
+# The expression inputs are re-exported: a rule and what it is built from are
+# imported together by the catalogue and the analyses.
+__all__ = ["UpdateRule", "as_expression", "as_matrix", "grad", "substitute", "symbols_of"]
 
 
 def _latex_assignment(target, value):
@@ -280,12 +98,12 @@ class UpdateRule:
     free_inferred: bool = field(init=False, compare=False, default=False)
 
     def __post_init__(self):
-        state = _symbol_tuple(self.state, "state variable")
+        state = symbol_tuple(self.state, "state variable")
         if not state:
             raise RuleError(f"{self.name}: the state is empty")
-        params = _symbol_tuple(self.params, "parameter")
+        params = symbol_tuple(self.params, "parameter")
         strict = self.free is not None
-        declared_free = _symbol_tuple(self.free, "free symbol") if strict else ()
+        declared_free = symbol_tuple(self.free, "free symbol") if strict else ()
         counter = self.counter
         if counter is not None and not (isinstance(counter, sp.Symbol) and counter.is_integer):
             raise RuleError(
@@ -296,12 +114,12 @@ class UpdateRule:
         if clash:
             raise RuleError(f"{self.name}: {sorted(map(str, clash))} is both state and parameter")
 
-        updates = self._checked_updates(state, params, counter)
-        next_state, temporaries = self._resolve(state, updates)
+        updates = checked_updates(self.name, self.updates, params, counter)
+        next_state, temporaries = resolve(state, updates, self.simultaneous)
         known = set(state) | set(params) | set(declared_free) | set(temporaries)
         if counter is not None:
             known.add(counter)
-        self._check_symbols(updates, known if strict else None, state, temporaries)
+        check_symbols(self.name, updates, known if strict else None, state, temporaries)
         inferred = set()
         for value in next_state:
             inferred |= symbols_of(value)
@@ -316,95 +134,6 @@ class UpdateRule:
         object.__setattr__(self, "free", free)
         object.__setattr__(self, "next_state", next_state)
         object.__setattr__(self, "free_inferred", not strict and bool(free))
-
-    def _checked_updates(self, state, params, counter):
-        if isinstance(self.updates, (sp.Basic, str)):
-            raise RuleError(f"{self.name}: updates must be a list of (target, value) pairs")
-        try:
-            pairs = list(self.updates)
-        except TypeError:
-            raise RuleError(
-                f"{self.name}: updates must be a sequence of (target, value)"
-            ) from None
-        checked = []
-        for number, pair in enumerate(pairs, start=1):
-            try:
-                checked.append(self._checked_update(number, pair, params, counter))
-            except RuleError as error:
-                error.update_index = error.update_index or number
-                raise
-        if not checked:
-            raise RuleError(f"{self.name}: no updates")
-        return tuple(checked)
-
-    def _checked_update(self, number, pair, params, counter):
-        """One (target, value) pair, checked; errors name the update by its number."""
-        try:
-            target, value = pair
-        except (TypeError, ValueError):
-            raise RuleError(
-                f"{self.name}: update {number} must be a (target, value) pair, got {pair!r:.60}"
-            ) from None
-        where = f"{self.name}: update {number} ({target} ← ...)"
-        if not isinstance(target, (sp.Symbol, sp.MatrixSymbol)):
-            raise AssignmentError(f"{where}: the target must be a sympy Symbol, got {target!r}")
-        if target in params:
-            raise AssignmentError(
-                f"{where}: {target} is a parameter and cannot be assigned; "
-                "make it state if it changes from step to step",
-                symbol=target,
-            )
-        if target == counter:
-            raise AssignmentError(
-                f"{where}: the step counter {target} advances by itself", symbol=target
-            )
-        value = as_expression(value, f"{where}: the right side")
-        if isinstance(target, sp.Symbol) and getattr(value, "is_Matrix", False):
-            if value.shape != (1, 1):
-                raise ShapeError(f"{where}: a scalar target gets a matrix of shape {value.shape}")
-            value = value[0, 0]
-        if isinstance(target, sp.MatrixSymbol):
-            shape = getattr(value, "shape", None)
-            if shape is not None and tuple(shape) != tuple(target.shape):
-                raise ShapeError(
-                    f"{where}: {target} has shape {target.shape}, the right side {shape}"
-                )
-        return target, value
-
-    def _resolve(self, state, updates):
-        """Substitute assignments in order; return the next state and the temporaries."""
-        current = {}  # symbol -> its value in terms of the old state
-        temporaries = []
-        for target, value in updates:
-            if self.simultaneous:
-                reads = {s: v for s, v in current.items() if s not in state}
-            else:
-                reads = current
-            current[target] = substitute(value, reads) if reads else value
-            if target not in state and target not in temporaries:
-                temporaries.append(target)
-        next_state = tuple(current.get(s, s) for s in state)
-        return next_state, tuple(temporaries)
-
-    def _check_symbols(self, updates, known, state, temporaries):
-        """Refuse reads of undeclared symbols (when ``known`` is given) and of temporaries
-        before their first assignment (always)."""
-        assigned = set(state)
-        for number, (target, value) in enumerate(updates, start=1):
-            reads = symbols_of(value)
-            unknown = (reads & set(temporaries)) - assigned
-            if known is not None:
-                unknown |= reads - known
-            if unknown:
-                names = ", ".join(sorted(map(str, unknown)))
-                raise UnknownSymbolError(
-                    f"{self.name}: update {number} ({target} ← {value}) reads {names}, "
-                    "which is neither state, parameter, an earlier temporary nor declared free; "
-                    "declare it in free=[...] or params=[...]",
-                    update_index=number,
-                    symbol=sorted(unknown, key=str)[0],
-                )
-            assigned.add(target)
 
     # -- derived objects ------------------------------------------------------
 
@@ -601,18 +330,3 @@ class UpdateRule:
 
     def _repr_latex_(self):
         return "$\\displaystyle " + self.to_latex() + "$"
-
-
-def symbols_of(value):
-    """Free symbols, including MatrixSymbols, of an expression.
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> sorted(map(str, symbols_of(sp.MatrixSymbol("A", 2, 2) * sp.Symbol("t"))))
-    ['A', 't']
-    """
-    symbols = set(value.free_symbols)
-    if isinstance(value, sp.Basic):
-        symbols |= set(value.atoms(sp.MatrixSymbol))
-    return {s for s in symbols if isinstance(s, (sp.Symbol, sp.MatrixSymbol))}
