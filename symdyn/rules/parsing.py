@@ -201,6 +201,26 @@ def parse_expression(
     ...
     symdyn.errors.ParseError: <string>:1:1: attribute access `().__class__` is not allowed; ...
     """
+    body, line, column_offset = _stripped(text, source, line, column_offset, max_length)
+    _check_nesting(body, source, line, column_offset, max_depth)
+    declared = {unicodedata.normalize("NFKC", k): v for k, v in symbols.items()}
+    names = {**constants, **declared}
+    parsed_text, renamed = _placeholders(body, names)
+    tree = _syntax_tree(parsed_text, body, functions, (source, line, column_offset), max_nodes)
+    where_ = (source, line, column_offset, _LINE_BREAK.split(body))
+    unshadowed = set(constants) - set(declared)
+    known = {} if sizes is None else sizes
+    builder = _Builder(body, names, functions, renamed, where_, max_depth, unshadowed, known)
+    try:
+        return builder.build(tree.body, 1)
+    except RecursionError:
+        raise ParseError(
+            f"expression `{_shorten(body)}` is nested too deeply", source, line, column_offset + 1
+        ) from None
+
+
+def _stripped(text, source, line, column_offset, max_length):
+    """The text without leading space, and the line and column offset where it starts."""
     if not isinstance(text, str):
         raise ParseError(
             f"expected the expression as text, got {type(text).__name__}", source, line
@@ -220,22 +240,30 @@ def parse_expression(
     column_offset = (column_offset if lead_lines == 0 else 0) + lead_columns
     if not body:
         raise ParseError("empty expression; expected an expression", source, line, column_offset)
+    return body, line, column_offset
+
+
+def _check_nesting(body, source, line, column_offset, max_depth):
+    """Refuse brackets nested deeper than ``max_depth``, before Python's parser recurses."""
     depth, where = _bracket_depth(body)
-    if depth > max_depth:
-        before = body[:where]
-        column = len(_LINE_BREAK.split(before)[-1]) + 1
-        at_line = line + len(_LINE_BREAK.findall(before))
-        if at_line == line:
-            column += column_offset
-        raise ParseError(
-            f"brackets nested {depth} deep; at most {max_depth} levels are allowed",
-            source,
-            at_line,
-            column,
-        )
-    declared = {unicodedata.normalize("NFKC", k): v for k, v in symbols.items()}
-    names = {**constants, **declared}
-    parsed_text, renamed = _placeholders(body, names)
+    if depth <= max_depth:
+        return
+    before = body[:where]
+    column = len(_LINE_BREAK.split(before)[-1]) + 1
+    at_line = line + len(_LINE_BREAK.findall(before))
+    if at_line == line:
+        column += column_offset
+    raise ParseError(
+        f"brackets nested {depth} deep; at most {max_depth} levels are allowed",
+        source,
+        at_line,
+        column,
+    )
+
+
+def _syntax_tree(parsed_text, body, functions, position, max_nodes):
+    """Python's syntax tree of the text (never compiled, never run), bounded in size."""
+    source, line, column_offset = position
     try:
         with warnings.catch_warnings():  # e.g. "invalid decimal literal" for `1if`: refused anyway
             warnings.simplefilter("ignore", SyntaxWarning)
@@ -260,13 +288,4 @@ def parse_expression(
             line,
             column_offset + 1,
         )
-    where_ = (source, line, column_offset, _LINE_BREAK.split(body))
-    unshadowed = set(constants) - set(declared)
-    known = {} if sizes is None else sizes
-    builder = _Builder(body, names, functions, renamed, where_, max_depth, unshadowed, known)
-    try:
-        return builder.build(tree.body, 1)
-    except RecursionError:
-        raise ParseError(
-            f"expression `{_shorten(body)}` is nested too deeply", source, line, column_offset + 1
-        ) from None
+    return tree
