@@ -2,8 +2,10 @@
 
 For this checkout and for ``--baseline`` (default: 05b696c, before the subpackages) it
 prints the modules per package, the largest module and function, how many functions
-exceed 80 lines, the private names imported across package boundaries, and the import
-cycles between packages (a flat module counts as its own package).
+exceed 80 lines (and function bodies, without their docstrings, over 60), how many calls
+compute a determinant or characteristic polynomial, the private names imported across
+package boundaries, and the import cycles between packages (a flat module counts as its
+own package).
 
 Run: ``.venv/bin/python benchmarks/structure.py [--baseline REV]``
 """
@@ -66,9 +68,23 @@ def _cycles(edges):
     return found
 
 
+_CHARPOLY = {"det", "charpoly", "berkowitz_det", "berkowitz_charpoly"}
+"""Method calls that compute a characteristic polynomial or a determinant."""
+
+
+def _body_lines(function):
+    """Lines of a function without its docstring: the code a reader has to follow."""
+    first = function.body[0]
+    value = getattr(first, "value", None)
+    docstring = isinstance(first, ast.Expr) and isinstance(value, ast.Constant)
+    start = function.body[1].lineno if docstring and len(function.body) > 1 else function.lineno
+    return function.end_lineno - start + 1
+
+
 def measure(package):
     per_package = collections.Counter()
     modules_seen, functions, private, edges = [], [], 0, collections.defaultdict(set)
+    bodies, charpolys = [], 0
     for path, module in modules(package):
         text = path.read_text()
         here = home(module)
@@ -77,6 +93,9 @@ def measure(package):
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 functions.append((node.end_lineno - node.lineno + 1, f"{module}.{node.name}"))
+                bodies.append((_body_lines(node), f"{module}.{node.name}"))
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) in _CHARPOLY:
+                charpolys += 1
         for imported, name, _ in imports(path, module):
             if (
                 imported == "symdyn"
@@ -91,12 +110,16 @@ def measure(package):
                 edges[here].add(target)
                 private += is_private(imported, name)
     functions.sort(reverse=True)
+    bodies.sort(reverse=True)
     return {
         "packages": dict(sorted(per_package.items())),
         "largest module": max(modules_seen),
         "modules over 400 lines": sum(1 for lines, _ in modules_seen if lines > 400),
         "largest function": functions[0],
         "functions over 80 lines": sum(1 for lines, _ in functions if lines > 80),
+        "largest function body": bodies[0],
+        "bodies over 60 lines": sum(1 for lines, _ in bodies if lines > 60),
+        "det/charpoly calls": charpolys,
         "private cross-imports": private,
         "cycles": _cycles(edges),
     }
