@@ -20,7 +20,7 @@ run: $(STAMP)
 		$(if $(shell command -v pdflatex),--pdf build/heavy-ball.pdf)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q symdyn tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile symdyn tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check symdyn tests benchmarks
