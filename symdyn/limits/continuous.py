@@ -387,7 +387,7 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
         h,
         scaling,
         derivation,
-        None if roots is None else roots.conditions,
+        roots.conditions if roots.applies else None,
     )
 
 

@@ -27,8 +27,8 @@ from symdyn.frozen import freeze_fields
 from symdyn.limits._potential import _potential
 from symdyn.limits._taylor import _is_zero
 from symdyn.linear.criteria import sign_of
+from symdyn.linear.kernel import determinant, opening
 from symdyn.rules.factoring import factor
-from symdyn.rules.printing import opening
 from symdyn.rules.rule import UpdateRule, as_expression
 from symdyn.rules.state_roles import state_roles
 from symdyn.rules.values import resolve_symbol
@@ -192,7 +192,7 @@ def hamiltonian_form(rule, q=None, p=None):
     omega = sp.Matrix(sp.BlockMatrix([[sp.zeros(n), sp.eye(n)], [-sp.eye(n), sp.zeros(n)]]))
     form = (jac.T * omega * jac).applyfunc(sp.expand)
     contraction = factor(sp.cancel(form[0, n]))
-    det = factor(sp.expand(jac.det(method="berkowitz")))
+    det = factor(determinant(jac))
     state_like = set(q) | set(p)
     constant = not (contraction.free_symbols & state_like)
     exact = all(

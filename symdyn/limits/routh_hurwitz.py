@@ -22,6 +22,7 @@ from symdyn.escaping import safe_latex
 from symdyn.frozen import freeze_fields
 from symdyn.limits.continuous import T
 from symdyn.linear.criteria import hurwitz_conditions
+from symdyn.linear.kernel import characteristic_polynomial
 
 __all__ = ["LimitStability", "routh_hurwitz"]
 
@@ -107,7 +108,7 @@ def routh_hurwitz(limit, at=None):
         point = {d: given[p] for d, p in zip(dummies, phase, strict=True) if p in given}
     point.update({r: 0 for r in rates})
     matrix = sp.ImmutableMatrix(sp.Matrix(fields).jacobian(dummies).subs(point).doit())
-    poly = sp.Poly(sp.expand((s * sp.eye(len(dummies)) - matrix).det(method="berkowitz")), s)
+    poly = characteristic_polynomial(matrix, s)
     conditions = hurwitz_conditions(poly)
     region = sp.And(*conditions)
     shown_point = {p: point[d] for d, p in zip(dummies, phase, strict=True)}

@@ -17,7 +17,7 @@ from symdyn.derivation import Derivation, TeX
 from symdyn.errors import RuleError, ShapeError, UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.limits.modified import modified_equation
-from symdyn.rules.printing import opening
+from symdyn.linear.kernel import opening
 from symdyn.rules.rule import UpdateRule, as_expression, as_matrix
 
 __all__ = ["SdeLimit", "sde_limit"]

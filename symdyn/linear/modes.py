@@ -23,12 +23,12 @@ import itertools
 from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy.matrices.expressions.matexpr import MatrixElement
 
 from symdyn.budget import bounded
 from symdyn.derivation import Derivation, TeX
-from symdyn.errors import ArgumentError, NonCommutingError, RuleError, ShapeError
+from symdyn.errors import ArgumentError, NonCommutingError
 from symdyn.escaping import plain, safe_latex
+from symdyn.linear.blocks import blocks_of, full_jacobian, matrices_in, matrix_state
 from symdyn.linear.quadratics import (
     EIGENVALUE,
     PositiveDiagonalMatrixSymbol,
@@ -36,6 +36,7 @@ from symdyn.linear.quadratics import (
     SymmetricMatrixSymbol,
     quadratic,
 )
+from symdyn.rules.printing import opening
 from symdyn.rules.rule import UpdateRule
 from symdyn.rules.values import as_basic
 
@@ -89,94 +90,8 @@ class ModalReduction:
     derivation: Derivation = field(repr=False)
 
 
-def _matrix_state(rule):
-    state = rule.state
-    if not all(isinstance(s, sp.MatrixSymbol) for s in state):
-        raise ShapeError(
-            f"{rule.name}: modal reduction needs every state variable to be a MatrixSymbol, "
-            f"got {state}"
-        )
-    shapes = {tuple(s.shape) for s in state}
-    if len(shapes) != 1:
-        raise ShapeError(f"{rule.name}: the state variables have different shapes {shapes}")
-    return state
-
-
-def _to_noncommutative(expr, table, where):
-    """A matrix expression as a non-commutative scalar expression (matrices → nc symbols)."""
-
-    def walk(e):
-        if isinstance(e, sp.MatrixSymbol):
-            if e not in table:
-                table[e] = sp.Symbol(e.name, commutative=False)
-            return table[e]
-        if isinstance(e, sp.Identity):
-            return sp.S.One
-        if isinstance(e, sp.ZeroMatrix):
-            return sp.S.Zero
-        if isinstance(e, sp.MatAdd):
-            return sp.Add(*map(walk, e.args))
-        if isinstance(e, sp.MatMul):
-            return sp.Mul(*map(walk, e.args))
-        if isinstance(e, sp.MatPow):
-            return walk(e.base) ** e.exp
-        if isinstance(e, sp.Inverse):
-            return walk(e.arg) ** -1
-        if isinstance(e, sp.Transpose):
-            inner = e.arg
-            if isinstance(inner, sp.MatrixSymbol):
-                key = sp.Transpose(inner)
-                if key not in table:
-                    table[key] = sp.Symbol(inner.name + "^T", commutative=False)
-                return table[key]
-            return _refuse(e)
-        if isinstance(e, (sp.MatrixExpr, sp.MatrixBase)):
-            return _refuse(e)
-        if isinstance(e, sp.Basic) and not e.atoms(sp.MatrixSymbol):
-            return e
-        return _refuse(e)
-
-    def _refuse(e):
-        raise RuleError(
-            f"{where}: modal reduction cannot use {e} ({type(e).__name__}); write the update "
-            "with matrix products, sums, scalar factors and inverses only"
-        )
-
-    return walk(expr)
-
-
-def _blocks(rule, state, table, columns=None):
-    """Coefficient of each state variable (or of each of ``columns``) in each next state,
-    as non-commutative expressions."""
-    columns = state if columns is None else columns
-    marks = [table.setdefault(s, sp.Symbol(s.name, commutative=False)) for s in columns]
-    blocks = []
-    for target, value in zip(state, rule.next_state, strict=True):
-        where = f"{rule.name}: the update of {target}"
-        expr = sp.expand(_to_noncommutative(value, table, where))
-        row = [sp.S.Zero] * len(columns)
-        for term in sp.Add.make_args(expr):
-            commuting, ordered = term.args_cnc()
-            found = [i for i, f in enumerate(ordered) if f in marks or f.free_symbols & set(marks)]
-            if not found:
-                continue  # a constant (b, ...) does not enter the Jacobian
-            if found != [len(ordered) - 1] or ordered[-1] not in marks:
-                raise RuleError(
-                    f"{where} is not linear in the state ({term}); modal reduction applies "
-                    "to linear rules on quadratics"
-                )
-            j = marks.index(ordered[-1])
-            row[j] += sp.Mul(*commuting) * sp.Mul(*ordered[:-1])
-        blocks.append(row)
-    return blocks
-
-
-def _matrices(blocks):
-    found = set()
-    for row in blocks:
-        for block in row:
-            found |= {s for s in block.free_symbols if not s.is_commutative}
-    return found
+M = sp.Symbol("M", commutative=False)
+"""The matrix P⁻¹H as a non-commutative symbol, while the blocks are rescaled."""
 
 
 def _similar_to_function_of(blocks, H, P, M):
@@ -268,90 +183,22 @@ def modes(rule, eigenvalue=EIGENVALUE):
         raise ArgumentError(
             f"modes: the eigenvalue must be a sympy Symbol, got {eigenvalue!r:.60}"
         )
-    state = _matrix_state(rule)
-    table = {}
-    blocks = _blocks(rule, state, table)
-    matrices = _matrices(blocks)
-    by_symbol = {v: k for k, v in table.items()}
-    derivation = Derivation(f"Modes of {plain(rule.name)}").then(
-        f"The rule \u201c{plain(rule.name)}\u201d updates the state "
-        + ", ".join(f"${safe_latex(s)}$" for s in state)
-        + " by",
-        TeX(rule.to_latex()),
-    )
-    symmetric = {m for m in matrices if isinstance(by_symbol[m], SymmetricMatrixSymbol)}
-    diagonal = {m for m in symmetric if isinstance(by_symbol[m], PositiveDiagonalMatrixSymbol)}
-    undiagonal = symmetric - diagonal
-    tilde = [_mode_symbol(s) for s in state]
-    powers = (0,) * len(state)
-    reduced = None
-    matrix = None
-    why = ""
-    if matrices == symmetric and len(matrices) <= 1:
-        reduced = blocks
-        if matrices:
-            (m,) = matrices
-            matrix = by_symbol[m]
-            why = (
-                f"Every block is a polynomial or rational function of ${safe_latex(matrix)}$, so "
-                f"the blocks commute. As ${safe_latex(matrix)}$ is symmetric, "
-                f"${safe_latex(matrix)} = S \\Lambda S^T$ with $S$ orthogonal and $\\Lambda$ real "
-                "diagonal; in the coordinates $S^T$ of every state variable the system splits "
-                "into one independent system per eigenvalue"
-            )
-    elif len(undiagonal) == 1 and len(diagonal) == 1:
-        (h,), (p,) = undiagonal, diagonal
-        m = sp.Symbol("M", commutative=False)
-        found = _similar_to_function_of(blocks, h, p, m)
-        if found is not None:
-            powers, reduced = found
-            matrix = sp.MatMul(sp.Inverse(by_symbol[p]), by_symbol[h])
-            tilde = [_mode_symbol(s, rescaled=bool(a)) for s, a in zip(state, powers, strict=True)]
-            scaled = ", ".join(
-                f"${safe_latex(s)} \\mapsto {safe_latex(by_symbol[p])}^{{{a}}} {safe_latex(s)}$"
-                for s, a in zip(state, powers, strict=True)
-                if a
-            )
-            why = (
-                f"Rescaling the buffers ({scaled}) turns every block into a polynomial or "
-                f"rational function of $M = {safe_latex(matrix)}$, so the blocks commute. "
-                f"$M$ is similar to the symmetric ${safe_latex(by_symbol[p])}^{{-1/2}} "
-                f"{safe_latex(by_symbol[h])} {safe_latex(by_symbol[p])}^{{-1/2}}$ (the "
-                "preconditioner is a positive diagonal), so its eigenvalues are real (positive "
-                "when the Hessian is positive definite) and it is diagonalisable; in its "
-                "eigenbasis the system splits into one independent system per eigenvalue"
-            )
-    if reduced is None:
-        return _full(rule, state, blocks, matrices, by_symbol, derivation)
-    replace = {s: eigenvalue for s in matrices if s != sp.Symbol("M", commutative=False)}
-    replace[sp.Symbol("M", commutative=False)] = eigenvalue
-    jac = sp.ImmutableMatrix(
-        [[sp.cancel(as_basic(c).xreplace(replace)) for c in row] for row in reduced]
-    )
-    if any(not s.is_commutative for s in jac.free_symbols):
-        raise NonCommutingError(f"{rule.name}: a block still holds a matrix after reduction")
-    if matrix is None:
-        derivation = derivation.then(
-            "Every block is a multiple of the identity, so each coordinate evolves on its own"
-        )
-        eigenvalue = None
-    else:
-        derivation = derivation.then(why + ".")
-    derivation = derivation.then(
-        "Replacing the matrix by one of its eigenvalues $\\lambda$ gives the per-mode "
-        "Jacobian, for the per-mode state " + ", ".join(f"${safe_latex(s)}$" for s in tilde),
-        TeX("J(\\lambda) = " + safe_latex(jac)),
-    )
+    read = _read(rule)
+    derivation = opening(rule, f"Modes of {plain(rule.name)}")
+    found = _commuting(read)
+    if found is None:
+        return _full(rule, read, derivation)
+    jac, eigenvalue, derivation = _per_mode(read, found, eigenvalue, derivation)
     asymptotic = False
     if rule.counter is not None and rule.counter in jac.free_symbols:
         limit, derivation = _time_limit(jac, rule.counter, derivation)
         if limit is not None:
             jac, asymptotic = limit, True
-    if matrix is not None:
-        n = as_basic(state[0].shape[0])
+    if found.matrix is not None:
+        n = as_basic(read.state[0].shape[0])
         derivation = derivation.then(
             f"Every conclusion below holds for every eigenvalue $\\lambda$ of "
-            f"${safe_latex(matrix)}$, "
+            f"${safe_latex(found.matrix)}$, "
             + (
                 f"for each of the {n} modes."
                 if n.is_Integer
@@ -359,41 +206,126 @@ def modes(rule, eigenvalue=EIGENVALUE):
             )
         )
     return ModalReduction(
-        rule, matrix, eigenvalue, tuple(tilde), powers, jac, False, asymptotic, derivation
+        rule=rule,
+        matrix=found.matrix,
+        eigenvalue=eigenvalue,
+        state=found.state,
+        scaling=found.powers,
+        jacobian=jac,
+        full=False,
+        asymptotic=asymptotic,
+        derivation=derivation,
     )
 
 
-def _full(rule, state, blocks, matrices, by_symbol, derivation):
-    names = ", ".join(sorted(str(by_symbol[m]) for m in matrices))
-    n, cols = state[0].shape
-    if not (as_basic(n).is_Integer and as_basic(cols).is_Integer):
-        raise NonCommutingError(
-            f"{rule.name}: the Jacobian's blocks involve {names}, which are not functions of "
-            "one symmetric matrix (H, or P⁻¹H with P a PositiveDiagonalMatrixSymbol), so the "
-            f"modes do not decouple, and n = {n} is symbolic so the full Jacobian cannot be "
-            "formed; give n a value, or build the rule from sd.quadratic and a frozen "
-            "preconditioner"
+@dataclass(frozen=True)
+class _Read:
+    """Phase 1: the rule's blocks, as non-commutative expressions, and their matrices."""
+
+    rule: UpdateRule
+    state: tuple
+    blocks: list
+    matrices: frozenset
+    by_symbol: dict
+
+
+@dataclass(frozen=True)
+class _Commuting:
+    """Phase 2: the blocks as functions of one matrix M (after rescaling buffers by
+    P**powers), with the per-mode state and why they commute."""
+
+    blocks: list
+    matrix: sp.Basic | None
+    powers: tuple
+    state: tuple
+    why: str
+
+
+def _read(rule):
+    state = matrix_state(rule)
+    table = {}
+    blocks = blocks_of(rule, state, table)
+    by_symbol = {v: k for k, v in table.items()}
+    return _Read(rule, tuple(state), blocks, frozenset(matrices_in(blocks)), by_symbol)
+
+
+def _commuting(read):
+    """The blocks as functions of H alone, or of P⁻¹H after rescaling; None otherwise."""
+    by_symbol = read.by_symbol
+    symmetric = {m for m in read.matrices if isinstance(by_symbol[m], SymmetricMatrixSymbol)}
+    diagonal = {m for m in symmetric if isinstance(by_symbol[m], PositiveDiagonalMatrixSymbol)}
+    undiagonal = symmetric - diagonal
+    plain_state = tuple(_mode_symbol(s) for s in read.state)
+    unscaled = (0,) * len(read.state)
+    if read.matrices == symmetric and len(read.matrices) <= 1:
+        if not read.matrices:
+            return _Commuting(read.blocks, None, unscaled, plain_state, "")
+        (m,) = read.matrices
+        matrix = by_symbol[m]
+        why = (
+            f"Every block is a polynomial or rational function of ${safe_latex(matrix)}$, so "
+            f"the blocks commute. As ${safe_latex(matrix)}$ is symmetric, "
+            f"${safe_latex(matrix)} = S \\Lambda S^T$ with $S$ orthogonal and $\\Lambda$ real "
+            "diagonal; in the coordinates $S^T$ of every state variable the system splits "
+            "into one independent system per eigenvalue"
         )
-    elements = {}
+        return _Commuting(read.blocks, matrix, unscaled, plain_state, why)
+    if not (len(undiagonal) == 1 and len(diagonal) == 1):
+        return None
+    (h,), (p,) = undiagonal, diagonal
+    found = _similar_to_function_of(read.blocks, h, p, M)
+    if found is None:
+        return None
+    powers, reduced = found
+    H, P = by_symbol[h], by_symbol[p]
+    matrix = sp.MatMul(sp.Inverse(P), H)
+    state = tuple(
+        _mode_symbol(s, rescaled=bool(a)) for s, a in zip(read.state, powers, strict=True)
+    )
+    scaled = ", ".join(
+        f"${safe_latex(s)} \\mapsto {safe_latex(P)}^{{{a}}} {safe_latex(s)}$"
+        for s, a in zip(read.state, powers, strict=True)
+        if a
+    )
+    why = (
+        f"Rescaling the buffers ({scaled}) turns every block into a polynomial or "
+        f"rational function of $M = {safe_latex(matrix)}$, so the blocks commute. "
+        f"$M$ is similar to the symmetric ${safe_latex(P)}^{{-1/2}} "
+        f"{safe_latex(H)} {safe_latex(P)}^{{-1/2}}$ (the "
+        "preconditioner is a positive diagonal), so its eigenvalues are real (positive "
+        "when the Hessian is positive definite) and it is diagonalisable; in its "
+        "eigenbasis the system splits into one independent system per eigenvalue"
+    )
+    return _Commuting(reduced, matrix, powers, state, why)
 
-    def scalar(entry):
-        if entry not in elements:
-            parent = entry.parent
-            positive = isinstance(parent, PositiveDiagonalMatrixSymbol)
-            label = f"{parent.name}_{entry.i}{entry.j}" if parent.shape[1] != 1 else None
-            label = label or f"{parent.name}_{entry.i}"
-            elements[entry] = (
-                sp.Symbol(label, positive=True) if positive else sp.Symbol(label, real=True)
-            )
-        return elements[entry]
 
-    def explicit(value):
-        matrix = sp.Matrix(as_basic(value).as_explicit())
-        return matrix.xreplace({e: scalar(e) for e in matrix.atoms(MatrixElement)})
+def _per_mode(read, found, eigenvalue, derivation):
+    """Phase 3: the matrix replaced by its eigenvalue, the k×k per-mode Jacobian."""
+    replace = {s: eigenvalue for s in read.matrices if s != M}
+    replace[M] = eigenvalue
+    jac = sp.ImmutableMatrix(
+        [[sp.cancel(as_basic(c).xreplace(replace)) for c in row] for row in found.blocks]
+    )
+    if any(not s.is_commutative for s in jac.free_symbols):
+        raise NonCommutingError(f"{read.rule.name}: a block still holds a matrix after reduction")
+    if found.matrix is None:
+        derivation = derivation.then(
+            "Every block is a multiple of the identity, so each coordinate evolves on its own"
+        )
+        eigenvalue = None
+    else:
+        derivation = derivation.then(found.why + ".")
+    derivation = derivation.then(
+        "Replacing the matrix by one of its eigenvalues $\\lambda$ gives the per-mode "
+        "Jacobian, for the per-mode state " + ", ".join(f"${safe_latex(s)}$" for s in found.state),
+        TeX("J(\\lambda) = " + safe_latex(jac)),
+    )
+    return jac, eigenvalue, derivation
 
-    variables = [scalar(e) for s in state for e in sp.Matrix(s.as_explicit())]
-    images = [v for value in rule.next_state for v in explicit(value)]
-    jac = sp.ImmutableMatrix(sp.Matrix(images).jacobian(sp.Matrix(variables)))
+
+def _full(rule, read, derivation):
+    """When the blocks do not commute: the explicit Jacobian of a concrete-size rule."""
+    jac, variables, names, n = full_jacobian(rule, read.state, read.matrices, read.by_symbol)
     derivation = derivation.then(
         f"The blocks involve {names}, which are not functions of one symmetric matrix, so the "
         f"modes do not decouple. As $n = {n}$ is concrete, the Jacobian is formed entry by "
@@ -401,7 +333,15 @@ def _full(rule, state, blocks, matrices, by_symbol, derivation):
         TeX("J = " + safe_latex(jac)),
     )
     return ModalReduction(
-        rule, None, None, tuple(variables), (0,) * len(state), jac, True, False, derivation
+        rule=rule,
+        matrix=None,
+        eigenvalue=None,
+        state=tuple(variables),
+        scaling=(0,) * len(read.state),
+        jacobian=jac,
+        full=True,
+        asymptotic=False,
+        derivation=derivation,
     )
 
 
@@ -412,10 +352,10 @@ def _mode_inputs(rule, inputs, eigenvalue=EIGENVALUE):
     the orthogonal change of basis that splits the modes keeps isotropic
     inputs isotropic.
     """
-    state = _matrix_state(rule)
+    state = matrix_state(rule)
     table = {}
-    blocks = _blocks(rule, state, table, columns=list(inputs))
-    matrices = _matrices(blocks) | _matrices(_blocks(rule, state, table))
+    blocks = blocks_of(rule, state, table, columns=list(inputs))
+    matrices = matrices_in(blocks) | matrices_in(blocks_of(rule, state, table))
     by_symbol = {v: k for k, v in table.items()}
     if len(matrices) > 1 or not all(type(by_symbol[m]) is SymmetricMatrixSymbol for m in matrices):
         raise NonCommutingError(

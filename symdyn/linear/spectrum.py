@@ -22,11 +22,9 @@ integral quadratic constraints" (2016); Goh, "Why momentum really works" (2017).
 from __future__ import annotations
 
 import functools
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import sympy as sp
 
 from symdyn.budget import bounded
@@ -34,14 +32,12 @@ from symdyn.derivation import Derivation, TeX
 from symdyn.errors import SpectrumError, UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.linear.criteria import sign_of
-from symdyn.linear.modes import modes
-from symdyn.rules.factoring import factor
+from symdyn.linear.finite_horizon import FiniteHorizonRate, finite_horizon_rate
+from symdyn.linear.kernel import characteristic_polynomial, per_mode_jacobian, quadratic_radius
 from symdyn.rules.rule import UpdateRule
 from symdyn.rules.values import exact_value, exact_values
 
 __all__ = ["FiniteHorizonRate", "SpectrumError", "WorstCaseRate", "worst_case_rate"]
-
-Z = sp.Symbol("z")
 
 
 @dataclass(frozen=True)
@@ -70,34 +66,6 @@ class WorstCaseRate:
     derivation: Derivation = field(repr=False)
 
 
-@dataclass(frozen=True)
-class FiniteHorizonRate:
-    """The worst case of a linear method after N steps, over eigenvalues λ ∈ [μ, L].
-
-    Attributes
-    ----------
-    rule : UpdateRule
-    eigenvalue : sympy.Symbol
-    spectrum : tuple
-        (μ, L).
-    rate : float
-        max over λ of |θ_N|/|θ₀|, to about 1e-12 relative.
-    argmax : float
-        The λ where it is attained.
-    steps : int
-        N.
-    derivation : Derivation
-    """
-
-    rule: UpdateRule
-    eigenvalue: sp.Symbol
-    spectrum: tuple
-    rate: float
-    argmax: float
-    steps: int
-    derivation: Derivation = field(repr=False)
-
-
 # -- the per-mode system -------------------------------------------------------------------
 
 
@@ -105,7 +73,7 @@ class FiniteHorizonRate:
 def _per_mode(rule):
     """(J(λ), λ or None, per-mode state, scaling, derivation) for a linear rule."""
     if any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
-        reduction = modes(rule)
+        reduction = per_mode_jacobian(rule)
         if reduction.full:
             raise SpectrumError(
                 f"{rule.name}: the modes do not decouple (the blocks are not functions of one "
@@ -183,7 +151,7 @@ def _interval(rule, spectrum, eigenvalue):
 
 def _coefficients(jac, eigenvalue):
     """(T, D) of det(zI − J) = z² − T z + D, or (a,) for k = 1."""
-    poly = sp.Poly(sp.expand((Z * sp.eye(jac.rows) - jac).det(method="berkowitz")), Z)
+    poly = characteristic_polynomial(jac)
     coeffs = [sp.cancel(c) for c in poly.all_coeffs()]
     if poly.degree() == 1:
         return (-coeffs[1],)
@@ -203,16 +171,7 @@ def _radius(coefficients):
     """Exact largest root modulus of z − a or z² − T z + D (real coefficients)."""
     if len(coefficients) == 1:
         return sp.Abs(coefficients[0])
-    trace, det = coefficients
-    discriminant = factor(trace**2 - 4 * det)
-    sign = sign_of(discriminant)
-    complex_pair = sp.sqrt(det)
-    real = (sp.Abs(trace) + sp.sqrt(discriminant)) / 2
-    if sign == -1:
-        return complex_pair
-    if sign in (0, 1):
-        return real
-    return sp.Piecewise((complex_pair, discriminant < 0), (real, True))
+    return quadratic_radius(*coefficients)
 
 
 @bounded("worst_case_rate")
@@ -281,7 +240,7 @@ def worst_case_rate(rule, spectrum, steps=None, init=None, params=None):
     )
     if steps is None:
         return _asymptotic(rule, jac, eigenvalue, mu, big, derivation)
-    return _finite(
+    return finite_horizon_rate(
         rule, jac, eigenvalue, state, scaling, (mu, big), values, steps, init, derivation
     )
 
@@ -322,149 +281,5 @@ def _asymptotic(rule, jac, eigenvalue, mu, big, derivation):
         spectrum=(mu, big),
         rate=rate,
         argmax=(mu, big),
-        derivation=derivation,
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _numeric_jacobian(jac, eigenvalue):
-    """A NumPy J(λ, others...) and the degree of J in λ (None if not polynomial)."""
-    others = tuple(sorted(jac.free_symbols - {eigenvalue}, key=str))
-    entries = sp.lambdify([eigenvalue, *others], list(jac), "numpy")
-    degrees = [_polynomial_degree(e, eigenvalue) for e in jac]
-    degree = None if None in degrees else max(degrees)
-    k = jac.rows
-
-    def evaluate(lams, values):
-        lams = np.asarray(lams, dtype=float)
-        out = np.empty((*lams.shape, k * k))
-        for i, value in enumerate(entries(lams, *values)):
-            out[..., i] = value
-        return out.reshape(*lams.shape, k, k)
-
-    return evaluate, degree, others
-
-
-def _polynomial_degree(expr, symbol):
-    try:
-        return sp.Poly(expr, symbol).degree()
-    except sp.PolynomialError:
-        return None
-
-
-def _first_coordinate(evaluate, values, start, steps, lams):
-    """θ_N(λ) for each λ by the per-mode recurrence."""
-    matrices = evaluate(lams, values)
-    state = np.broadcast_to(start, (*np.shape(lams), len(start))).copy()
-    for _ in range(steps):
-        state = np.einsum("...ij,...j->...i", matrices, state)
-    return state[..., 0]
-
-
-def _polynomial_maxima(series, low, high):
-    """Points where |series| has its local maxima on [low, high], to rounding.
-
-    A grid uniform in the Chebyshev angle, 16 points per degree, brackets each
-    extremum; the derivative's sign change is then bisected (vectorised).
-    """
-    count = 16 * (series.degree() + 1) + 1
-    grid = np.sort(low + (high - low) * (1 - np.cos(np.linspace(0, np.pi, count))) / 2)
-    modulus = np.abs(series(grid))
-    inner = np.flatnonzero((modulus[1:-1] >= modulus[:-2]) & (modulus[1:-1] >= modulus[2:])) + 1
-    left, right = grid[inner - 1], grid[inner + 1]
-    slope = series.deriv()
-    sign = np.sign(series(grid[inner]))  # |series| peaks away from its zeros
-    rising = slope(left) * sign > 0
-    for _ in range(36):
-        middle = (left + right) / 2
-        same = (slope(middle) * sign > 0) == rising
-        left, right = np.where(same, middle, left), np.where(same, right, middle)
-    return np.concatenate([[low, high], (left + right) / 2, grid[inner]])
-
-
-def _finite(rule, jac, eigenvalue, state, scaling, spectrum, params, steps, init, derivation):
-    if not isinstance(steps, numbers.Integral) or steps < 1:
-        raise SpectrumError(f"steps must be a positive integer, got {steps!r}")
-    mu, big = spectrum
-    try:
-        low, high = float(mu), float(big)
-    except TypeError:
-        raise SpectrumError(
-            f"a finite-horizon worst case needs a numeric spectrum, got ({mu}, {big})"
-        ) from None
-    start = [1.0] + [0.0] * (len(state) - 1)
-    where = f"{rule.name}: worst_case_rate(init=...)"
-    for key, value in exact_values(init, rule.state, where=where).items():
-        if key not in rule.state[1:]:
-            raise SpectrumError(
-                f"init: {key} is not one of the other state variables "
-                f"{[str(s) for s in rule.state[1:]]}",
-                symbol=key,
-            )
-        i = rule.state.index(key)
-        if scaling[i] and value != 0:
-            raise SpectrumError(f"init: {key} is rescaled per mode, only 0 is supported")
-        start[i] = float(value)
-    evaluate, degree, others = _numeric_jacobian(jac, eigenvalue)
-    try:
-        values = [float(params.get(s, s)) for s in others]
-    except TypeError:
-        names = ", ".join(map(str, others))
-        raise UndecidedError(
-            f"{rule.name}: a finite-horizon worst case needs numeric values for {names}; "
-            "pass params={...}"
-        ) from None
-    start = np.array(start)
-
-    def theta(lams):
-        return _first_coordinate(evaluate, values, start, steps, lams)
-
-    if degree is not None and high > low:
-        order = max(degree * steps, 1)
-        series = np.polynomial.Chebyshev.interpolate(theta, order, domain=[low, high])
-        candidates = _polynomial_maxima(series, low, high)
-        method = (
-            f"$\\theta_N$ is a polynomial of degree at most {order} in "
-            f"${safe_latex(eigenvalue)}$; interpolated at {order + 1} Chebyshev points (exact "
-            "for a polynomial), its modulus is maximised over the end points and the roots of "
-            "its derivative (bracketed on a fine grid, then bisected), giving"
-        )
-    else:
-        from scipy.optimize import minimize_scalar
-
-        candidates = np.linspace(low, high, 20001)
-        best = int(np.argmax(np.abs(theta(candidates))))
-        a, b = candidates[max(best - 1, 0)], candidates[min(best + 1, len(candidates) - 1)]
-        if b > a:
-            refined = minimize_scalar(
-                lambda t: -abs(theta(np.array([t]))[0]),
-                bounds=(a, b),
-                method="bounded",
-                options={"xatol": 1e-13},
-            )
-            candidates = np.append(candidates, refined.x)
-        method = (
-            "$\\theta_N$ is not a polynomial in the eigenvalue; its modulus is maximised on a "
-            "grid of 20001 points and refined by a bounded scalar search, giving"
-        )
-    moduli = np.abs(theta(candidates))
-    best = int(np.argmax(moduli))
-    rate, where = float(moduli[best]), float(candidates[best])
-    initial = ", ".join(f"{safe_latex(s)}_0 = {v:g}" for s, v in zip(state, start, strict=True))
-    derivation = derivation.then(
-        f"From ${initial}$ (in units of $\\theta_0$), $N = {steps}$ steps of the per-mode "
-        "recurrence give $\\theta_N(\\lambda)$. " + method,
-        TeX(
-            f"\\max_{{{safe_latex(eigenvalue)}}} |\\theta_N| / |\\theta_0| = {rate:.12g}"
-            f"\\quad\\text{{at}}\\quad {safe_latex(eigenvalue)} = {where:.12g}"
-        ),
-    )
-    return FiniteHorizonRate(
-        rule=rule,
-        eigenvalue=eigenvalue,
-        spectrum=(mu, big),
-        rate=float(rate),
-        argmax=float(where),
-        steps=int(steps),
         derivation=derivation,
     )

@@ -310,6 +310,38 @@ def step_bound(rule, step):
     >>> step_bound(hb, step=eta).upper
     2*(beta + 1)/lambda
     """
+    result, name = _analysed(rule, step)
+    derivation = result.derivation.then(
+        f"Solving each condition for ${safe_latex(step)}$ with the other symbols free:"
+    )
+    cuts = [_Cut("lower", sp.S.Zero)] if step.is_nonnegative else []
+    requires = [c for c in result.conditions if step not in c.free_symbols]
+    at_zero_slope = []
+    for condition in result.conditions:
+        if step not in condition.free_symbols:
+            continue
+        phase(f"solving {condition} for {step}")
+        solved = _solve_condition(condition, step, requires, name)
+        cuts += solved.cuts
+        if solved.flat is not None and solved.flat is not sp.true:
+            at_zero_slope.append(solved.flat)
+        for text, shown in solved.steps:
+            derivation = derivation.then(text, shown)
+    requires = list(dict.fromkeys([*requires, *at_zero_slope]))
+    lower, upper = _end_point(cuts, "lower"), _end_point(cuts, "upper")
+    derivation = derivation.then(
+        "so the stable step sizes form the interval"
+        + (" provided " + ", ".join(f"${safe_latex(r)}$" for r in requires) if requires else ""),
+        TeX(f"{safe_latex(lower)} < {safe_latex(step)} < {safe_latex(upper)}"),
+    )
+    return StepBound(
+        step=step, lower=lower, upper=upper, requires=tuple(requires), derivation=derivation
+    )
+
+
+def _analysed(rule, step):
+    """The stability result to bound, and the rule's name; refused when ``step`` is not in
+    the linearisation or no value is stable."""
     result = rule if isinstance(rule, StabilityResult) else stability(rule)
     name = result.rule.name if result.rule is not None else "the linearisation"
     symbols = result.jacobian.free_symbols
@@ -321,53 +353,49 @@ def step_bound(rule, step):
         )
     if result.region is sp.false:
         raise UndecidedError(f"{name}: no value of {step} is stable (the region is empty)")
-    derivation = result.derivation.then(
-        f"Solving each condition for ${safe_latex(step)}$ with the other symbols free:"
-    )
-    cuts = [_Cut("lower", sp.S.Zero)] if step.is_nonnegative else []
-    requires = [c for c in result.conditions if step not in c.free_symbols]
-    at_zero_slope = []
-    for condition in result.conditions:
-        if step not in condition.free_symbols:
-            continue
-        phase(f"solving {condition} for {step}")
-        solved = _solve_for_step(condition, step)
-        slope_sign = None if solved is None else _sign_given(solved.slope, requires)
-        if solved is None or (slope_sign is None and solved.power > 1):
-            raise UndecidedError(
-                f"{name}: cannot solve {condition} for {step} exactly (it is not of the form "
-                f"a*{step}**k + b > 0 with k = 1 or a of known sign); inspect result.conditions"
-            )
-        slope, offset, k = solved.slope, solved.offset, solved.power
-        found = _cuts(slope, offset, k, requires)
-        cuts += found
-        if slope_sign is None:
-            flat = _where_flat(slope, offset)
-            if flat is not sp.true:
-                at_zero_slope.append(flat)
-            derivation = _either_sign_step(derivation, condition, step, slope, offset, flat, found)
-            continue
-        for cut in found:
-            at = _readable_bound(cut.at, requires) if cut.where is sp.true else cut.at
-            relation = (sp.Gt if cut.side == "lower" else sp.Lt)(step, at)
-            derivation = derivation.then(
-                f"the condition ${safe_latex(condition)}$ gives",
-                relation
-                if cut.where is sp.true
-                else TeX(rf"{safe_latex(relation)} \quad \text{{where }} {safe_latex(cut.where)}"),
-            )
-    requires = list(dict.fromkeys([*requires, *at_zero_slope]))
-    lower, upper = _end_point(cuts, "lower"), _end_point(cuts, "upper")
-    derivation = derivation.then(
-        "so the stable step sizes form the interval"
-        + (" provided " + ", ".join(f"${safe_latex(r)}$" for r in requires) if requires else ""),
-        TeX(f"{safe_latex(lower)} < {safe_latex(step)} < {safe_latex(upper)}"),
-    )
-    return StepBound(step, lower, upper, tuple(requires), derivation)
+    return result, name
 
 
-def _either_sign_step(derivation, condition, step, slope, offset, flat, cuts):
-    return derivation.then(
+@dataclass(frozen=True)
+class _Solved:
+    """One condition solved for the step: its cuts, what it asks where its slope vanishes
+    (None when the slope's sign is known), and the derivation steps that say so."""
+
+    cuts: tuple
+    flat: sp.Basic | None
+    steps: tuple
+
+
+def _solve_condition(condition, step, requires, name):
+    solved = _solve_for_step(condition, step)
+    slope_sign = None if solved is None else _sign_given(solved.slope, requires)
+    if solved is None or (slope_sign is None and solved.power > 1):
+        raise UndecidedError(
+            f"{name}: cannot solve {condition} for {step} exactly (it is not of the form "
+            f"a*{step}**k + b > 0 with k = 1 or a of known sign); inspect result.conditions"
+        )
+    slope, offset, k = solved.slope, solved.offset, solved.power
+    found = tuple(_cuts(slope, offset, k, requires))
+    if slope_sign is None:
+        flat = _where_flat(slope, offset)
+        return _Solved(
+            found, flat, (_either_sign_step(condition, step, slope, offset, flat, found),)
+        )
+    shown = []
+    for cut in found:
+        at = _readable_bound(cut.at, requires) if cut.where is sp.true else cut.at
+        relation = (sp.Gt if cut.side == "lower" else sp.Lt)(step, at)
+        shown.append(
+            relation
+            if cut.where is sp.true
+            else TeX(rf"{safe_latex(relation)} \quad \text{{where }} {safe_latex(cut.where)}")
+        )
+    text = f"the condition ${safe_latex(condition)}$ gives"
+    return _Solved(found, None, tuple((text, relation) for relation in shown))
+
+
+def _either_sign_step(condition, step, slope, offset, flat, cuts):
+    return (
         f"the condition ${safe_latex(condition)}$, whose slope "
         f"${safe_latex(slope)}$ in ${safe_latex(step)}$ can take either sign, gives "
         "a lower bound where the slope is positive and an upper bound where it is "

@@ -18,6 +18,7 @@ import sympy as sp
 
 from symdyn.escaping import safe_latex
 from symdyn.linear.criteria import schur_criterion
+from symdyn.linear.kernel import characteristic_polynomial
 
 __all__ = ["ZeroStability", "with_root_condition", "zero_stability"]
 
@@ -26,7 +27,7 @@ ZETA = sp.Symbol("zeta")
 
 @dataclass(frozen=True)
 class ZeroStability:
-    """The root condition of a rule as its step goes to zero.
+    """The root condition of a rule as its step goes to zero, or why it does not apply.
 
     Attributes
     ----------
@@ -35,20 +36,30 @@ class ZeroStability:
     slow : int
         How many roots equal 1 (the slow modes).
     fast : sympy.Poly
-        The rest of ``det(ζI − J₀)``, in ``zeta``.
+        The rest of ``det(ζI − J₀)``, in ``zeta`` (``1`` when the condition does not apply).
     conditions : tuple of sympy relations
         Necessary and sufficient for every root of ``fast`` to lie strictly
         inside the unit circle; ``()`` when there is no fast mode.
+    undecided : str
+        Why the root condition does not apply (``""`` when it does): ``J₀``
+        depends on the state or has no finite limit, or ``det(ζI − J₀)`` has
+        fewer than ``slow`` roots at 1.
     """
 
     jacobian: sp.ImmutableMatrix
     slow: int
     fast: sp.Poly
     conditions: tuple
+    undecided: str = ""
+
+    @property
+    def applies(self) -> bool:
+        """Whether the root condition decides where the limit is followed."""
+        return not self.undecided
 
 
-def zero_stability(rule, h, scaling, slow):
-    """The root condition of ``rule`` at ``h = 0``, or None when ``J₀`` is not constant.
+def zero_stability(rule, h, scaling, slow) -> ZeroStability:
+    """The root condition of ``rule`` at ``h = 0``.
 
     Parameters
     ----------
@@ -63,10 +74,11 @@ def zero_stability(rule, h, scaling, slow):
 
     Returns
     -------
-    ZeroStability or None
-        None when ``J₀`` depends on the state or has no finite limit, or
-        when ``det(ζI − J₀)`` has fewer than ``slow`` roots at 1 (as for a
-        momentum that tends to 1 only as the step counter grows).
+    ZeroStability
+        With ``applies`` False (and the reason in ``undecided``) when ``J₀``
+        depends on the state or has no finite limit, or when ``det(ζI − J₀)``
+        has fewer than ``slow`` roots at 1 (as for a momentum that tends to 1
+        only as the step counter grows).
 
     Examples
     --------
@@ -83,19 +95,28 @@ def zero_stability(rule, h, scaling, slow):
     if at_zero.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         at_zero = jacobian.applyfunc(lambda entry: sp.limit(entry, h, 0, "+"))
     at_zero = sp.ImmutableMatrix(sp.simplify(at_zero))
-    if at_zero.free_symbols & set(rule.state) or at_zero.has(sp.nan, sp.zoo, sp.oo):
-        return None
-    poly = sp.Poly((ZETA * sp.eye(at_zero.rows) - at_zero).det(method="berkowitz"), ZETA)
+    none = sp.Poly(1, ZETA)
+    if at_zero.free_symbols & set(rule.state):
+        return ZeroStability(at_zero, slow, none, (), "the Jacobian at h = 0 depends on the state")
+    if at_zero.has(sp.nan, sp.zoo, sp.oo):
+        return ZeroStability(at_zero, slow, none, (), "the Jacobian has no finite limit at h = 0")
+    poly = characteristic_polynomial(at_zero, ZETA)
     fast, remainder = sp.div(poly, sp.Poly((ZETA - 1) ** slow, ZETA))
     if not remainder.is_zero:
-        return None
+        return ZeroStability(
+            at_zero,
+            slow,
+            none,
+            (),
+            f"the characteristic polynomial has fewer than {slow} roots at 1",
+        )
     conditions = schur_criterion(fast).simplified() if fast.degree() > 0 else ()
     return ZeroStability(at_zero, slow, fast, tuple(conditions))
 
 
 def with_root_condition(derivation, roots, h):
     """``derivation`` followed by the root condition's steps (none without fast modes)."""
-    if roots is None or roots.fast.degree() < 1:
+    if not roots.applies or roots.fast.degree() < 1:
         return derivation
     n = roots.slow
     slow = "the slow mode" if n == 1 else f"the {n} slow modes"
