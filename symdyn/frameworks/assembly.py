@@ -151,19 +151,41 @@ def _tidy(expr, symbols):
 
 def _reuse(expr, value, target):
     """``expr`` reading ``target`` wherever it holds ``value``, also inside a longer sum
-    (``v' + ε`` is one sum to sympy)."""
-    expr = expr.xreplace({value: target})
+    (``v' + ε`` is one sum to sympy) and negated (sympy distributes ``-1`` over a sum)."""
+    expr = expr.xreplace({value: target, -value: -target})
     if not value.is_Add:
         return expr
     terms = set(value.args)
+    negated = {-t for t in terms}
 
     def holds(node):
-        return node.is_Add and terms < set(node.args)
+        return node.is_Add and (terms <= set(node.args) or negated <= set(node.args))
 
     def reads(node):
-        return target + sp.Add(*(t for t in node.args if t not in terms))
+        args = set(node.args)
+        if terms <= args:
+            return target + sp.Add(*(args - terms))
+        return -target + sp.Add(*(args - negated))
 
     return expr.replace(holds, reads)
+
+
+def _collapsed(targets, values, buffers):
+    """Each value reading the new buffers assigned before it, or None where some old
+    buffer value would still be read after its buffer is assigned (then the rule is
+    written simultaneous instead)."""
+    earlier = []  # (value as rewritten, marker standing for the new buffer, buffer)
+    readings = []
+    for target, value in zip(targets, values, strict=True):
+        marked = value
+        for old, marker, _ in earlier:
+            marked = _reuse(marked, old, marker)
+        if marked.free_symbols & {buffer for _, _, buffer in earlier}:
+            return None
+        readings.append(marked.xreplace({m: b for _, m, b in earlier}))
+        if target in buffers and not marked.is_Atom:
+            earlier.append((marked, sp.Dummy(target.name), target))
+    return readings
 
 
 def assemble(problem, buffers, next_buffers, next_variables, params, free_extra, name):
@@ -186,15 +208,11 @@ def assemble(problem, buffers, next_buffers, next_variables, params, free_extra,
     targets = [*buffers, *problem.variables]
     values = [*next_buffers, *next_variables]
     readable = [*problem.gradients, *targets]
+    readings = _collapsed(targets, values, buffers)
+    simultaneous = readings is None
     updates = list(problem.gradient_updates)
-    earlier = []
-    for target, value in zip(targets, values, strict=True):
-        reading = value
-        for old, symbol in earlier:
-            reading = _reuse(reading, old, symbol)
-        updates.append((target, _tidy(reading, readable)))
-        if target in buffers and not value.is_Atom:
-            earlier.append((value, target))
+    for target, value in zip(targets, values if simultaneous else readings, strict=True):
+        updates.append((target, _tidy(value, readable)))
     counter = COUNTER if any(COUNTER in symbols_of(v) for _, v in updates) else None
     free = sorted(
         symbols_of(problem.loss) - set(problem.variables) - set(params), key=sp.default_sort_key
@@ -204,6 +222,7 @@ def assemble(problem, buffers, next_buffers, next_variables, params, free_extra,
         updates,
         list(params),
         name=name,
+        simultaneous=simultaneous,
         counter=counter,
         free=[*free, *free_extra],
     )

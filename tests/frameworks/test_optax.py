@@ -55,3 +55,67 @@ def test_lion_is_refused_naming_sign():
         from_optax(optax.lion, learning_rate=eta)
     assert caught.value.primitive == "sign"
     assert "optax.lion" in caught.value.call
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from symdyn.catalogue.named import lam  # noqa: E402
+from symdyn.frameworks.preconditioner import freeze_preconditioner  # noqa: E402
+from symdyn.testing import check_against_optax  # noqa: E402
+
+unit = st.floats(0.05, 0.9)
+small = st.floats(0.001, 0.01)  # adaptive steps: see tests/frameworks/test_torch.py
+
+
+def test_adam_frozen_is_the_catalogue_adam_with_eps_outside_the_root():
+    rule = from_optax(optax.adam, learning_rate=eta, b1=beta1, b2=beta2, eps=eps)
+    frozen = freeze_preconditioner(rule)
+    catalogue = sd.optimizers.adam(QUADRATIC, [x], eta, beta1, bias_correction=True)
+    assert same_map(frozen.rule, catalogue)
+    (denominator,) = frozen.preconditioners.values()
+    nu = sp.Symbol("nu", real=True)
+    # optax: ε outside the root, eps_root (0 by default) inside: √(ν/(1 − β₂ᵏ) + 0) + ε.
+    assert sp.simplify(denominator - (sp.sqrt(nu / (1 - beta2**rule.counter)) + eps)) == 0
+    root = sp.Symbol("epsilon_root", positive=True)
+    inside = freeze_preconditioner(from_optax(optax.adam, learning_rate=eta, eps_root=root))
+    assert root in next(iter(inside.preconditioners.values())).atoms(sp.Symbol)
+
+
+def test_adam_step_bound_from_optax_code():
+    rule = from_optax(optax.adam, learning_rate=eta, b1=beta1, b2=beta2, eps=eps)
+    frozen = freeze_preconditioner(rule, asymptotic=True)
+    p = sp.Symbol("p_x", positive=True)
+    bound = sd.step_bound(frozen.rule, step=eta)
+    assert sp.simplify(bound.upper - 2 * p * (1 + beta1) / (lam * (1 - beta1))) == 0
+
+
+@settings(max_examples=3, deadline=None)
+@given(lr=unit, step=small, momentum=unit, b1=unit, b2=st.floats(0.5, 0.999))
+def test_rules_run_like_optax(lr, step, momentum, b1, b2):
+    cases = [
+        (optax.sgd, {"learning_rate": lr, "momentum": momentum}),
+        (optax.sgd, {"learning_rate": lr, "momentum": momentum, "nesterov": True}),
+        (optax.adam, {"learning_rate": step, "b1": b1, "b2": b2}),
+        (optax.rmsprop, {"learning_rate": step, "decay": b2}),
+    ]
+    symbols = {"learning_rate": eta, "momentum": beta, "b1": beta1, "b2": beta2, "decay": beta2}
+    for factory, numbers in cases:
+        given_ = {n: symbols.get(n, v) for n, v in numbers.items()}
+        rule = from_optax(factory, **given_)
+        values = {symbols[n]: v for n, v in numbers.items() if n in symbols}
+        values = {s: v for s, v in values.items() if s in rule.params}
+        report = check_against_optax(rule, factory, numbers, {**values, lam: 1.5})
+        assert report.passed
+
+
+def test_a_wrong_rule_fails_against_optax():
+    """EMA momentum is not optax's trace (Polyak's form is: v = −η·trace)."""
+    rule = sd.optimizers.heavy_ball(QUADRATIC, [x], eta, beta, convention="ema")
+    with pytest.raises(AssertionError):
+        check_against_optax(
+            rule,
+            optax.sgd,
+            {"learning_rate": 0.1, "momentum": 0.5},
+            {eta: 0.1, beta: 0.5, lam: 1.5},
+        )

@@ -1,0 +1,163 @@
+"""Freeze the preconditioner of a traced adaptive rule, where the code put it.
+
+Adam, RMSprop and Adagrad divide the step by P = √v̂ + ε, built from a
+second-moment buffer v (a buffer whose update is quadratic in the gradient).
+The catalogue (:mod:`symdyn.catalogue.adaptive`) studies them with P frozen
+at a positive constant; :func:`freeze_preconditioner` does the same to a rule
+traced from code. It finds, in each parameter's update, the factor 1/D that
+reads the second moments, replaces D by a positive symbol ``p_x`` and drops
+the second moments from the state. The derivation states D as the code
+computes it, so where each framework puts ε (outside the root in optax's and
+torch's Adam, with optax's ``eps_root`` inside) is there to read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symdyn.derivation import Derivation
+from symdyn.errors import PreconditionerError
+from symdyn.frozen import FrozenMapping
+from symdyn.rules.rule import UpdateRule, symbols_of
+
+__all__ = ["FrozenPreconditioner", "freeze_preconditioner"]
+
+
+@dataclass(frozen=True)
+class FrozenPreconditioner:
+    """A traced adaptive rule with its preconditioner frozen.
+
+    Attributes
+    ----------
+    rule : UpdateRule
+        The frozen rule: state without the second moments, ``p_x`` for each D.
+    preconditioners : FrozenMapping
+        ``p_x`` → D, the expression the code divides by (in the traced rule's symbols).
+    derivation : Derivation
+    """
+
+    rule: UpdateRule
+    preconditioners: FrozenMapping
+    derivation: Derivation
+
+
+def _second_moments(rule):
+    """Buffers whose update is quadratic in a gradient temporary."""
+    gradients = [t for t in rule.temporaries if t.name.startswith("g_")]
+    found = []
+    for target, value in rule.updates:
+        if target in rule.state[1:] and any(
+            sp.Poly(value, g).degree() == 2 for g in gradients if value.is_polynomial(g)
+        ):
+            found.append(target)
+    return found
+
+
+def _freeze(value, moments, p):
+    """``value`` with the factor 1/D (or 1/√D) that reads ``moments`` replaced by 1/p."""
+    found = []
+
+    def reads(node):
+        return (
+            node.is_Pow
+            and node.exp.is_negative
+            and bool(node.base.free_symbols & moments)
+            and not found
+        )
+
+    def freeze(node):
+        base = node.base if node.exp == -1 else node.base ** (-node.exp)
+        found.append(base)
+        return 1 / p
+
+    frozen = value.replace(reads, freeze)
+    return frozen, (found[0] if found else None)
+
+
+def _late(updates, counter):
+    """Updates with every βᵏ (k the counter) at its limit 0: bias corrections past."""
+    powers = {
+        power: sp.S.Zero
+        for _, value in updates
+        for power in value.atoms(sp.Pow)
+        if power.exp == counter
+    }
+    return [(t, v.xreplace(powers)) for t, v in updates], tuple(powers)
+
+
+def freeze_preconditioner(rule, asymptotic=False):
+    """The rule with P = D frozen at a positive symbol ``p_x`` per parameter.
+
+    With ``asymptotic=True`` the bias corrections are also taken at their limit,
+    βᵏ → 0 for 0 < β < 1 (the range the frameworks require), so that the frozen
+    rule is time-invariant and ``sd.stability`` and ``sd.step_bound`` apply.
+
+    Examples
+    --------
+    >>> import optax, sympy as sp, symdyn as sd
+    >>> eta, beta1 = sp.symbols("eta beta1", positive=True)
+    >>> frozen = freeze_preconditioner(sd.from_optax(optax.adam, learning_rate=eta, b1=beta1))
+    >>> frozen.rule.state
+    (x, mu)
+    >>> frozen.preconditioners[sp.Symbol("p_x", positive=True)]
+    sqrt(nu/(1 - (999/1000)**k)) + 1/100000000
+    """
+    moments = set(_second_moments(rule))
+    if not moments:
+        raise PreconditionerError(
+            f"{rule.name}: no buffer is quadratic in the gradient, so there is no "
+            "second-moment preconditioner to freeze"
+        )
+    # The parameters are the state with a gradient temporary g_<name> (as traced rules have).
+    gradients = {t.name for t in rule.temporaries}
+    variables = [s for s in rule.state if f"g_{s.name}" in gradients]
+    updates, frozen = [], {}
+    for target, value in rule.updates:
+        if target in moments:
+            continue
+        if target in variables:
+            p = sp.Symbol(f"p_{target.name}", positive=True)
+            value, denominator = _freeze(value, moments, p)
+            if denominator is not None:
+                frozen[p] = denominator
+        if symbols_of(value) & moments:
+            raise PreconditionerError(
+                f"{rule.name}: {target}'s update reads the second moments "
+                f"{sorted(map(str, moments))} outside one divisor; no single P to freeze",
+                symbol=target,
+            )
+        updates.append((target, value))
+    state = [s for s in rule.state if s not in moments]
+    late = ()
+    if asymptotic and rule.counter is not None:
+        updates, late = _late(updates, rule.counter)
+    counter = rule.counter if any(rule.counter in symbols_of(v) for _, v in updates) else None
+    params = [*rule.params, *frozen]
+    result = UpdateRule(
+        state,
+        updates,
+        params,
+        name=f"{rule.name}, frozen preconditioner",
+        simultaneous=rule.simultaneous,
+        counter=counter,
+        free=rule.free,
+    )
+    derivation = Derivation(f"Frozen preconditioner of {rule.name}")
+    for p, denominator in frozen.items():
+        derivation = derivation.then(
+            "The traced code divides the step by this expression of the second moments "
+            "(ε where the code adds it); near a minimum it changes slowly, so it is frozen "
+            "at a positive constant:",
+            sp.Eq(p, denominator),
+        )
+    if late:
+        derivation = derivation.then(
+            "Late in training the bias corrections are past: for 0 < β < 1 each power "
+            "of the step counter tends to 0:",
+            [sp.Eq(sp.Limit(power, rule.counter, sp.oo), 0, evaluate=False) for power in late],
+        )
+    return FrozenPreconditioner(
+        rule=result, preconditioners=FrozenMapping(frozen), derivation=derivation
+    )
