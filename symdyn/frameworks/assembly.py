@@ -34,9 +34,11 @@ __all__ = [
     "Problem",
     "TracedOptimizer",
     "assemble",
+    "buffer_symbols",
     "hyperparameter_symbols",
     "problem",
     "settle_on_counter",
+    "taken_names",
 ]
 
 COUNTER = sp.Symbol("k", integer=True, positive=True)
@@ -149,25 +151,69 @@ def _tidy(expr, symbols):
     return collected if sp.count_ops(collected) <= sp.count_ops(expr) else expr
 
 
+def _multiple(node, terms):
+    """The number c with c·Σterms among ``node``'s terms (sympy distributes numbers over a
+    sum: −0.1(g + t/2) is −g/10 − t/20), or None."""
+    first = next(iter(terms))
+    for term in node.args:
+        c = term / first
+        if c.is_number and c != 0 and {c * t for t in terms} <= set(node.args):
+            return c
+    return None
+
+
 def _reuse(expr, value, target):
     """``expr`` reading ``target`` wherever it holds ``value``, also inside a longer sum
-    (``v' + ε`` is one sum to sympy) and negated (sympy distributes ``-1`` over a sum)."""
-    expr = expr.xreplace({value: target, -value: -target})
+    (``v' + ε`` is one sum to sympy) and as a multiple of it."""
+    expr = expr.xreplace({value: target})
     if not value.is_Add:
         return expr
     terms = set(value.args)
-    negated = {-t for t in terms}
 
     def holds(node):
-        return node.is_Add and (terms <= set(node.args) or negated <= set(node.args))
+        return node.is_Add and _multiple(node, terms) is not None
 
     def reads(node):
-        args = set(node.args)
-        if terms <= args:
-            return target + sp.Add(*(args - terms))
-        return -target + sp.Add(*(args - negated))
+        c = _multiple(node, terms)
+        return c * target + sp.Add(*(set(node.args) - {c * t for t in terms}))
 
     return expr.replace(holds, reads)
+
+
+def taken_names(problem, hyperparameters):
+    """Names a buffer must not take: the loss's symbols, the gradients', the counter's and
+    the hyperparameters' (a leaf ``mu`` beside a momentum called ``mu``)."""
+    symbols = symbols_of(problem.loss) | set(problem.variables) | set(problem.gradients)
+    for value in hyperparameters:
+        symbols |= symbols_of(value)
+    return {s.name for s in symbols} | {COUNTER.name}
+
+
+def buffer_symbols(bases, variables, taken):
+    """One real symbol per state leaf: ``(base, variable name or None)`` pairs.
+
+    A leaf is named after the framework's field (``mu``), with the parameter's name
+    when there are several parameters or the plain name is taken by a hyperparameter
+    or a symbol of the loss, and a number when the name still repeats.
+
+    Examples
+    --------
+    >>> buffer_symbols([("mu", "x"), ("nu", "x")], [x], {"mu"})
+    [mu_x, nu]
+    """
+    names = set(taken)
+    symbols = []
+    for base, variable in bases:
+        label = base
+        if variable is not None and (len(variables) > 1 or label in names):
+            label = f"{base}_{variable}"
+        number = 1
+        while label in names:
+            number += 1
+            label = f"{base}_{number}"
+        names.add(label)
+        symbols.append(sp.Symbol(label, real=True))
+    return symbols
 
 
 def _collapsed(targets, values, buffers):

@@ -39,9 +39,11 @@ from symdyn.frameworks.assembly import (
     COUNTER,
     TracedOptimizer,
     assemble,
+    buffer_symbols,
     hyperparameter_symbols,
     problem,
     settle_on_counter,
+    taken_names,
 )
 from symdyn.frozen import FrozenMapping
 from symdyn.rules.rule import as_expression, symbols_of
@@ -131,6 +133,8 @@ def trace_optax(factory, loss=None, params=None, **hyperparameters):
 
 
 def _call(factory, hyperparameters):
+    if hasattr(factory, "init") and hasattr(factory, "update"):
+        return "a ready optax GradientTransformation"
     name = getattr(factory, "__qualname__", None) or type(factory).__name__
     module = getattr(factory, "__module__", "") or ""
     prefix = "optax." if module.startswith("optax") else ""
@@ -199,7 +203,7 @@ def _trace(jax, optax, task, build, traced, concrete, names, call, given):
 
     closed_init, shapes = jax.make_jaxpr(init, return_shape=True)(zeros, stand_ins)
     paths, tree = jax.tree_util.tree_flatten_with_path(shapes)
-    leaves = _leaves(jax, paths, names)
+    leaves = _leaves(jax, paths, names, taken_names(task, given_values(given)))
 
     def update(param_leaves, grad_leaves, state_leaves, hyper_leaves):
         transform = transformation(hyper_leaves)
@@ -242,6 +246,11 @@ def _trace(jax, optax, task, build, traced, concrete, names, call, given):
     )
 
 
+def given_values(given):
+    """The sympy values among the caller's hyperparameters."""
+    return [v for v in given.values() if isinstance(v, sp.Basic)]
+
+
 def _name(call, symbolic):
     kept = ", ".join(symbolic) if symbolic else "none"
     return f"{call} [traced from optax; symbolic: {kept}]"
@@ -260,19 +269,16 @@ class _Leaf:
         self.symbol, self.dtype, self.counter = symbol, dtype, counter
 
 
-def _leaves(jax, paths, names):
-    """Name each state leaf after optax's field (``mu``), with the parameter's name
-    when there are several parameters and a number when a name repeats."""
-    seen = {}
-    leaves = []
+def _leaves(jax, paths, names, taken):
+    """One :class:`_Leaf` per state leaf, named after optax's field (``mu``)."""
+    bases, dtypes = [], []
     for path, shape in paths:
         fields = [k.name for k in path if isinstance(k, jax.tree_util.GetAttrKey)]
         keys = [k.key for k in path if isinstance(k, jax.tree_util.DictKey) and k.key in names]
-        base = fields[-1] if fields else "state"
-        if keys and len(names) > 1:
-            base = f"{base}_{keys[-1]}"
-        seen[base] = seen.get(base, 0) + 1
-        label = base if seen[base] == 1 else f"{base}_{seen[base]}"
-        counter = bool(np.issubdtype(shape.dtype, np.integer))
-        leaves.append(_Leaf(sp.Symbol(label, real=True), shape.dtype, counter))
-    return leaves
+        bases.append((fields[-1] if fields else "state", keys[-1] if keys else None))
+        dtypes.append(shape.dtype)
+    symbols = buffer_symbols(bases, names, taken)
+    return [
+        _Leaf(symbol, dtype, bool(np.issubdtype(dtype, np.integer)))
+        for symbol, dtype in zip(symbols, dtypes, strict=True)
+    ]

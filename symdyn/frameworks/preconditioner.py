@@ -55,25 +55,36 @@ def _second_moments(rule):
     return found
 
 
-def _freeze(value, moments, p):
-    """``value`` with the factor 1/D (or 1/√D) that reads ``moments`` replaced by 1/p."""
-    found = []
+def _owner(moment, variables, where):
+    """The parameter a second moment belongs to: the only one, or the one it is named after."""
+    if len(variables) == 1:
+        return variables[0]
+    for variable in variables:
+        if moment.name.endswith(f"_{variable.name}"):
+            return variable
+    raise PreconditionerError(f"{where}: which parameter's second moment is {moment}?")
+
+
+def _freeze(value, preconditioners, found):
+    """``value`` with each divisor 1/D (or 1/√D) that reads one parameter's second moments
+    replaced by 1/p; the D's are collected in ``found`` (p → list of D)."""
 
     def reads(node):
         return (
             node.is_Pow
             and node.exp.is_negative
-            and bool(node.base.free_symbols & moments)
-            and not found
+            and bool(node.base.free_symbols & set(preconditioners))
         )
 
     def freeze(node):
-        base = node.base if node.exp == -1 else node.base ** (-node.exp)
-        found.append(base)
+        owners = {preconditioners[m] for m in node.base.free_symbols & set(preconditioners)}
+        if len(owners) != 1:
+            return node  # reads two parameters' moments: refused below
+        (p,) = owners
+        found.setdefault(p, []).append(node.base ** (-node.exp))
         return 1 / p
 
-    frozen = value.replace(reads, freeze)
-    return frozen, (found[0] if found else None)
+    return value.replace(reads, freeze)
 
 
 def _late(updates, counter):
@@ -113,15 +124,14 @@ def freeze_preconditioner(rule, asymptotic=False):
     # The parameters are the state with a gradient temporary g_<name> (as traced rules have).
     gradients = {t.name for t in rule.temporaries}
     variables = [s for s in rule.state if f"g_{s.name}" in gradients]
-    updates, frozen = [], {}
+    preconditioners = {
+        m: sp.Symbol(f"p_{_owner(m, variables, rule.name).name}", positive=True) for m in moments
+    }
+    updates, found = [], {}
     for target, value in rule.updates:
         if target in moments:
             continue
-        if target in variables:
-            p = sp.Symbol(f"p_{target.name}", positive=True)
-            value, denominator = _freeze(value, moments, p)
-            if denominator is not None:
-                frozen[p] = denominator
+        value = _freeze(value, preconditioners, found)
         if symbols_of(value) & moments:
             raise PreconditionerError(
                 f"{rule.name}: {target}'s update reads the second moments "
@@ -129,6 +139,14 @@ def freeze_preconditioner(rule, asymptotic=False):
                 symbol=target,
             )
         updates.append((target, value))
+    frozen = {}
+    for p, denominators in found.items():
+        if any(sp.simplify(d - denominators[0]) != 0 for d in denominators[1:]):
+            raise PreconditionerError(
+                f"{rule.name}: the step divides by different expressions of the second "
+                f"moments ({', '.join(map(str, denominators))}); no single {p} to freeze"
+            )
+        frozen[p] = denominators[0]
     state = [s for s in rule.state if s not in moments]
     late = ()
     if asymptotic and rule.counter is not None:

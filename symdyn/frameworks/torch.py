@@ -39,8 +39,10 @@ from symdyn.frameworks.assembly import (
     COUNTER,
     TracedOptimizer,
     assemble,
+    buffer_symbols,
     hyperparameter_symbols,
     problem,
+    taken_names,
 )
 from symdyn.frozen import FrozenMapping
 from symdyn.rules.rule import as_expression, symbols_of
@@ -118,15 +120,19 @@ def trace_torch(optimizer, loss=None, params=None, **hyperparameters):
     for name, value in traced.items():
         if name in instance.param_groups[0]:
             instance.param_groups[0][name] = _as_tensors(value, SymbolicTensor)
-    buffers = []
-    for tensor, variable in zip(tensors, task.variables, strict=True):
-        for key in keys:
-            if key == COUNTER_KEY:
-                instance.state[tensor][key] = SymbolicTensor(COUNTER - 1)
-                continue
-            label = key if len(task.variables) == 1 else f"{key}_{variable.name}"
-            buffers.append((tensor, key, sp.Symbol(label, real=True)))
-            instance.state[tensor][key] = SymbolicTensor(buffers[-1][2])
+    leaves = [(t, key) for t in tensors for key in keys if key != COUNTER_KEY]
+    names = {t: v.name for t, v in zip(tensors, task.variables, strict=True)}
+    symbols = buffer_symbols(
+        [(key, names[t]) for t, key in leaves],
+        list(names.values()),
+        taken_names(task, list(_flat(given.values()))),
+    )
+    buffers = [(t, key, symbol) for (t, key), symbol in zip(leaves, symbols, strict=True)]
+    for tensor in tensors:
+        if COUNTER_KEY in keys:
+            instance.state[tensor][COUNTER_KEY] = SymbolicTensor(COUNTER - 1)
+    for tensor, key, symbol in buffers:
+        instance.state[tensor][key] = SymbolicTensor(symbol)
     instance.step()
     exact = {p: v for p, v in placeholders.items()}
 

@@ -90,7 +90,7 @@ def test_adam_step_bound_from_optax_code():
     assert sp.simplify(bound.upper - 2 * p * (1 + beta1) / (lam * (1 - beta1))) == 0
 
 
-@settings(max_examples=3, deadline=None)
+@settings(max_examples=2, deadline=None)
 @given(lr=unit, step=small, momentum=unit, b1=unit, b2=st.floats(0.5, 0.999))
 def test_rules_run_like_optax(lr, step, momentum, b1, b2):
     cases = [
@@ -119,3 +119,49 @@ def test_a_wrong_rule_fails_against_optax():
             {"learning_rate": 0.1, "momentum": 0.5},
             {eta: 0.1, beta: 0.5, lam: 1.5},
         )
+
+
+def test_rmsprop_with_momentum_is_the_polyak_rmsprop():
+    """optax.rmsprop(momentum=β) chains a trace after the step: t ← βt − ηP⁻¹g, x ← x + t,
+    the catalogue's convention="polyak" (torch's RMSprop is convention="torch")."""
+    alpha = sp.Symbol("alpha", positive=True)
+    rule = from_optax(optax.rmsprop, learning_rate=eta, decay=alpha, momentum=beta)
+    frozen = freeze_preconditioner(rule)
+    polyak = sd.optimizers.rmsprop(QUADRATIC, [x], eta, momentum=beta, convention="polyak")
+    assert same_map(frozen.rule, polyak)
+    torch_form = sd.optimizers.rmsprop(QUADRATIC, [x], eta, momentum=beta, convention="torch")
+    assert not same_map(frozen.rule, torch_form)
+    # optax puts ε inside the root: P = √(ν + ε).
+    nu = sp.Symbol("nu", real=True)
+    (denominator,) = frozen.preconditioners.values()
+    assert sp.simplify(denominator - sp.sqrt(nu + sp.Rational(1, 10**8))) == 0
+
+
+def test_chains_of_factories():
+    def chained(lr, b1):
+        return optax.chain(optax.trace(decay=b1), optax.scale(-lr))
+
+    rule = from_optax(chained, lr=eta, b1=beta)
+    assert same_map(rule, from_optax(optax.sgd, learning_rate=eta, momentum=beta))
+    ready = from_optax(optax.chain(optax.trace(decay=0.5), optax.scale(-0.1)))
+    half = sd.optimizers.heavy_ball(
+        QUADRATIC, [x], sp.Rational(1, 10), sp.Rational(1, 2), convention="torch"
+    )
+    assert same_map(ready, half)
+
+
+def test_buffers_never_take_a_hyperparameter_name():
+    mu = sp.Symbol("mu", positive=True)
+    rule = from_optax(optax.adam, learning_rate=eta, b1=mu)
+    assert mu in rule.params and sp.Symbol("mu_x", real=True) in rule.state
+
+
+def test_several_parameters_run_like_optax():
+    y = sp.Symbol("y", real=True)
+    loss = x**2 + x * y + 2 * y**2
+    rule = from_optax(optax.adam, loss=loss, params=[x, y], learning_rate=eta, b1=beta1)
+    assert [s.name for s in rule.state] == ["x", "y", "mu_x", "mu_y", "nu_x", "nu_y"]
+    hyper = {"learning_rate": 0.003, "b1": 0.8}
+    assert check_against_optax(
+        rule, optax.adam, hyper, {eta: 0.003, beta1: 0.8}, loss=loss, variables=[x, y]
+    ).passed

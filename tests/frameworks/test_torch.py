@@ -128,3 +128,25 @@ def test_a_wrong_rule_fails_against_torch():
             lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.5, foreach=False),
             {eta: 0.1, mu: 0.5, lam: 1.0},
         )
+
+
+def test_rmsprop_momentum_and_adagrad_frozen_are_the_catalogue_rules():
+    rule = sd.from_torch(torch.optim.RMSprop, lr=eta, alpha=alpha, momentum=mu)
+    catalogue = sd.optimizers.rmsprop(QUADRATIC, [x], eta, momentum=mu, convention="torch")
+    assert same_map(freeze_preconditioner(rule).rule, catalogue)
+    adagrad = freeze_preconditioner(sd.from_torch(torch.optim.Adagrad, lr=eta, weight_decay=omega))
+    assert same_map(adagrad.rule, sd.optimizers.adagrad(QUADRATIC, [x], eta, weight_decay=omega))
+
+
+def test_rprop_is_refused_naming_sign():
+    from symdyn.errors import UnsupportedPrimitiveError
+
+    with pytest.raises(UnsupportedPrimitiveError, match="sign"):
+        sd.from_torch(torch.optim.Rprop, lr=eta)
+
+
+def test_an_unknown_sign_is_refused_where_torch_branches():
+    from symdyn.errors import UndecidedError
+
+    with pytest.raises(UndecidedError, match="m > 0"):
+        sd.from_torch(torch.optim.RMSprop, lr=eta, momentum=sp.Symbol("m"))
