@@ -38,6 +38,7 @@ __all__ = [
     "hyperparameter_symbols",
     "problem",
     "settle_on_counter",
+    "settle_on_invariants",
     "taken_names",
 ]
 
@@ -137,6 +138,35 @@ def settle_on_counter(relation, counter=COUNTER, last=LAST_STEP):
     if ends == {False}:
         return sp.false
     return relation
+
+
+def settle_on_invariants(values, buffers, next_buffers, initial):
+    """``values`` with each ``Piecewise`` decided where a buffer that stays positive decides it.
+
+    A buffer that starts positive and never decreases (its update minus itself is
+    nonnegative by the symbols' assumptions, as Adagrad's s ← s + g²) is positive at every
+    step; a condition that holds for every positive value of such buffers is true.
+    optax's Adagrad guards its ``rsqrt`` with ``where(s + g² > 0, ...)`` and starts at
+    s = 0.1, so the guard always passes.
+    """
+    positive = {
+        b: sp.Dummy(b.name, positive=True)
+        for b, value, start in zip(buffers, next_buffers, initial, strict=True)
+        if start.is_positive and sp.expand(value - b).is_nonnegative
+    }
+    if not positive:
+        return list(values)
+
+    def decide(piecewise):
+        for branch, condition in piecewise.args:
+            settled = condition.xreplace(positive)
+            if settled is sp.true:
+                return branch
+            if settled is not sp.false:
+                return piecewise
+        return piecewise
+
+    return [v.replace(lambda e: isinstance(e, sp.Piecewise), decide) for v in values]
 
 
 def _tidy(expr, symbols):

@@ -43,6 +43,7 @@ from symdyn.frameworks.assembly import (
     hyperparameter_symbols,
     problem,
     settle_on_counter,
+    settle_on_invariants,
     taken_names,
 )
 from symdyn.frozen import FrozenMapping
@@ -229,11 +230,16 @@ def _trace(jax, optax, task, build, traced, concrete, names, call, given):
     ]
     symbolic = tuple(n for n, v in given.items() if isinstance(v, sp.Basic) and symbols_of(v))
     params = hyperparameter_symbols(v for v in given.values() if isinstance(v, sp.Basic))
+    symbols = [leaf.symbol for leaf, _, _ in buffers]
+    news = [value for _, value, _ in buffers]
+    settled = settle_on_invariants(
+        [*news, *outputs[: len(names)]], symbols, news, [start for _, _, start in buffers]
+    )
     rule = assemble(
         task,
-        [leaf.symbol for leaf, _, _ in buffers],
-        [value for _, value, _ in buffers],
-        outputs[: len(names)],
+        symbols,
+        settled[: len(news)],
+        settled[len(news) :],
         params,
         (),
         _name(call, symbolic),

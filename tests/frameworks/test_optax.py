@@ -165,3 +165,34 @@ def test_several_parameters_run_like_optax():
     assert check_against_optax(
         rule, optax.adam, hyper, {eta: 0.003, beta1: 0.8}, loss=loss, variables=[x, y]
     ).passed
+
+
+def test_adagrad_guard_is_settled_by_its_positive_accumulator():
+    """optax's Adagrad computes where(s + g² > 0, rsqrt(s + g² + ε), 0) from s₀ = 0.1: s
+    never decreases, so the guard always passes and P = √(s + ε) (ε inside the root)."""
+    rule = from_optax(optax.adagrad, learning_rate=eta, eps=eps)
+    assert not rule.map.has(sp.Piecewise)
+    frozen = freeze_preconditioner(rule)
+    assert same_map(frozen.rule, sd.optimizers.adagrad(QUADRATIC, [x], eta))
+    s = sp.Symbol("sum_of_squares", real=True)
+    assert sp.simplify(next(iter(frozen.preconditioners.values())) - sp.sqrt(s + eps)) == 0
+    guarded = from_optax(optax.adagrad, learning_rate=eta, initial_accumulator_value=0)
+    assert guarded.map.has(sp.Piecewise)  # from s₀ = 0 the guard can fail
+    hyper = {"learning_rate": 0.05}
+    assert check_against_optax(
+        rule.subs({eps: sp.Rational(1, 10**7)}), optax.adagrad, hyper, {eta: 0.05, lam: 1.5}
+    ).passed
+
+
+def test_adamw_frozen_is_the_torch_adamw_convention():
+    """optax.adamw adds ωx to the step before scaling by −η: x − ηωx − η c_k P⁻¹m, the
+    catalogue's adamw(convention="torch"), not Loshchilov & Hutter's unscaled decay."""
+    omega = sp.Symbol("omega", positive=True)
+    rule = from_optax(optax.adamw, learning_rate=eta, b1=beta1, weight_decay=omega)
+    frozen = freeze_preconditioner(rule).rule
+    torch_form = sd.optimizers.adamw(QUADRATIC, [x], eta, beta1, omega, bias_correction=True)
+    assert same_map(frozen, torch_form)
+    loshchilov = sd.optimizers.adamw(
+        QUADRATIC, [x], eta, beta1, omega, bias_correction=True, convention="loshchilov"
+    )
+    assert not same_map(frozen, loshchilov)
