@@ -34,7 +34,12 @@ import numbers
 
 import sympy as sp
 
-from symdyn.errors import FrameworkError, FrameworkNotInstalledError
+from symdyn.errors import (
+    FrameworkError,
+    FrameworkNotInstalledError,
+    UndecidedError,
+    UnsupportedPrimitiveError,
+)
 from symdyn.frameworks.assembly import (
     COUNTER,
     TracedOptimizer,
@@ -133,7 +138,7 @@ def trace_torch(optimizer, loss=None, params=None, **hyperparameters):
             instance.state[tensor][COUNTER_KEY] = SymbolicTensor(COUNTER - 1)
     for tensor, key, symbol in buffers:
         instance.state[tensor][key] = SymbolicTensor(symbol)
-    instance.step()
+    _step(instance, call)
     exact = {p: v for p, v in placeholders.items()}
 
     def read(tensor):
@@ -150,6 +155,18 @@ def trace_torch(optimizer, loss=None, params=None, **hyperparameters):
         f"{call} [traced from torch; symbolic: {', '.join(symbolic) or 'none'}]",
     )
     return TracedOptimizer(rule=rule, initial=FrozenMapping(), symbolic=symbolic, call=call)
+
+
+def _step(instance, call):
+    """torch's own ``step()``; a refused operation names the optimizer call."""
+    try:
+        instance.step()
+    except UnsupportedPrimitiveError as error:
+        raise UnsupportedPrimitiveError(
+            f"{call}: {error.message}", primitive=error.primitive, call=call
+        ) from None
+    except UndecidedError as error:
+        raise UndecidedError(f"{call}: {error.message}") from None
 
 
 def _call(optimizer, hyperparameters):

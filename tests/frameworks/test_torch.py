@@ -141,8 +141,9 @@ def test_rmsprop_momentum_and_adagrad_frozen_are_the_catalogue_rules():
 def test_rprop_is_refused_naming_sign():
     from symdyn.errors import UnsupportedPrimitiveError
 
-    with pytest.raises(UnsupportedPrimitiveError, match="sign"):
+    with pytest.raises(UnsupportedPrimitiveError, match="sign") as caught:
         sd.from_torch(torch.optim.Rprop, lr=eta)
+    assert caught.value.primitive == "sign" and "torch.optim.Rprop" in caught.value.call
 
 
 def test_an_unknown_sign_is_refused_where_torch_branches():
