@@ -13,16 +13,17 @@ torch's Adam, with optax's ``eps_root`` inside) is there to read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
 from symdyn.derivation import Derivation
 from symdyn.errors import PreconditionerError
 from symdyn.frozen import FrozenMapping
+from symdyn.linear.step_bounds import step_bound
 from symdyn.rules.rule import UpdateRule, symbols_of
 
-__all__ = ["FrozenPreconditioner", "freeze_preconditioner"]
+__all__ = ["FrozenPreconditioner", "freeze_preconditioner", "frozen_step_bound"]
 
 
 @dataclass(frozen=True)
@@ -179,3 +180,22 @@ def freeze_preconditioner(rule, asymptotic=False):
     return FrozenPreconditioner(
         rule=result, preconditioners=FrozenMapping(frozen), derivation=derivation
     )
+
+
+def frozen_step_bound(rule, step):
+    """The step bound of a traced adaptive rule, its preconditioner frozen late in training.
+
+    The derivation opens with P as the code computes it (so where the framework puts ε
+    is read there), then the late limit of the bias corrections, then the bound.
+
+    Examples
+    --------
+    >>> import torch, sympy as sp, symdyn as sd
+    >>> eta, beta1 = sp.symbols("eta beta1", positive=True)
+    >>> rule = sd.from_torch(torch.optim.Adam, lr=eta, betas=(beta1, 0.999))
+    >>> frozen_step_bound(rule, step=eta).upper
+    -2*p_x*(beta1 + 1)/(lambda*(beta1 - 1))
+    """
+    frozen = freeze_preconditioner(rule, asymptotic=True)
+    bound = step_bound(frozen.rule, step=step)
+    return replace(bound, derivation=frozen.derivation + bound.derivation)

@@ -83,11 +83,16 @@ def test_adam_frozen_is_the_catalogue_adam_with_eps_outside_the_root():
 
 
 def test_adam_step_bound_from_optax_code():
+    """The late frozen bound 2p(1 + β₁)/(λ(1 − β₁)), its derivation opening with optax's P."""
+    from symdyn.frameworks.preconditioner import frozen_step_bound
+
     rule = from_optax(optax.adam, learning_rate=eta, b1=beta1, b2=beta2, eps=eps)
-    frozen = freeze_preconditioner(rule, asymptotic=True)
     p = sp.Symbol("p_x", positive=True)
-    bound = sd.step_bound(frozen.rule, step=eta)
+    bound = frozen_step_bound(rule, step=eta)
     assert sp.simplify(bound.upper - 2 * p * (1 + beta1) / (lam * (1 - beta1))) == 0
+    nu = sp.Symbol("nu", real=True)
+    placed = sp.Eq(p, sp.sqrt(nu / (1 - beta2**rule.counter)) + eps)
+    assert bound.derivation.equations[0] == placed
 
 
 @settings(max_examples=2, deadline=None)
@@ -98,8 +103,16 @@ def test_rules_run_like_optax(lr, step, momentum, b1, b2):
         (optax.sgd, {"learning_rate": lr, "momentum": momentum, "nesterov": True}),
         (optax.adam, {"learning_rate": step, "b1": b1, "b2": b2}),
         (optax.rmsprop, {"learning_rate": step, "decay": b2}),
+        (optax.adamw, {"learning_rate": step, "b1": b1, "b2": b2, "weight_decay": momentum}),
     ]
-    symbols = {"learning_rate": eta, "momentum": beta, "b1": beta1, "b2": beta2, "decay": beta2}
+    symbols = {
+        "learning_rate": eta,
+        "momentum": beta,
+        "b1": beta1,
+        "b2": beta2,
+        "decay": beta2,
+        "weight_decay": beta,
+    }
     for factory, numbers in cases:
         given_ = {n: symbols.get(n, v) for n, v in numbers.items()}
         rule = from_optax(factory, **given_)
