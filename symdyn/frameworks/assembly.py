@@ -129,8 +129,11 @@ def settle_on_counter(relation, counter=COUNTER, last=LAST_STEP):
     """
     if relation.free_symbols != {counter}:
         return relation
-    difference = sp.expand(relation.lhs - relation.rhs)
-    if sp.Poly(difference, counter).degree() > 1:
+    try:
+        affine = sp.Poly(sp.expand(relation.lhs - relation.rhs), counter).degree() <= 1
+    except sp.PolynomialError:  # k in an exponent (RAdam's βᵏ)
+        return relation
+    if not affine:
         return relation
     ends = {bool(relation.subs(counter, end)) for end in (1, last)}
     if ends == {True}:

@@ -202,7 +202,7 @@ def _trace(jax, optax, task, build, traced, concrete, names, call, given):
     def init(param_leaves, hyper_leaves):
         return transformation(hyper_leaves).init(dict(zip(names, param_leaves, strict=True)))
 
-    closed_init, shapes = jax.make_jaxpr(init, return_shape=True)(zeros, stand_ins)
+    closed_init, shapes = _traced(jax, call, init, zeros, stand_ins, return_shape=True)
     paths, tree = jax.tree_util.tree_flatten_with_path(shapes)
     leaves = _leaves(jax, paths, names, taken_names(task, given_values(given)))
 
@@ -217,7 +217,7 @@ def _trace(jax, optax, task, build, traced, concrete, names, call, given):
         return [new[n] for n in names], jax.tree_util.tree_leaves(new_state)
 
     state_stand_ins = [np.zeros((), leaf.dtype) for leaf in leaves]
-    closed = jax.make_jaxpr(update)(zeros, zeros, state_stand_ins, stand_ins)
+    closed = _traced(jax, call, update, zeros, zeros, state_stand_ins, stand_ins)
     state_inputs = [COUNTER - 1 if leaf.counter else leaf.symbol for leaf in leaves]
     outputs = _evaluate(
         closed, [*task.variables, *task.gradients, *state_inputs, *hyper_inputs], call
@@ -252,6 +252,23 @@ def _trace(jax, optax, task, build, traced, concrete, names, call, given):
     )
 
 
+# What optax's own code raises when it cannot run on scalar parameters (sm3 indexes axes).
+_FRAMEWORK_FAILURES = (TypeError, ValueError, IndexError, KeyError, AttributeError)
+
+
+def _traced(jax, call, function, *arguments, return_shape=False):
+    """``jax.make_jaxpr`` of ``function``; optax failing on scalars is a FrameworkError
+    (JAX's concretization errors pass, to be retried with numbers)."""
+    try:
+        return jax.make_jaxpr(function, return_shape=return_shape)(*arguments)
+    except jax.errors.JAXTypeError:
+        raise
+    except _FRAMEWORK_FAILURES as error:
+        raise FrameworkError(
+            f"{call} cannot be traced on one scalar per parameter: {type(error).__name__}: {error}"
+        ) from error
+
+
 def given_values(given):
     """The sympy values among the caller's hyperparameters."""
     return [v for v in given.values() if isinstance(v, sp.Basic)]
@@ -284,7 +301,23 @@ def _leaves(jax, paths, names, taken):
         bases.append((fields[-1] if fields else "state", keys[-1] if keys else None))
         dtypes.append(shape.dtype)
     symbols = buffer_symbols(bases, names, taken)
+    for symbol, dtype in zip(symbols, dtypes, strict=True):
+        if _numeric_kind(dtype) is None:
+            raise FrameworkError(
+                f"optax's state leaf {symbol} has dtype {dtype} (a random key?), which has "
+                "no exact value; symdyn traces deterministic optimizers"
+            )
     return [
-        _Leaf(symbol, dtype, bool(np.issubdtype(dtype, np.integer)))
+        _Leaf(symbol, dtype, _numeric_kind(dtype) == "integer")
         for symbol, dtype in zip(symbols, dtypes, strict=True)
     ]
+
+
+def _numeric_kind(dtype):
+    """``"integer"``, ``"floating"``, or None for a dtype NumPy does not know (a JAX key)."""
+    try:
+        if np.issubdtype(dtype, np.integer):
+            return "integer"
+        return "floating" if np.issubdtype(dtype, np.floating) else None
+    except TypeError:
+        return None

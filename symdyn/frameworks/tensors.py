@@ -76,6 +76,7 @@ MEANINGS = {
     "__imul__": lambda a, b: a * b,
     "__truediv__": lambda a, b: a / b,
     "__rtruediv__": lambda a, b: b / a,
+    "__rdiv__": lambda a, b: b / a,
     "__itruediv__": lambda a, b: a / b,
     "__pow__": lambda a, b: a**b,
     "__rpow__": lambda a, b: b**a,
@@ -184,9 +185,20 @@ class SymbolicTensor(torch.Tensor):
                 "symdyn.frameworks.tensors",
                 primitive=name,
             )
+        out = kwargs.pop("out", None)
         values = [expression(a) if _is_value(a) else a for a in args]
         options = {k: expression(v) if _is_value(v) else v for k, v in kwargs.items()}
-        result = meaning(*values, **options)
+        try:
+            result = meaning(*values, **options)
+        except TypeError:
+            raise UnsupportedPrimitiveError(
+                f"torch.optim calls torch {name} with arguments symdyn does not read "
+                f"({', '.join(sorted(kwargs)) or 'positional only'})",
+                primitive=name,
+            ) from None
+        if out is not None:
+            out.expr = result
+            return out
         if in_place or name.startswith("__i"):
             args[0].expr = result
             return args[0]
@@ -202,7 +214,8 @@ def _decide(condition):
         return not condition.is_zero
     raise UndecidedError(
         f"torch.optim branches on {condition}, which the symbols' assumptions do not "
-        "decide; declare their signs (positive=True) or give numbers"
+        "decide; declare their signs (positive=True) or give numbers",
+        symbol=condition,
     )
 
 

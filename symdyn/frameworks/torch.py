@@ -138,7 +138,7 @@ def trace_torch(optimizer, loss=None, params=None, **hyperparameters):
             instance.state[tensor][COUNTER_KEY] = SymbolicTensor(COUNTER - 1)
     for tensor, key, symbol in buffers:
         instance.state[tensor][key] = SymbolicTensor(symbol)
-    _step(instance, call)
+    _step(instance, call, placeholders)
     exact = {p: v for p, v in placeholders.items()}
 
     def read(tensor):
@@ -157,8 +157,9 @@ def trace_torch(optimizer, loss=None, params=None, **hyperparameters):
     return TracedOptimizer(rule=rule, initial=FrozenMapping(), symbolic=symbolic, call=call)
 
 
-def _step(instance, call):
-    """torch's own ``step()``; a refused operation names the optimizer call."""
+def _step(instance, call, placeholders):
+    """torch's own ``step()``; a refused operation or an undecided branch names the call
+    (and the branch's condition with the numbers the placeholders stand for)."""
     try:
         instance.step()
     except UnsupportedPrimitiveError as error:
@@ -166,7 +167,18 @@ def _step(instance, call):
             f"{call}: {error.message}", primitive=error.primitive, call=call
         ) from None
     except UndecidedError as error:
-        raise UndecidedError(f"{call}: {error.message}") from None
+        condition = error.symbol.xreplace(placeholders)
+        raise UndecidedError(
+            f"{call}: torch.optim branches on {condition}, which the symbols' assumptions do "
+            "not decide (a branch on the step counter, or a symbol of unknown sign); give "
+            "numbers or declare signs",
+            symbol=condition,
+        ) from None
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError, RuntimeError) as error:
+        raise FrameworkError(
+            f"{call}: torch's step cannot run on symbolic 0-d tensors: "
+            f"{type(error).__name__}: {error}"
+        ) from error
 
 
 def _call(optimizer, hyperparameters):

@@ -209,3 +209,12 @@ def test_adamw_frozen_is_the_torch_adamw_convention():
         QUADRATIC, [x], eta, beta1, omega, bias_correction=True, convention="loshchilov"
     )
     assert not same_map(frozen, loshchilov)
+
+
+def test_what_cannot_be_traced_is_a_framework_error():
+    from symdyn.errors import FrameworkError
+
+    with pytest.raises(FrameworkError, match=r"sm3.*scalar"):
+        from_optax(optax.sm3, learning_rate=eta)  # optax's sm3 indexes axes a scalar lacks
+    with pytest.raises(UnsupportedPrimitiveError, match="reduce_sum"):
+        from_optax(optax.lamb, learning_rate=eta)  # a trust ratio of norms

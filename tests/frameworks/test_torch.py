@@ -154,3 +154,18 @@ def test_an_unknown_sign_is_refused_where_torch_branches():
 
     with pytest.raises(UndecidedError, match="m > 0"):
         sd.from_torch(torch.optim.RMSprop, lr=eta, momentum=sp.Symbol("m"))
+
+
+def test_adamax_writes_through_out_and_radam_names_its_branch_on_the_counter():
+    rule = sd.from_torch(torch.optim.Adamax, lr=eta, betas=(beta1, beta2), eps=eps)
+    assert [s.name for s in rule.state] == ["x", "exp_avg", "exp_inf"]
+    assert _run(
+        rule,
+        lambda p: torch.optim.Adamax(p, lr=0.01, betas=(0.8, 0.9), eps=1e-8, foreach=False),
+        {eta: 0.01, beta1: 0.8, beta2: 0.9, eps: sp.Rational(1, 10**8), lam: 1.0},
+    ).passed
+    from symdyn.errors import UndecidedError
+
+    with pytest.raises(UndecidedError, match=r"RAdam.*k") as caught:
+        sd.from_torch(torch.optim.RAdam, lr=eta)
+    assert "999/1000" in str(caught.value)  # the default β₂, not a placeholder
