@@ -140,14 +140,7 @@ def freeze_preconditioner(rule, asymptotic=False):
                 symbol=target,
             )
         updates.append((target, value))
-    frozen = {}
-    for p, denominators in found.items():
-        if any(sp.simplify(d - denominators[0]) != 0 for d in denominators[1:]):
-            raise PreconditionerError(
-                f"{rule.name}: the step divides by different expressions of the second "
-                f"moments ({', '.join(map(str, denominators))}); no single {p} to freeze"
-            )
-        frozen[p] = denominators[0]
+    frozen = _one_divisor_each(found, rule.name)
     state = [s for s in rule.state if s not in moments]
     late = ()
     if asymptotic and rule.counter is not None:
@@ -163,6 +156,27 @@ def freeze_preconditioner(rule, asymptotic=False):
         counter=counter,
         free=rule.free,
     )
+    return FrozenPreconditioner(
+        rule=result,
+        preconditioners=FrozenMapping(frozen),
+        derivation=_derivation(rule, frozen, late),
+    )
+
+
+def _one_divisor_each(found, where):
+    """p → its D, refusing a p that stands for two different divisors."""
+    frozen = {}
+    for p, denominators in found.items():
+        if any(sp.simplify(d - denominators[0]) != 0 for d in denominators[1:]):
+            raise PreconditionerError(
+                f"{where}: the step divides by different expressions of the second "
+                f"moments ({', '.join(map(str, denominators))}); no single {p} to freeze"
+            )
+        frozen[p] = denominators[0]
+    return frozen
+
+
+def _derivation(rule, frozen, late):
     derivation = Derivation(f"Frozen preconditioner of {rule.name}")
     for p, denominator in frozen.items():
         derivation = derivation.then(
@@ -177,9 +191,7 @@ def freeze_preconditioner(rule, asymptotic=False):
             "of the step counter tends to 0:",
             [sp.Eq(sp.Limit(power, rule.counter, sp.oo), 0, evaluate=False) for power in late],
         )
-    return FrozenPreconditioner(
-        rule=result, preconditioners=FrozenMapping(frozen), derivation=derivation
-    )
+    return derivation
 
 
 def frozen_step_bound(rule, step):
