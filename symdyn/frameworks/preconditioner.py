@@ -19,6 +19,7 @@ import sympy as sp
 
 from symdyn.derivation import Derivation
 from symdyn.errors import PreconditionerError
+from symdyn.escaping import plain
 from symdyn.frozen import FrozenMapping
 from symdyn.linear.step_bounds import step_bound
 from symdyn.rules.rule import UpdateRule, symbols_of
@@ -177,18 +178,18 @@ def _one_divisor_each(found, where):
 
 
 def _derivation(rule, frozen, late):
-    derivation = Derivation(f"Frozen preconditioner of {rule.name}")
+    derivation = Derivation(f"Frozen preconditioner of {plain(rule.name)}")
     for p, denominator in frozen.items():
         derivation = derivation.then(
             "The traced code divides the step by this expression of the second moments "
-            "(ε where the code adds it); near a minimum it changes slowly, so it is frozen "
-            "at a positive constant:",
+            "($\\varepsilon$ where the code adds it); near a minimum it changes slowly, so it "
+            "is frozen at a positive constant:",
             sp.Eq(p, denominator),
         )
     if late:
         derivation = derivation.then(
-            "Late in training the bias corrections are past: for 0 < β < 1 each power "
-            "of the step counter tends to 0:",
+            "Late in training the bias corrections are past: for $0 < \\beta < 1$ each "
+            "power of the step counter tends to 0:",
             [sp.Eq(sp.Limit(power, rule.counter, sp.oo), 0, evaluate=False) for power in late],
         )
     return derivation

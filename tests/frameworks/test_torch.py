@@ -169,3 +169,12 @@ def test_adamax_writes_through_out_and_radam_names_its_branch_on_the_counter():
     with pytest.raises(UndecidedError, match=r"RAdam.*k") as caught:
         sd.from_torch(torch.optim.RAdam, lr=eta)
     assert "999/1000" in str(caught.value)  # the default β₂, not a placeholder
+
+
+def test_the_frozen_step_bound_derivation_compiles(pdflatex, tmp_path):
+    from symdyn.frameworks.preconditioner import frozen_step_bound
+
+    rule = sd.from_torch(torch.optim.Adam, lr=eta, betas=(beta1, beta2), eps=eps)
+    path = tmp_path / "adam.pdf"
+    frozen_step_bound(rule, step=eta).derivation.save(str(path))
+    assert path.read_bytes()[:5] == b"%PDF-"
