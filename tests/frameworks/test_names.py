@@ -27,14 +27,15 @@ def test_optax_adam_is_analysed_frozen(capsys):
     assert "frozen preconditioner" in out and "step bound" in out
 
 
-def test_torch_sgd_step_bound_is_the_torch_heavy_ball_bound():
+def test_torch_sgd_by_name_is_the_torch_heavy_ball():
+    import symdyn as sd
+    from symdyn.catalogue.named import QUADRATIC, x
+    from tests.frameworks.maps import same_map
+
     rule, step = framework_rule("torch:SGD", ["lr=eta", "momentum=mu", "dampening=0"])
     eta, mu = sp.symbols("eta mu", positive=True)
     assert step == eta
-    import symdyn as sd
-
-    lam = sp.Symbol("lambda", positive=True)
-    assert sp.simplify(sd.step_bound(rule, step=eta).upper - 2 * (1 + mu) / lam) == 0
+    assert same_map(rule, sd.optimizers.heavy_ball(QUADRATIC, [x], eta, mu, convention="torch"))
 
 
 def test_numbers_and_lists():
