@@ -1,6 +1,7 @@
 """Extracting and analysing optax.adam, against analysing the hand-written catalogue rule.
 
-After ``import optax`` (not timed), one run times:
+After ``import optax`` and ``import torch`` (not timed) and one plain torch.optim step
+(torch imports more of itself on its first step; timed and printed apart), one run times:
 
 - the baseline: ``sd.optimizers.adam`` (the catalogue's frozen Adam) through
   ``sd.stability`` and ``sd.step_bound``;
@@ -52,7 +53,16 @@ def from_torch():
     return sd.step_bound(sd.stability(frozen), step=eta).upper
 
 
+def warm_torch():
+    """One plain step of torch.optim: its first step imports more of torch (seconds)."""
+    tensor = torch.ones((), requires_grad=True)
+    tensor.grad = torch.ones(())
+    torch.optim.SGD([tensor], lr=0.1).step()
+
+
 def main():
+    seconds, _ = timed(warm_torch)
+    print(f"torch.optim's first plain step (lazy imports inside torch): {seconds:.3f} s")
     base, bound = timed(catalogue)
     print(f"catalogue adam, stability + step bound: {base:.3f} s  (bound {bound})")
     for name, work in (("optax.adam", from_optax), ("torch.optim.Adam", from_torch)):
