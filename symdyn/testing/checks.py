@@ -372,7 +372,9 @@ def check_against_torch(
     ----------
     rule : UpdateRule
         Its first ``len(variables)`` state entries are the variables; the
-        rest (buffers) start at zero.
+        rest (buffers) start at zero. A rule from ``sd.from_torch`` names its
+        buffers after torch's state, and torch's state then starts from those
+        zero buffers too; a rule's counter k is the number of the step.
     optimizer_factory : callable
         ``parameters -> torch.optim.Optimizer``.
     loss : sympy.Expr
