@@ -21,6 +21,8 @@ from symdyn.errors import (
     AssignmentError,
     BudgetExceededError,
     ExpressionTypeError,
+    FrameworkError,
+    FrameworkNotInstalledError,
     NonDifferentiableError,
     ParseError,
     RuleError,
@@ -28,7 +30,10 @@ from symdyn.errors import (
     SymdynError,
     UndecidedError,
     UnknownSymbolError,
+    UnsupportedPrimitiveError,
 )
+from symdyn.frameworks.optax import from_optax  # jax and optax are imported when called
+from symdyn.frameworks.torch import from_torch  # torch is imported when called
 from symdyn.limits.continuous import ContinuousLimit, NoContinuousLimitError, continuous_limit
 from symdyn.limits.hamiltonian import HamiltonianForm, hamiltonian_form
 from symdyn.limits.integration import Convergence, convergence, integrate
@@ -60,6 +65,8 @@ __all__ = [
     "Derivation",
     "ExpressionTypeError",
     "FiniteHorizonRate",
+    "FrameworkError",
+    "FrameworkNotInstalledError",
     "HamiltonianForm",
     "LatexError",
     "LimitStability",
@@ -87,6 +94,7 @@ __all__ = [
     "Tuning",
     "UndecidedError",
     "UnknownSymbolError",
+    "UnsupportedPrimitiveError",
     "UpdateRule",
     "WorstCaseRate",
     "as_optimizer",
@@ -95,6 +103,8 @@ __all__ = [
     "continuous_limit",
     "convergence",
     "critical_points",
+    "from_optax",
+    "from_torch",
     "games",
     "gauss_newton",
     "grad",

@@ -27,6 +27,7 @@ from symdyn.budget import DEFAULT_TIMEOUT, budget
 from symdyn.catalogue.named import CATALOGUE, build
 from symdyn.errors import BudgetExceededError, SymdynError, UndecidedError, UsageError
 from symdyn.escaping import safe_latex
+from symdyn.frameworks.names import framework_rule, is_framework_name
 from symdyn.linear.stability import StabilityResult, stability
 from symdyn.linear.step_bounds import StepBound, step_bound
 from symdyn.rules.rule import UpdateRule
@@ -78,8 +79,12 @@ def _substitutions(rule, assignments):
     return values
 
 
-def _load(target):
+def _load(target, hyper=None):
     """A rule, its step symbol and, for a TOML rule file, the file's spec (else None)."""
+    if is_framework_name(target):  # optax:NAME, torch:NAME (symdyn.frameworks.names)
+        return (*framework_rule(target, hyper), None)
+    if hyper:
+        raise UsageError("--hyper applies to a framework optimizer such as optax:adam")
     if target.endswith(".toml"):
         from symdyn.rules.rulefile import load_spec, rule_from_spec
 
@@ -105,8 +110,8 @@ class _Analysis:
         return self.bound.derivation if self.bound is not None else self.result.derivation
 
 
-def _analysis(target, params):
-    rule, step, _ = _load(target)
+def _analysis(target, params, hyper=None):
+    rule, step, _ = _load(target, hyper)
     values = _substitutions(rule, params)
     if values:
         rule = rule.subs(values)
@@ -175,7 +180,7 @@ def _cmd_list(args, out):
 
 
 def _cmd_analyze(args, out):
-    analysis = _analysis(args.rule, args.param)
+    analysis = _analysis(args.rule, args.param, args.hyper)
     derivation = analysis.derivation
     if args.json:
         json.dump(_as_json(analysis), out, indent=2)
@@ -385,7 +390,15 @@ def _parser():
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the catalogue rules")
     analyze = commands.add_parser("analyze", help="derive stability region and step bound")
-    analyze.add_argument("rule", help="a catalogue name (see `symdyn list`) or a FILE.toml")
+    analyze.add_argument(
+        "rule", help="a catalogue name (see `symdyn list`), a FILE.toml, optax:NAME or torch:NAME"
+    )
+    analyze.add_argument(
+        "--hyper",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a framework optimizer's hyperparameter: a symbol name or a number (repeatable)",
+    )
     _add_param(analyze)
     _add_outputs(analyze)
     analyze.add_argument("--plot", metavar="FILE", help="draw the stability region (PNG, PDF)")

@@ -171,3 +171,29 @@ class UnknownRuleError(SymdynError, KeyError):
 
 class PreconditionerError(RuleError):
     """The preconditioner is not a fixed positive diagonal."""
+
+
+class FrameworkError(SymdynError, ValueError):
+    """A framework optimizer cannot be turned into an update rule (bad factory or arguments)."""
+
+
+class UnsupportedPrimitiveError(FrameworkError):
+    """A traced framework operation has no exact sympy meaning symdyn accepts.
+
+    ``primitive`` is the operation (a jaxpr primitive such as ``sign``, or a torch
+    function such as ``Tensor.sign``) and ``call`` the framework call traced.
+    """
+
+    def __init__(self, message="", *, primitive=None, call=None, **fields):
+        self.primitive = primitive
+        self.call = call
+        super().__init__(message, symbol=primitive, **fields)
+
+
+class FrameworkNotInstalledError(SymdynError, ImportError):
+    """An optional framework (jax/optax, torch) is not installed; ``extra`` names the
+    ``pip install symdyn[extra]`` that brings it."""
+
+    def __init__(self, message="", *, extra=None, **fields):
+        self.extra = extra
+        super().__init__(message, **fields)

@@ -29,11 +29,13 @@ from symdyn.testing.checks import (
     check_step_bound,
 )
 from symdyn.testing.continuous_checks import check_continuous_limit, check_hamiltonian
+from symdyn.testing.framework_checks import check_against_optax
 from symdyn.testing.profiles import register_profiles
 
 __all__ = [
     "CheckFailure",
     "CheckReport",
+    "check_against_optax",
     "check_against_torch",
     "check_continuous_limit",
     "check_derivation",

@@ -338,6 +338,31 @@ def check_derivation(result, examples=None, scale=2.0, rtol=1e-8):
     return _run(f"check_derivation({unmark(result.derivation.title)})", strategy, body, examples)
 
 
+# The names torch.optim gives its state tensors (what sd.from_torch names a rule's buffers).
+_TORCH_STATE = {
+    "momentum_buffer",
+    "exp_avg",
+    "exp_avg_sq",
+    "max_exp_avg_sq",
+    "sum",
+    "square_avg",
+    "grad_avg",
+}
+
+
+def _prime_torch_state(torch, optimizer, rule, tensors):
+    """Give torch the rule's zero buffers up front where the rule names torch's state
+    (a rule from ``sd.from_torch`` on one parameter): torch then runs its general step
+    from the first step on (SGD's first step would set its buffer to the gradient)."""
+    names = {s.name for s in rule.state[len(tensors) :]}
+    if len(tensors) != 1 or not names or not names <= _TORCH_STATE:
+        return
+    state = optimizer.state[tensors[0]]
+    for name in names:
+        state[name] = torch.zeros((), dtype=torch.float64)
+    state["step"] = torch.zeros((), dtype=torch.float32)  # SGD ignores it
+
+
 def check_against_torch(
     rule, optimizer_factory, loss, variables, params, steps=50, init=None, rtol=1e-10
 ):
@@ -347,7 +372,9 @@ def check_against_torch(
     ----------
     rule : UpdateRule
         Its first ``len(variables)`` state entries are the variables; the
-        rest (buffers) start at zero.
+        rest (buffers) start at zero. A rule from ``sd.from_torch`` names its
+        buffers after torch's state, and torch's state then starts from those
+        zero buffers too; a rule's counter k is the number of the step.
     optimizer_factory : callable
         ``parameters -> torch.optim.Optimizer``.
     loss : sympy.Expr
@@ -371,11 +398,13 @@ def check_against_torch(
     tensors = [torch.tensor(float(v), dtype=torch.float64, requires_grad=True) for v in start]
     optimizer = optimizer_factory(tensors)
     state = np.concatenate([start, np.zeros(len(rule.state) - len(variables))])
+    _prime_torch_state(torch, optimizer, rule, tensors)
     for number in range(1, steps + 1):
         optimizer.zero_grad()
         torch_loss(*tensors).backward()
         optimizer.step()
-        state = oracle.step(state, values)
+        counter = {} if rule.counter is None else {rule.counter: number}
+        state = oracle.step(state, {**values, **counter})
         theirs = np.array([t.item() for t in tensors])
         if not np.allclose(state[: len(variables)], theirs, rtol=rtol, atol=rtol):
             raise CheckFailure(
