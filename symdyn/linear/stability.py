@@ -401,6 +401,7 @@ def _analyse(rule, point, jac, derivation):
         "The Möbius map $z = (1+s)/(1-s)$ sends the open unit disc onto the open left "
         "half-plane; each factor of degree $n$ becomes a polynomial in $s$:",
         tuple(_moebius_identity(f) for f in factors),
+        again="The Möbius map $z = (1+s)/(1-s)$ again gives polynomials in $s$:",
     )
     raw, reasons = [], []
     closure_known = True
@@ -417,6 +418,7 @@ def _analyse(rule, point, jac, derivation):
         + "; ".join(f"({i}) {reason}" for i, reason in enumerate(reasons, 1))
         + ".",
         tuple(sp.Gt(factor(e), 0, evaluate=False) for e in raw),
+        again="By the Schur–Cohn–Jury criterion, stated above, each of these must be positive:",
     )
     criterion = Criterion(tuple(raw), tuple(reasons))
     phase("simplifying the conditions under the assumptions")

@@ -206,7 +206,7 @@ def _tune_exact(rule, coefficients, eigenvalue, mu, big, over, derivation):
         derivation = derivation.then(
             "Equality needs both end modes critically damped, $D = r^2$ and "
             "$1 + D - c\\mu = 2r$, $1 + D - cL = -2r$, which give",
-            (sp.Eq(sp.Symbol("D"), rate**2), sp.Eq(sp.Symbol("c"), (1 + rate) ** 2 / big)),
+            (sp.Eq(sp.Symbol("D"), rate**2), sp.Eq(sp.Symbol("c"), 4 / (root_big + root_mu) ** 2)),
         )
         solution = _solve_for([(det, rate**2), (c, 4 / (root_big + root_mu) ** 2)], over, rule)
         # Independent check: both end points critically damped, so ρ = √D = r at each.
