@@ -28,10 +28,17 @@ from symdyn.errors import BudgetExceededError, SymdynError, UndecidedError, Usag
 from symdyn.escaping import safe_latex
 from symdyn.linear.stability import stability
 from symdyn.linear.step_bounds import step_bound
-from symdyn.rules.printing import STYLES, beside, essential, simplest
+from symdyn.rules.printing import STYLES, beside, essential
 from symdyn.rules.values import MAX_DIGITS, exact_number
 from symdyn.terminal.checks import applicable_checks, run_checks, table
-from symdyn.terminal.report import LABEL, Analysis, as_json, labelled, report_lines
+from symdyn.terminal.report import (
+    LABEL,
+    Analysis,
+    as_json,
+    labelled,
+    region_pieces,
+    report_lines,
+)
 from symdyn.terminal.status import Status
 
 __all__ = ["main"]
@@ -189,7 +196,8 @@ def _limit_json(rule, limit, region):
 
 
 def _limit_lines(rule, limit, region, style):
-    lines = [rule.name, "time step:".ljust(LABEL) + f"{limit.time_step}  (h = {limit.h})"]
+    lines = [rule.name]
+    lines += labelled("time step:", beside(limit.time_step, "  (h = ", limit.h, ")", style=style))
     for equation in limit.ode:
         lines += labelled("limit ODE:", beside(equation, style=style))
     lines.append("order:".ljust(LABEL) + f"{limit.order}, error O(h^{limit.error_order})")
@@ -199,7 +207,9 @@ def _limit_lines(rule, limit, region, style):
             pieces += [" and "] * (i > 0) + [requirement]
         lines += labelled("", beside(*pieces, "  (root condition at h = 0)", style=style))
     if region is not None:
-        where = beside(simplest(region), "  (Routh–Hurwitz of the linearised limit)", style=style)
+        where = beside(
+            *region_pieces(region), "  (Routh–Hurwitz of the linearised limit)", style=style
+        )
         lines += labelled("stable:", where)
     return lines
 

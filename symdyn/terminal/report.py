@@ -18,7 +18,7 @@ from symdyn.linear.step_bounds import StepBound
 from symdyn.rules.printing import beside, descending, essential, show, simplest
 from symdyn.rules.rule import UpdateRule
 
-__all__ = ["Analysis", "as_json", "labelled", "report_lines"]
+__all__ = ["Analysis", "as_json", "labelled", "region_pieces", "report_lines"]
 
 LABEL = 13  # the width of "step bound:  "
 
@@ -57,7 +57,7 @@ def report_lines(analysis: Analysis, style: str = "unicode") -> list[str]:
     if rule.free_inferred:  # a typo (etaa for eta) shows here
         lines.append("free:".ljust(LABEL) + ", ".join(map(str, rule.free)) + "  (inferred)")
     lines += labelled("charpoly:", beside(descending(result.charpoly), style=style))
-    lines += labelled("region:", beside(simplest(result.region), style=style))
+    lines += labelled("region:", beside(*region_pieces(result.region), style=style))
     if analysis.undecided is not None:
         lines.append("step bound:".ljust(LABEL) + f"undecided ({analysis.undecided})")
     elif bound is not None:
@@ -68,6 +68,16 @@ def report_lines(analysis: Analysis, style: str = "unicode") -> list[str]:
     if result.marginal not in (None, sp.false):
         lines += labelled("marginal:", beside(simplest(result.marginal), style=style))
     return lines
+
+
+def region_pieces(region) -> tuple:
+    """A region for :func:`~symdyn.rules.printing.beside`: its simplest form, or words
+    when it is every value or none."""
+    if region is sp.true:
+        return ("every admissible value",)
+    if region is sp.false:
+        return ("empty: no parameter values are stable",)
+    return (simplest(region),)
 
 
 def _bound(bound, style):
