@@ -52,6 +52,13 @@ suppress_warnings = ["myst.xref_missing", "ref.python"]
 html_theme = "furo"
 html_title = f"symdyn {release}"
 
+# MathJax from the machine (Debian's node-mathjax-full), served with the site, so pages
+# render their mathematics offline; without it, Sphinx's default (a CDN) is used.
+LOCAL_MATHJAX = Path("/usr/share/nodejs/mathjax-full/es5")
+if (LOCAL_MATHJAX / "tex-mml-chtml.js").exists():
+    html_static_path = [str(ROOT / "build" / "docs-static")]
+    mathjax_path = "mathjax/tex-mml-chtml.js"
+
 # Generated at build time, outside the source tree (build/ is not tracked).
 GENERATED = ROOT / "build" / "docs-gallery"
 BUILD = ROOT / "build" / "derivations"
@@ -121,6 +128,10 @@ def _docstring(app, what, name, obj, options, lines):
 
 
 def _generate(app):
+    if (LOCAL_MATHJAX / "tex-mml-chtml.js").exists():
+        static = ROOT / "build" / "docs-static" / "mathjax"
+        if not static.exists():
+            shutil.copytree(LOCAL_MATHJAX, static)
     GENERATED.mkdir(parents=True, exist_ok=True)
     for old in GENERATED.glob("*.png"):
         old.unlink()
