@@ -25,7 +25,7 @@ from sympy.printing.precedence import PRECEDENCE
 from symdyn.errors import LatexError, SymdynError
 from symdyn.escaping import SafeLatexPrinter, latex_text, markdown_text, plain_pieces, unmark
 
-__all__ = ["Derivation", "LatexError", "Step", "TeX", "latex"]
+__all__ = ["Derivation", "LatexError", "Presented", "Step", "TeX", "latex"]
 
 
 class TeX(str):
@@ -331,3 +331,20 @@ class Derivation:
 
     def __str__(self):
         return self.to_markdown()
+
+
+class Presented:
+    """How a result with a ``.derivation`` shows itself in a notebook.
+
+    Jupyter (and myst-nb, which executes the docs) calls ``_repr_markdown_``, the
+    derivation's steps with their display math, or ``_repr_latex_``, its equations.
+    Every analysis result derives from it.
+    """
+
+    __slots__ = ()
+
+    def _repr_markdown_(self):
+        return self.derivation.to_markdown()
+
+    def _repr_latex_(self):
+        return self.derivation._repr_latex_()

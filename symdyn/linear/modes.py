@@ -26,7 +26,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from symdyn.budget import bounded
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import ArgumentError, NonCommutingError, RuleError, ShapeError
 from symdyn.escaping import plain, safe_latex
 from symdyn.linear.quadratics import (
@@ -51,7 +51,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class ModalReduction:
+class ModalReduction(Presented):
     """A matrix-state rule's linearisation, reduced to one k×k system per mode.
 
     Attributes

@@ -30,7 +30,7 @@ import numpy as np
 import sympy as sp
 
 from symdyn.budget import bounded
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import SpectrumError, UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.linear.criteria import sign_of
@@ -45,7 +45,7 @@ Z = sp.Symbol("z")
 
 
 @dataclass(frozen=True)
-class WorstCaseRate:
+class WorstCaseRate(Presented):
     """The exact asymptotic worst case of a linear method over eigenvalues λ ∈ [μ, L].
 
     Attributes
@@ -71,7 +71,7 @@ class WorstCaseRate:
 
 
 @dataclass(frozen=True)
-class FiniteHorizonRate:
+class FiniteHorizonRate(Presented):
     """The worst case of a linear method after N steps, over eigenvalues λ ∈ [μ, L].
 
     Attributes

@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 
 from symdyn.budget import bounded
-from symdyn.derivation import Derivation
+from symdyn.derivation import Derivation, Presented
 from symdyn.errors import UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.frozen import freeze_fields
@@ -41,7 +41,7 @@ __all__ = ["Tuning", "tune"]
 
 
 @dataclass(frozen=True)
-class Tuning:
+class Tuning(Presented):
     """Hyperparameters minimising the asymptotic worst-case rate over [μ, L].
 
     Attributes
