@@ -21,7 +21,7 @@ from tests.optional import IN_CI, require_module, require_program
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "docs-shots"
-PAGES = ("index", "tutorial", "gallery", "api")
+PAGES = ("index", "tutorial", "notebook", "gallery", "api")
 # conf.py serves this MathJax with the site; without it pages would need a CDN.
 LOCAL_MATHJAX = Path("/usr/share/nodejs/mathjax-full/es5/tex-mml-chtml.js")
 
@@ -29,7 +29,7 @@ LOCAL_MATHJAX = Path("/usr/share/nodejs/mathjax-full/es5/tex-mml-chtml.js")
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """The built site's folder (one Sphinx build for every test here)."""
-    for module in ("sphinx", "myst_parser", "furo"):  # pip install -e '.[docs]'
+    for module in ("sphinx", "myst_parser", "myst_nb", "furo"):  # pip install -e '.[docs]'
         require_module(module)
     out = tmp_path_factory.mktemp("docs")
     done = subprocess.run(
@@ -74,6 +74,31 @@ def test_docs_build_without_warnings(site):
     assert "step_bound" in api and "heavy_ball" in api and "Guarantee" in api
     gallery = (site / "gallery.html").read_text(encoding="utf-8")
     assert "Heavy ball and Nesterov on a quadratic" in gallery
+
+
+@pytest.mark.slow
+def test_tutorial_and_notebook_outputs_are_what_symdyn_prints(site):
+    """myst-nb ran the pages: their outputs hold what this process computes."""
+    import html as entities
+
+    import sympy as sp
+
+    import symdyn as sd
+
+    x, v, g = sp.symbols("x v g", real=True)
+    eta, beta, lam = sp.symbols("eta beta lambda", positive=True)
+    rule = sd.UpdateRule(
+        state=[x, v],
+        updates=[(g, lam * x), (v, beta * v - eta * g), (x, x + v)],
+        params=[eta, beta],
+    )
+    tutorial = entities.unescape((site / "tutorial.html").read_text(encoding="utf-8"))
+    assert "cell_output" in tutorial
+    assert str(sd.stability(rule).region) in tutorial
+    bound = sd.step_bound(rule, step=eta)
+    assert f"{bound.upper} {bound.requires}" in tutorial
+    notebook = entities.unescape((site / "notebook.html").read_text(encoding="utf-8"))
+    assert notebook.count("cell_output") >= 3 and "Substituting" in notebook
 
 
 class _Links(html.parser.HTMLParser):
