@@ -108,6 +108,8 @@ def _rate(result, style):
         pieces += [" = ", radius]
     if value is not None:
         pieces.append(f" ≈ {value}")
+    elif radius is None:
+        pieces.append("   (a number once --param fixes every symbol)")
     return beside(*pieces, style=style)
 
 
