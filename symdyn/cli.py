@@ -24,7 +24,13 @@ import sympy as sp
 
 from symdyn.budget import DEFAULT_TIMEOUT, budget
 from symdyn.catalogue.named import CATALOGUE, build
-from symdyn.errors import BudgetExceededError, SymdynError, UndecidedError, UsageError
+from symdyn.errors import (
+    ArgumentError,
+    BudgetExceededError,
+    SymdynError,
+    UndecidedError,
+    UsageError,
+)
 from symdyn.escaping import safe_latex
 from symdyn.linear.stability import stability
 from symdyn.linear.step_bounds import step_bound
@@ -80,10 +86,12 @@ def _substitutions(rule, assignments):
             raise UsageError(f"--param {name}: {rule.name} has no symbol {name!r}; it has {known}")
         if by_name[name] in values:
             raise UsageError(f"--param {name} is given twice; give each symbol one value")
-        symbol = by_name[name]
-        values[symbol] = exact_number(
-            _parse_number(text, name), symbol, where="--param", closure=True
-        )
+        symbol, number = by_name[name], _parse_number(text, name)
+        try:
+            values[symbol] = exact_number(number, symbol, where="--param", closure=True)
+        except ArgumentError as error:  # say the value as the user wrote it: -0.1, not -1/10
+            written = str(error).replace(f"{symbol} = {number}", f"{symbol} = {text.strip()}")
+            raise UsageError(written) from None
     return values
 
 

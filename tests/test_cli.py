@@ -99,6 +99,11 @@ def test_a_factor_of_degree_four_prints_its_largest_root_modulus():
     assert abs(float(rate.split("≈")[1]) - radius) < 1e-5
 
 
+def test_a_refused_param_is_named_as_written(capsys):
+    assert run("analyze", "heavy-ball", "--param", "eta=-0.1")[0] == 2
+    assert "eta = -0.1 breaks its declared assumption" in capsys.readouterr().err
+
+
 def test_params_print_as_written():
     code, text = run("analyze", "heavy-ball", "--param", "beta=0.1", "--format", "plain")
     assert code == 0
