@@ -71,7 +71,7 @@ class _ReadingLatexPrinter(SafeLatexPrinter):
         if len(variables) != 1 or not expr.is_polynomial(variables[0]):
             return super()._print_Add(expr, order=order)
         poly = sp.Poly(expr, variables[0])
-        if poly.degree() < 1 or len(poly.terms()) < 2:
+        if poly.degree() < 2 or len(poly.terms()) < 2:  # 1 - s reads better as it is
             return super()._print_Add(expr, order=order)
         pieces = []
         for (k,), coefficient in poly.terms():
