@@ -27,6 +27,7 @@ __all__ = [
     "print_expression",
     "show",
     "simplest",
+    "without_double_minus",
 ]
 
 _PRINTABLE = (
@@ -310,3 +311,48 @@ def essential(requirements) -> tuple:
         for r in kept
         if not (isinstance(r, sp.Or) and any(other in r.args for other in kept if other != r))
     )
+
+
+def without_double_minus(expr):
+    """``expr`` with a minus sign in both its numerator and denominator cancelled, each
+    moved into a factor that then reads with a leading positive term:
+    ``-2(β + 1)/(λ(2βν − β − 1))`` is ``2(β + 1)/(λ(1 + β − 2βν))``. The value is unchanged
+    (the result is built unevaluated, for printing); the pieces of a ``Piecewise`` are
+    treated one by one.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> beta, lam, nu = sp.symbols("beta lambda nu", positive=True)
+    >>> show(without_double_minus(-2 * (beta + 1) / (lam * (2 * beta * nu - beta - 1))), "plain")
+    '(2*(1 + beta))/(lambda*(1 + beta - 2*beta*nu))'
+    """
+    if isinstance(expr, sp.Piecewise):
+        return sp.Piecewise(*((without_double_minus(e), c) for e, c in expr.args))
+    if not isinstance(expr, sp.Expr):
+        return expr
+    numerator, denominator = sp.fraction(sp.factor_terms(expr))
+    if denominator == 1:
+        return expr
+    top, bottom = _negated(numerator), _negated(denominator)
+    if top is None or bottom is None:
+        return expr
+    inverses = (sp.Pow(f, -1, evaluate=False) for f in bottom)
+    return sp.Mul(*top, *inverses, evaluate=False)
+
+
+def _negated(product):
+    """The factors of ``-product``, the sign taken by its number or by one sum that reads
+    better negated (more negative terms, or a negative constant: ``-5 + 2β``), or None."""
+    factors = [f for f in sp.Mul.make_args(product) if f != 1]
+    for i, factor in enumerate(factors):
+        if factor.is_Number and factor.is_negative:
+            factors[i] = -factor
+        elif factor.is_Add and (
+            factor.could_extract_minus_sign() or factor.as_coeff_Add()[0].is_negative
+        ):
+            factors[i] = sp.factor_terms(sp.Add(*(-term for term in factor.args)))
+        else:
+            continue
+        return [f for f in factors if f != 1]
+    return None

@@ -15,7 +15,14 @@ import sympy as sp
 from symdyn.escaping import safe_latex
 from symdyn.linear.stability import StabilityResult
 from symdyn.linear.step_bounds import StepBound
-from symdyn.rules.printing import beside, descending, essential, show, simplest
+from symdyn.rules.printing import (
+    beside,
+    descending,
+    essential,
+    show,
+    simplest,
+    without_double_minus,
+)
 from symdyn.rules.rule import UpdateRule
 
 __all__ = ["Analysis", "as_json", "labelled", "region_pieces", "report_lines"]
@@ -81,7 +88,8 @@ def region_pieces(region) -> tuple:
 
 
 def _bound(bound, style):
-    pieces = [bound.lower, " < ", bound.step, " < ", bound.upper]
+    lower, upper = without_double_minus(bound.lower), without_double_minus(bound.upper)
+    pieces = [lower, " < ", bound.step, " < ", upper]
     if bound.lower == -sp.oo:
         pieces = pieces[2:]
     if bound.upper == sp.oo:

@@ -123,3 +123,19 @@ def test_descending_prints_powers_of_z_from_the_highest():
     text = show(descending(poly), "plain")
     assert text == "z**3 - (1 + beta - lambda)*z + beta"
     assert sp.expand(descending(poly) - poly.as_expr()) == 0
+
+
+def test_without_double_minus_keeps_the_value_and_drops_the_signs():
+    from symdyn.rules.printing import show, without_double_minus
+
+    beta, lam, nu, tau = sp.symbols("beta lambda nu tau", positive=True)
+    for expr in (
+        -2 * (beta + 1) / (lam * (2 * beta * nu - beta - 1)),
+        -2 * (beta + 1) / (lam * (tau - 1)),
+        -10 * (1 + beta) / (lam * (2 * beta - 5)),
+        2 * (beta + 1) / lam,
+        sp.Piecewise((-1 / (beta - 1), beta < 1), (sp.oo, True)),
+    ):
+        tidy = without_double_minus(expr)
+        assert sp.simplify(tidy.doit() - expr) == 0 or tidy == expr
+        assert not show(tidy, "plain").startswith("-"), show(tidy, "plain")
