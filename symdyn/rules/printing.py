@@ -317,8 +317,8 @@ def without_double_minus(expr):
     """``expr`` with a minus sign in both its numerator and denominator cancelled, each
     moved into a factor that then reads with a leading positive term:
     ``-2(β + 1)/(λ(2βν − β − 1))`` is ``2(β + 1)/(λ(1 + β − 2βν))``. The value is unchanged
-    (the result is built unevaluated, for printing); the pieces of a ``Piecewise`` are
-    treated one by one.
+    (the result is built unevaluated, for printing); every fraction inside it (the pieces of
+    a ``Piecewise``, the arguments of a max) is treated alike.
 
     Examples
     --------
@@ -327,13 +327,15 @@ def without_double_minus(expr):
     >>> show(without_double_minus(-2 * (beta + 1) / (lam * (2 * beta * nu - beta - 1))), "plain")
     '(2*(1 + beta))/(lambda*(1 + beta - 2*beta*nu))'
     """
-    if isinstance(expr, sp.Piecewise):
-        return sp.Piecewise(*((without_double_minus(e), c) for e, c in expr.args))
-    if not isinstance(expr, sp.Expr):
+    if not isinstance(expr, sp.Basic):
         return expr
+    return expr.replace(
+        lambda e: isinstance(e, sp.Mul) and sp.fraction(e)[1] != 1, _fraction_without_minus
+    )
+
+
+def _fraction_without_minus(expr):
     numerator, denominator = sp.fraction(sp.factor_terms(expr))
-    if denominator == 1:
-        return expr
     top, bottom = _negated(numerator), _negated(denominator)
     if top is None or bottom is None:
         return expr
