@@ -165,4 +165,5 @@ def test_notebook_reprs_hold_the_derivation():
         assert markdown.startswith("## ") and "$$" in markdown, type(result)
         assert math.startswith("$$") and math.endswith("$$"), type(result)
         for equation in result.derivation.equations:
-            assert latex(equation) in math and latex(equation) in markdown, (type(result), equation)
+            shown = latex(equation)
+            assert shown in math and shown in markdown, (type(result), equation)

@@ -75,8 +75,10 @@ def test_routh_hurwitz_derivation_ends_with_math_when_every_condition_holds():
     assert "every admissible value" in last.text
     assert "if and only if" not in last.text
     # The writers say a displayed True in words (symdyn.derivation), not as a lone "True".
-    assert result.derivation.to_markdown().rstrip().endswith(
-        r"$$\text{holds for every admissible value}$$"
+    assert (
+        result.derivation.to_markdown()
+        .rstrip()
+        .endswith(r"$$\text{holds for every admissible value}$$")
     )
 
 
