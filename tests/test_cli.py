@@ -144,6 +144,9 @@ def test_a_long_phase_is_announced_after_its_delay():
     with status.phase("quick"):
         pass
     assert "step bound …" in screen.getvalue() and "quick" not in screen.getvalue()
+    with status.ticking("check 1/1: jacobian", every=0.05):
+        time.sleep(0.3)
+    assert re.search(r"check 1/1: jacobian, \d+ s", screen.getvalue())
 
 
 def test_analyze_json_is_parseable_and_exact():

@@ -69,9 +69,10 @@ def run_checks(checks, status):
 
     rows, failed, drawn = [], False, 0
     for number, (name, run) in enumerate(checks, start=1):
-        status.show(f"check {number}/{len(checks)}: {name}  ({drawn} examples drawn so far)")
+        running = f"check {number}/{len(checks)}: {name}  ({drawn} examples drawn so far)"
         try:
-            report = run()
+            with status.ticking(running):
+                report = run()
             rows.append((name, str(report.examples), "pass", ""))
         except BudgetExceededError:
             raise

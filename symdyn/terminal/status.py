@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 
 __all__ = ["Status"]
 
@@ -71,3 +72,25 @@ class Status:
         finally:
             timer.cancel()
             self.clear()
+
+    @contextlib.contextmanager
+    def ticking(self, text: str, every: float = 1.0):
+        """Show ``text`` now, then again each ``every`` seconds with the time it has run."""
+        if not self.enabled:
+            yield
+            return
+        stop, start = threading.Event(), time.monotonic()
+
+        def tick():
+            while not stop.wait(every):
+                self.show(f"{text}, {time.monotonic() - start:.0f} s")
+
+        self.show(text)
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            ticker.join()
+
