@@ -18,6 +18,8 @@ run: $(STAMP)
 	mkdir -p build
 	$(BIN)/symdyn analyze heavy-ball --latex build/heavy-ball.tex --markdown build/heavy-ball.md --plot build/heavy-ball.png \
 		$(if $(shell command -v pdflatex),--pdf build/heavy-ball.pdf)
+	@echo "make run wrote build/heavy-ball.{tex,md,png}$(if $(shell command -v pdflatex), and build/heavy-ball.pdf)."
+	@echo "Open $(if $(shell command -v pdflatex),build/heavy-ball.pdf,build/heavy-ball.md) first (the derivation), then build/heavy-ball.png (the stability region)."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile symdyn tests

@@ -47,6 +47,11 @@ def identical(derived, published, text: str) -> None:
     print(f"  ✓ {text}")
 
 
+def count(number: int, noun: str) -> str:
+    """``number`` and ``noun``, plural unless one: ``count(1, "time")`` is ``"1 time"``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def figure(ncols: int = 1, nrows: int = 1, size=(5.5, 4.0)):
     """A matplotlib Figure (no pyplot, any backend) and its axes."""
     fig = Figure(figsize=size, layout="constrained")
@@ -155,7 +160,7 @@ def fit(derivation: Derivation) -> Derivation:
             else:
                 items.append(item)
         math = None if not items else items[0] if len(items) == 1 else tuple(items)
-        fitted = fitted.then(step.text, math)
+        fitted = fitted.then(step.text, math, again=step.again)
     return fitted
 
 

@@ -1,4 +1,4 @@
-"""Sphinx configuration: MyST Markdown pages, numpydoc docstrings, autodoc API, furo theme.
+"""Sphinx configuration: MyST pages and notebooks (myst-nb, executed), numpydoc, autodoc, furo.
 
 Build with ``make docs`` (``sphinx-build -W``: warnings are errors) into build/docs. The
 gallery page is generated at build time from the docstrings of ``derivations/*.py`` and
@@ -8,6 +8,7 @@ embeds the figures of ``make derivations`` when build/derivations holds them.
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
+# The kernels that execute the notebooks import this checkout's symdyn too.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 import symdyn  # noqa: E402
 
@@ -25,15 +28,21 @@ copyright = "the symdyn developers, MIT licence"
 release = version = symdyn.__version__
 
 extensions = [
-    "myst_parser",
+    "myst_nb",
     "sphinx.ext.autodoc",
     "sphinx.ext.mathjax",
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
 ]
-source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb", ".rst": "restructuredtext"}
+# The tutorial (a MyST notebook) and notebook.ipynb run at every build: their outputs are
+# what symdyn printed, and an error in them fails the build.
+nb_execution_mode = "force"
+nb_execution_raise_on_error = True
+nb_execution_timeout = 300
+nb_render_markdown_format = "myst"  # a result's Markdown output has $...$ math in it
 root_doc = "index"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "jupyter_execute"]
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
 
@@ -51,6 +60,13 @@ suppress_warnings = ["myst.xref_missing", "ref.python"]
 
 html_theme = "furo"
 html_title = f"symdyn {release}"
+
+# MathJax from the machine (Debian's node-mathjax-full), served with the site, so pages
+# render their mathematics offline; without it, Sphinx's default (a CDN) is used.
+LOCAL_MATHJAX = Path("/usr/share/nodejs/mathjax-full/es5")
+if (LOCAL_MATHJAX / "tex-mml-chtml.js").exists():
+    html_static_path = [str(ROOT / "build" / "docs-static")]
+    mathjax_path = "mathjax/tex-mml-chtml.js"
 
 # Generated at build time, outside the source tree (build/ is not tracked).
 GENERATED = ROOT / "build" / "docs-gallery"
@@ -121,6 +137,10 @@ def _docstring(app, what, name, obj, options, lines):
 
 
 def _generate(app):
+    if (LOCAL_MATHJAX / "tex-mml-chtml.js").exists():
+        static = ROOT / "build" / "docs-static" / "mathjax"
+        if not static.exists():
+            shutil.copytree(LOCAL_MATHJAX, static)
     GENERATED.mkdir(parents=True, exist_ok=True)
     for old in GENERATED.glob("*.png"):
         old.unlink()

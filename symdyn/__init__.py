@@ -11,48 +11,78 @@ Examples
 2*(beta + 1)/lambda
 """
 
-from symdyn import budget, games, models, optimizers
-from symdyn.catalogue.adaptive import PreconditionerError
-from symdyn.curvature.chain_rule import gauss_newton, response_jacobian
-from symdyn.curvature.critical_points import critical_points
-from symdyn.derivation import Derivation, LatexError
-from symdyn.errors import (
-    ArgumentError,
-    AssignmentError,
-    BudgetExceededError,
-    ExpressionTypeError,
-    FrameworkError,
-    FrameworkNotInstalledError,
-    NonDifferentiableError,
-    ParseError,
-    RuleError,
-    ShapeError,
-    SymdynError,
-    UndecidedError,
-    UnknownSymbolError,
-    UnsupportedPrimitiveError,
-)
-from symdyn.frameworks.optax import from_optax  # jax and optax are imported when called
-from symdyn.frameworks.torch import from_torch  # torch is imported when called
-from symdyn.limits.continuous import ContinuousLimit, NoContinuousLimitError, continuous_limit
-from symdyn.limits.hamiltonian import HamiltonianForm, hamiltonian_form
-from symdyn.limits.integration import Convergence, convergence, integrate
-from symdyn.limits.modified import ModifiedEquation, modified_equation
-from symdyn.limits.routh_hurwitz import LimitStability, routh_hurwitz
-from symdyn.limits.sde import SdeLimit, sde_limit
-from symdyn.linear.criteria import hurwitz_conditions, schur_conditions
-from symdyn.linear.modes import ModalReduction, NonCommutingError, modes
-from symdyn.linear.noise import NoStationaryStateError, StationaryCovariance, stationary_covariance
-from symdyn.linear.quadratics import Quadratic, quadratic
-from symdyn.linear.spectrum import FiniteHorizonRate, SpectrumError, WorstCaseRate, worst_case_rate
-from symdyn.linear.stability import StabilityResult, charpoly, stability
-from symdyn.linear.step_bounds import StepBound, step_bound
-from symdyn.linear.tuning import Tuning, tune
-from symdyn.numeric.codegen import NumericFunction, lambdify
-from symdyn.numeric.simulation import SimulationResult, simulate
-from symdyn.numeric.stability_maps import StabilityMap, stability_map
-from symdyn.numeric.training import Optimizer, as_optimizer
-from symdyn.rules.rule import UpdateRule, grad
+# Every public name and the module it lives in: loaded on first use (PEP 562), so
+# `import symdyn` and `symdyn list` do not pay for NumPy, SciPy, matplotlib, tqdm, ...
+_SUBMODULES = ("budget", "games", "models", "optimizers")
+_HOMES = {
+    "PreconditionerError": "symdyn.catalogue.adaptive",
+    "gauss_newton": "symdyn.curvature.chain_rule",
+    "response_jacobian": "symdyn.curvature.chain_rule",
+    "critical_points": "symdyn.curvature.critical_points",
+    "Derivation": "symdyn.derivation",
+    "LatexError": "symdyn.derivation",
+    "ArgumentError": "symdyn.errors",
+    "AssignmentError": "symdyn.errors",
+    "BudgetExceededError": "symdyn.errors",
+    "ExpressionTypeError": "symdyn.errors",
+    "NonDifferentiableError": "symdyn.errors",
+    "ParseError": "symdyn.errors",
+    "RuleError": "symdyn.errors",
+    "ShapeError": "symdyn.errors",
+    "SymdynError": "symdyn.errors",
+    "UndecidedError": "symdyn.errors",
+    "UnknownSymbolError": "symdyn.errors",
+    "FrameworkError": "symdyn.errors",
+    "FrameworkNotInstalledError": "symdyn.errors",
+    "UnsupportedPrimitiveError": "symdyn.errors",
+    "from_optax": "symdyn.frameworks.optax",  # jax and optax are imported when called
+    "from_torch": "symdyn.frameworks.torch",  # torch is imported when called
+    "ContinuousLimit": "symdyn.limits.continuous",
+    "NoContinuousLimitError": "symdyn.limits.continuous",
+    "continuous_limit": "symdyn.limits.continuous",
+    "HamiltonianForm": "symdyn.limits.hamiltonian",
+    "hamiltonian_form": "symdyn.limits.hamiltonian",
+    "Convergence": "symdyn.limits.integration",
+    "convergence": "symdyn.limits.integration",
+    "integrate": "symdyn.limits.integration",
+    "ModifiedEquation": "symdyn.limits.modified",
+    "modified_equation": "symdyn.limits.modified",
+    "LimitStability": "symdyn.limits.routh_hurwitz",
+    "routh_hurwitz": "symdyn.limits.routh_hurwitz",
+    "SdeLimit": "symdyn.limits.sde",
+    "sde_limit": "symdyn.limits.sde",
+    "hurwitz_conditions": "symdyn.linear.criteria",
+    "schur_conditions": "symdyn.linear.criteria",
+    "ModalReduction": "symdyn.linear.modes",
+    "NonCommutingError": "symdyn.linear.modes",
+    "modes": "symdyn.linear.modes",
+    "NoStationaryStateError": "symdyn.linear.noise",
+    "StationaryCovariance": "symdyn.linear.noise",
+    "stationary_covariance": "symdyn.linear.noise",
+    "Quadratic": "symdyn.linear.quadratics",
+    "quadratic": "symdyn.linear.quadratics",
+    "FiniteHorizonRate": "symdyn.linear.spectrum",
+    "SpectrumError": "symdyn.linear.spectrum",
+    "WorstCaseRate": "symdyn.linear.spectrum",
+    "worst_case_rate": "symdyn.linear.spectrum",
+    "StabilityResult": "symdyn.linear.stability",
+    "charpoly": "symdyn.linear.stability",
+    "stability": "symdyn.linear.stability",
+    "StepBound": "symdyn.linear.step_bounds",
+    "step_bound": "symdyn.linear.step_bounds",
+    "Tuning": "symdyn.linear.tuning",
+    "tune": "symdyn.linear.tuning",
+    "NumericFunction": "symdyn.numeric.codegen",
+    "lambdify": "symdyn.numeric.codegen",
+    "SimulationResult": "symdyn.numeric.simulation",
+    "simulate": "symdyn.numeric.simulation",
+    "StabilityMap": "symdyn.numeric.stability_maps",
+    "stability_map": "symdyn.numeric.stability_maps",
+    "Optimizer": "symdyn.numeric.training",
+    "as_optimizer": "symdyn.numeric.training",
+    "UpdateRule": "symdyn.rules.rule",
+    "grad": "symdyn.rules.rule",
+}
 
 __version__ = "0.1.0"
 
@@ -129,3 +159,21 @@ __all__ = [
     "tune",
     "worst_case_rate",
 ]
+
+
+def __getattr__(name):
+    """Import the module that holds ``name`` the first time it is used."""
+    import importlib
+
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"symdyn.{name}")
+    elif name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+    else:
+        raise AttributeError(f"module 'symdyn' has no attribute {name!r}")
+    globals()[name] = value  # later look-ups do not come back here
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

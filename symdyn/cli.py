@@ -7,7 +7,7 @@ Examples
 >>> main(["analyze", "gd"])  # doctest: +ELLIPSIS
 gradient descent
 ...
-region:      eta*lambda < 2
+region:      η⋅λ < 2
 ...
 0
 """
@@ -18,20 +18,35 @@ import argparse
 import json
 import re
 import sys
-from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy as sp
 
 from symdyn.budget import DEFAULT_TIMEOUT, budget
 from symdyn.catalogue.named import CATALOGUE, build
-from symdyn.errors import BudgetExceededError, SymdynError, UndecidedError, UsageError
+from symdyn.errors import (
+    ArgumentError,
+    BudgetExceededError,
+    SymdynError,
+    UndecidedError,
+    UsageError,
+)
 from symdyn.escaping import safe_latex
 from symdyn.frameworks.names import framework_rule, is_framework_name
-from symdyn.linear.stability import StabilityResult, stability
-from symdyn.linear.step_bounds import StepBound, step_bound
-from symdyn.rules.rule import UpdateRule
+from symdyn.linear.stability import stability
+from symdyn.linear.step_bounds import step_bound
+from symdyn.rules.printing import STYLES, beside, essential
 from symdyn.rules.values import MAX_DIGITS, exact_number
+from symdyn.terminal.checks import applicable_checks, run_checks, table
+from symdyn.terminal.report import (
+    LABEL,
+    Analysis,
+    as_json,
+    labelled,
+    region_pieces,
+    report_lines,
+)
+from symdyn.terminal.status import Status
 
 __all__ = ["main"]
 
@@ -72,10 +87,12 @@ def _substitutions(rule, assignments):
             raise UsageError(f"--param {name}: {rule.name} has no symbol {name!r}; it has {known}")
         if by_name[name] in values:
             raise UsageError(f"--param {name} is given twice; give each symbol one value")
-        symbol = by_name[name]
-        values[symbol] = exact_number(
-            _parse_number(text, name), symbol, where="--param", closure=True
-        )
+        symbol, number = by_name[name], _parse_number(text, name)
+        try:
+            values[symbol] = exact_number(number, symbol, where="--param", closure=True)
+        except ArgumentError as error:  # say the value as the user wrote it: -0.1, not -1/10
+            written = str(error).replace(f"{symbol} = {number}", f"{symbol} = {text.strip()}")
+            raise UsageError(written) from None
     return values
 
 
@@ -96,109 +113,63 @@ def _load(target, hyper=None):
     return rule, CATALOGUE[target].step, None
 
 
-@dataclass(frozen=True)
-class _Analysis:
-    """What ``symdyn analyze`` found: the rule's stability, and its step bound or why not."""
-
-    rule: UpdateRule
-    result: StabilityResult
-    bound: StepBound | None = None
-    undecided: str | None = None  # why no step bound could be derived
-
-    @property
-    def derivation(self):
-        return self.bound.derivation if self.bound is not None else self.result.derivation
-
-
-def _analysis(target, params, hyper=None):
+def _analysis(target, params, status, hyper=None):
     rule, step, _ = _load(target, hyper)
     values = _substitutions(rule, params)
     if values:
         rule = rule.subs(values)
-    result = stability(rule)
+    given = tuple((str(symbol), text) for symbol, text in _as_written(params))
+    with status.phase(f"{rule.name}: linear stability (Schur–Cohn–Jury conditions)"):
+        result = stability(rule)
     if step is None or step not in rule.params or result.region is sp.false:
-        return _Analysis(rule, result)
+        return Analysis(rule, result, given=given)
     try:
-        return _Analysis(rule, result, bound=step_bound(result, step))
+        with status.phase(f"{rule.name}: the step bound in {step}"):
+            return Analysis(rule, result, bound=step_bound(result, step), given=given)
     except UndecidedError as error:
-        return _Analysis(rule, result, undecided=str(error))
+        return Analysis(rule, result, undecided=str(error), given=given)
 
 
-def _as_json(analysis):
-    rule, result, bound = analysis.rule, analysis.result, analysis.bound
-
-    def text(value):
-        return None if value is None else str(value)
-
-    data = {
-        "rule": rule.name,
-        "state": [str(s) for s in rule.state],
-        "params": [str(p) for p in rule.params],
-        "free": [str(f) for f in rule.free],
-        "jacobian": [[str(v) for v in row] for row in result.jacobian.tolist()],
-        "charpoly": str(result.charpoly.as_expr()),
-        "conditions": [str(c) for c in result.conditions],
-        "region": str(result.region),
-        "region_latex": safe_latex(result.region),
-        "spectral_radius": text(result.spectral_radius),
-        "marginal": text(result.marginal),
-        "step_bound": None,
-    }
-    if bound is not None:
-        data["step_bound"] = {
-            "step": str(bound.step),
-            "lower": str(bound.lower),
-            "upper": str(bound.upper),
-            "requires": [str(r) for r in bound.requires],
-        }
-    return data
+def _as_written(params):
+    """The ``--param`` values as (name, text) pairs, as the user wrote them."""
+    for assignment in params or ():
+        name, _, text = assignment.partition("=")
+        yield name.strip(), text.strip()
 
 
-def _print_report(analysis, out):
-    rule, result, bound = analysis.rule, analysis.result, analysis.bound
-    print(rule.name, file=out)
-    if rule.free_inferred:  # a typo (etaa for eta) shows here
-        print(f"free:        {', '.join(map(str, rule.free))}  (inferred)", file=out)
-    print(f"charpoly:    {result.charpoly.as_expr()}", file=out)
-    print(f"region:      {result.region}", file=out)
-    if analysis.undecided is not None:
-        print(f"step bound:  undecided ({analysis.undecided})", file=out)
-    elif bound is not None:
-        requires = f"   if {', '.join(map(str, bound.requires))}" if bound.requires else ""
-        print(f"step bound:  {bound.lower} < {bound.step} < {bound.upper}{requires}", file=out)
-    if result.spectral_radius is not None:
-        print(f"rate:        {result.spectral_radius}", file=out)
-    if result.marginal not in (None, sp.false):
-        print(f"marginal:    {result.marginal}", file=out)
-
-
-def _cmd_list(args, out):
+def _cmd_list(args, out, status):
     width = max(map(len, CATALOGUE))
     for name, entry in CATALOGUE.items():
         print(f"{name:<{width}}  {entry.summary}", file=out)
     return 0
 
 
-def _cmd_analyze(args, out):
-    analysis = _analysis(args.rule, args.param, args.hyper)
-    derivation = analysis.derivation
+def _cmd_analyze(args, out, status):
+    analysis = _analysis(args.rule, args.param, status, args.hyper)
     if args.json:
-        json.dump(_as_json(analysis), out, indent=2)
+        json.dump(as_json(analysis), out, indent=2)
         print(file=out)
     else:
-        _print_report(analysis, out)
-    for path in (args.latex, args.markdown, args.pdf):
-        if path:
-            derivation.save(path)
-            if not args.json:
-                print(f"wrote {path}", file=out)
+        print("\n".join(report_lines(analysis, args.format)), file=out)
+    _write_files(args, analysis.derivation, out, status)
     if args.plot:
         from symdyn.numeric import plot  # matplotlib only when a figure is asked for
 
-        plot.stability_figure(analysis.result, analysis.bound).savefig(args.plot, dpi=150)
+        with status.phase(f"drawing {args.plot}"):
+            figure = plot.stability_figure(analysis.result, analysis.bound)
+            figure.savefig(args.plot, dpi=150)
         if not args.json:
             print(f"wrote {args.plot}", file=out)
     return 0
+
+
+def _write_files(args, derivation, out, status):
+    for path in (args.latex, args.markdown, args.pdf):
+        if path:
+            with status.phase(f"writing {path}"):
+                derivation.save(path)
+            if not args.json:
+                print(f"wrote {path}", file=out)
 
 
 def _limit_settings(spec):
@@ -221,122 +192,73 @@ def _limit_inputs(target, params):
     return rule, step, scaling, time_step
 
 
-def _cmd_limit(args, out):
+def _limit_json(rule, limit, region):
+    return {
+        "rule": rule.name,
+        "h": str(limit.h),
+        "time_step": str(limit.time_step),
+        "scaling": {str(k): str(v) for k, v in limit.scaling.items()},
+        "functions": {str(k): str(v) for k, v in limit.functions.items()},
+        "ode": [str(eq) for eq in limit.ode],
+        "ode_latex": [safe_latex(eq) for eq in limit.ode],
+        "order": limit.order,
+        "error_order": limit.error_order,
+        "requires": None if limit.requires is None else [str(r) for r in limit.requires],
+        "hurwitz_region": None if region is None else str(region),
+    }
+
+
+def _limit_lines(rule, limit, region, style):
+    lines = [rule.name]
+    lines += labelled("time step:", beside(limit.time_step, "  (h = ", limit.h, ")", style=style))
+    for equation in limit.ode:
+        lines += labelled("limit ODE:", beside(equation, style=style))
+    lines.append("order:".ljust(LABEL) + f"{limit.order}, error O(h^{limit.error_order})")
+    if limit.requires:
+        pieces = ["followed where "]
+        for i, requirement in enumerate(essential(limit.requires)):
+            pieces += [" and "] * (i > 0) + [requirement]
+        lines += labelled("", beside(*pieces, "  (root condition at h = 0)", style=style))
+    if region is not None:
+        where = beside(
+            *region_pieces(region), "  (Routh–Hurwitz of the linearised limit)", style=style
+        )
+        lines += labelled("stable:", where)
+    return lines
+
+
+def _cmd_limit(args, out, status):
     from symdyn import continuous_limit, routh_hurwitz
 
     rule, step, scaling, time_step = _limit_inputs(args.rule, args.param)
-    limit = continuous_limit(rule, h=step, scaling=scaling or None, time_step=time_step)
+    with status.phase(f"{rule.name}: the continuous limit in {step}"):
+        limit = continuous_limit(rule, h=step, scaling=scaling or None, time_step=time_step)
     try:
-        region = routh_hurwitz(limit).region
+        with status.phase(f"{rule.name}: Routh–Hurwitz conditions of the limit"):
+            region = routh_hurwitz(limit).region
     except BudgetExceededError:
         raise
     except SymdynError:
         region = None
     if args.json:
-        data = {
-            "rule": rule.name,
-            "h": str(limit.h),
-            "time_step": str(limit.time_step),
-            "scaling": {str(k): str(v) for k, v in limit.scaling.items()},
-            "functions": {str(k): str(v) for k, v in limit.functions.items()},
-            "ode": [str(eq) for eq in limit.ode],
-            "ode_latex": [safe_latex(eq) for eq in limit.ode],
-            "order": limit.order,
-            "error_order": limit.error_order,
-            "requires": None if limit.requires is None else [str(r) for r in limit.requires],
-            "hurwitz_region": None if region is None else str(region),
-        }
-        json.dump(data, out, indent=2)
+        json.dump(_limit_json(rule, limit, region), out, indent=2)
         print(file=out)
     else:
-        print(rule.name, file=out)
-        print(f"time step:   {limit.time_step}  (h = {limit.h})", file=out)
-        for equation in limit.ode:
-            print(f"limit ODE:   {equation}", file=out)
-        print(f"order:       {limit.order}, error O(h^{limit.error_order})", file=out)
-        if limit.requires:
-            where = " and ".join(map(str, limit.requires))
-            print(f"followed where: {where}  (root condition of the step at h = 0)", file=out)
-        if region is not None:
-            print(f"stable limit (Routh–Hurwitz of the linearisation): {region}", file=out)
-    for path in (args.latex, args.markdown, args.pdf):
-        if path:
-            limit.derivation.save(path)
-            if not args.json:
-                print(f"wrote {path}", file=out)
+        print("\n".join(_limit_lines(rule, limit, region, args.format)), file=out)
+    _write_files(args, limit.derivation, out, status)
     return 0
 
 
-def _checks(rule, step, examples, scaling=None, time_step=None):
-    """The checks that apply to ``rule``, as (name, thunk) pairs."""
-    from symdyn import testing
-
-    result = stability(rule)
-    checks = [
-        ("jacobian", lambda: testing.check_jacobian(rule, examples=examples)),
-        ("fixed points", lambda: testing.check_fixed_points(rule, examples=examples)),
-        ("derivation", lambda: testing.check_derivation(result, examples=examples)),
-    ]
-    if result.region is not sp.false or result.marginal is not None:
-        checks.append(("stability", lambda: testing.check_stability(result, examples=examples)))
-    if step is not None and result.region is not sp.false:
-        checks.append(
-            ("step bound", lambda: testing.check_step_bound(rule, step, examples=examples))
-        )
-    checks += _continuous_checks(rule, step, examples, scaling, time_step)
-    return checks
-
-
-def _continuous_checks(rule, step, examples, scaling, time_step):
-    """The continuous limit in the step (a file's scaling and time step), and the
-    Hamiltonian form's symplectic claims when the rule has one."""
-    from symdyn import continuous_limit, hamiltonian_form, testing
-
-    checks = []
-    if step is not None:
-
-        def limit_check():
-            limit = continuous_limit(rule, h=step, scaling=scaling or None, time_step=time_step)
-            return testing.check_continuous_limit(limit, examples=examples)
-
-        checks.append(("continuous limit", limit_check))
-    try:
-        form = hamiltonian_form(rule)
-    except BudgetExceededError:
-        raise
-    except SymdynError:
-        return checks
-    if not form.is_conformal_symplectic or form.contraction is None:
-        return checks
-    return [*checks, ("hamiltonian", lambda: testing.check_hamiltonian(form, examples=examples))]
-
-
-def _cmd_check(args, out):
-    from symdyn.testing import CheckFailure
-
+def _cmd_check(args, out, status):
     rule, step, spec = _load(args.rule)
     values = _substitutions(rule, args.param)
     if values:
         rule = rule.subs(values)
-    rows, failed = [], False
-    for name, run in _checks(rule, step, args.examples, *_limit_settings(spec)):
-        try:
-            report = run()
-            rows.append((name, str(report.examples), "pass", ""))
-        except BudgetExceededError:
-            raise
-        except CheckFailure as failure:
-            failed = True
-            report = failure.report
-            rows.append((name, str(report.examples), "FAIL", report.counterexample))
-        except SymdynError as error:
-            rows.append((name, "0", "skipped", str(error)))
+    with status.phase(f"{rule.name}: deriving the claims to check"):
+        checks = applicable_checks(rule, step, args.examples, *_limit_settings(spec))
+    rows, failed = run_checks(checks, status)
     print(rule.name, file=out)
-    header = ("check", "examples", "result", "counterexample")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
-    for row in [header, *rows]:
-        cells = [row[i].ljust(widths[i]) for i in range(3)]
-        print("  ".join([*cells, row[3]]).rstrip(), file=out)
+    print("\n".join(table(rows)), file=out)
     return 1 if failed else 0
 
 
@@ -377,6 +299,12 @@ def _count(text):
 
 
 def _add_outputs(parser):
+    parser.add_argument(
+        "--format",
+        choices=STYLES,
+        default="unicode",
+        help="how mathematics is printed: unicode (2-D, the default), plain (one line), latex",
+    )
     parser.add_argument("--latex", metavar="FILE", help="write the derivation as LaTeX")
     parser.add_argument("--markdown", metavar="FILE", help="write the derivation as Markdown")
     parser.add_argument("--pdf", metavar="FILE", help="compile the derivation with pdflatex")
@@ -413,9 +341,13 @@ def _parser():
     return parser
 
 
-def main(argv=None, out=None):
-    """Run the command line; returns the exit code."""
-    out = out or sys.stdout
+def main(argv=None, out=None, err=None):
+    """Run the command line; returns the exit code.
+
+    ``out`` receives the report (default stdout); ``err`` the errors and, when it is a
+    terminal and the output is not ``--json``, the progress of long work (default stderr).
+    """
+    out, err = out or sys.stdout, err or sys.stderr
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -429,9 +361,10 @@ def main(argv=None, out=None):
     }
     try:
         with budget(getattr(args, "timeout", None), f"symdyn {args.command}"):
-            return commands[args.command](args, out)
+            status = Status(err, enabled=not getattr(args, "json", False))
+            return commands[args.command](args, out, status)
     except SymdynError as error:
-        print(f"symdyn: error: {error}", file=sys.stderr)
+        print(f"symdyn: error: {error}", file=err)
         return 2
 
 

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sympy as sp
+from sympy.printing.latex import greek_letters_set
+from sympy.printing.precedence import PRECEDENCE
 
 from symdyn.errors import LatexError, SymdynError
-from symdyn.escaping import latex_text, markdown_text, plain_pieces, safe_latex, unmark
+from symdyn.escaping import SafeLatexPrinter, latex_text, markdown_text, plain_pieces, unmark
 
-__all__ = ["Derivation", "LatexError", "Step", "TeX", "latex"]
+__all__ = ["Derivation", "LatexError", "Presented", "Step", "TeX", "latex"]
 
 
 class TeX(str):
@@ -35,11 +37,14 @@ class Step:
     """One step: a sentence, then (optionally) displayed math.
 
     ``text`` is prose; ``$...$`` segments in it are inline math. ``math`` is a
-    sympy object, a :class:`TeX` string, or a tuple of them shown aligned.
+    sympy object, a :class:`TeX` string, or a tuple of them shown aligned. ``again``
+    is the short sentence that replaces ``text`` when a document (analyses joined with
+    ``+``) has already given the same explanation: it is said once, then referred to.
     """
 
     text: str
     math: object = None
+    again: str | None = None  # what to say instead when ``text`` was already said above
 
     def math_items(self):
         if self.math is None:
@@ -49,8 +54,56 @@ class Step:
         return (self.math,)
 
 
-def latex(expr):
-    """:func:`~symdyn.escaping.safe_latex`, without the ``+ -`` of sums of matrix terms.
+# The variables of the polynomials derivations show: z of a characteristic polynomial,
+# s of its Möbius transform or of a continuous limit's.
+_POLYNOMIAL_VARIABLES = frozenset({"z", "s"})
+_WORD_INDEX = re.compile(r"([_^])\{([A-Za-z]{2,})\}")
+
+
+class _ReadingLatexPrinter(SafeLatexPrinter):
+    """:class:`~symdyn.escaping.SafeLatexPrinter` as a person writes mathematics:
+    polynomials in z or s in descending powers, word subscripts upright."""
+
+    def _print_Add(self, expr, order=None):
+        variables = [
+            v for v in expr.free_symbols if getattr(v, "name", None) in _POLYNOMIAL_VARIABLES
+        ]
+        if len(variables) != 1 or not expr.is_polynomial(variables[0]):
+            return super()._print_Add(expr, order=order)
+        poly = sp.Poly(expr, variables[0])
+        if poly.degree() < 2 or len(poly.terms()) < 2:  # 1 - s reads better as it is
+            return super()._print_Add(expr, order=order)
+        pieces = []
+        for (k,), coefficient in poly.terms():
+            negative = coefficient.could_extract_minus_sign()
+            size = -coefficient if negative else coefficient
+            power = self._print(poly.gen**k) if k else ""
+            if k and size == 1:
+                body = power
+            elif k:
+                body = self.parenthesize(size, PRECEDENCE["Mul"]) + " " + power
+            else:
+                body = self._print(size)
+            pieces.append(("- " if negative else "+ ") + body)
+        text = " ".join(pieces)
+        return text[2:] if text.startswith("+ ") else text
+
+    def _deal_with_super_sub(self, string, style="plain"):
+        # x_half is x with the index "half", not the product h·a·l·f: set the word upright.
+        return _WORD_INDEX.sub(_upright, super()._deal_with_super_sub(string, style=style))
+
+
+def _upright(match):
+    mark, word = match.groups()
+    if word.lower() in greek_letters_set:
+        return match.group(0)
+    return mark + "{\\mathrm{" + word + "}}"
+
+
+def latex(expr, **settings):
+    """LaTeX of ``expr`` for a reader: :func:`~symdyn.escaping.safe_latex` (no name can
+    reach TeX as a command) with polynomials in ``z`` or ``s`` in descending powers, word
+    subscripts upright (``x_{\\mathrm{half}}``), and no ``+ -`` in sums of matrix terms.
 
     Examples
     --------
@@ -58,8 +111,13 @@ def latex(expr):
     >>> a, b = sp.MatrixSymbol("a", 2, 1), sp.MatrixSymbol("b", 2, 1)
     >>> latex(a - 2 * b)
     'a - 2 b'
+    >>> z, beta = sp.Symbol("z"), sp.Symbol("beta")
+    >>> print(latex(beta + z**2 - (1 + beta) * z))
+    z^{2} - \\left(\\beta + 1\\right) z + \\beta
+    >>> print(latex(sp.Symbol("x_half") + sp.Symbol("v_x") + sp.Symbol("x_alpha")))
+    v_{x} + x_{\\alpha} + x_{\\mathrm{half}}
     """
-    return re.sub(r"\+\s*-\s*", "- ", safe_latex(expr))
+    return re.sub(r"\+\s*-\s*", "- ", _ReadingLatexPrinter(settings).doprint(expr))
 
 
 def _math_latex(item):
@@ -67,7 +125,24 @@ def _math_latex(item):
         return str(item)
     if isinstance(item, str):
         raise TypeError("plain strings are not math; wrap LaTeX in symdyn.derivation.TeX")
+    if item is sp.true or item is sp.false:  # a displayed "True" says nothing to a reader
+        return r"\text{holds for every admissible value}" if item else r"\text{never holds}"
+    if isinstance(item, sp.core.relational.Relational) and not item.free_symbols:
+        verdict = sp.simplify(item.func(item.lhs, item.rhs))  # e.g. 0 > 0: a condition
+        if verdict in (sp.true, sp.false):  # that cannot hold, as the reader should see
+            return latex(item) + r" \quad \text{(%s true)}" % ("always" if verdict else "never")
     return latex(item)
+
+
+def _texts(steps):
+    """Each step's prose, with a repeated explanation replaced by its ``again`` form."""
+    said = set()
+    for step in steps:
+        if step.again is not None and step.text in said:
+            yield step.again
+        else:
+            said.add(step.text)
+            yield step.text
 
 
 def _prose_latex(text):
@@ -142,11 +217,11 @@ class Derivation:
     title: str
     steps: tuple = field(default=())
 
-    def then(self, text, math=None):
-        """A new derivation with one more step."""
+    def then(self, text, math=None, again=None):
+        """A new derivation with one more step (``again``: see :class:`Step`)."""
         if isinstance(math, list):
             math = tuple(math)
-        return Derivation(self.title, (*self.steps, Step(text, math)))
+        return Derivation(self.title, (*self.steps, Step(text, math, again)))
 
     def __add__(self, other):
         if not isinstance(other, Derivation):
@@ -166,8 +241,8 @@ class Derivation:
     def body_latex(self):
         """The steps as LaTeX paragraphs and displays, without a preamble."""
         chunks = []
-        for step in self.steps:
-            chunks.append(_prose_latex(step.text))
+        for step, text in zip(self.steps, _texts(self.steps), strict=True):
+            chunks.append(_prose_latex(text))
             items = [_math_latex(m) for m in step.math_items()]
             if len(items) == 1:
                 chunks.append("\\begin{equation*}\n" + items[0] + "\n\\end{equation*}")
@@ -195,8 +270,8 @@ class Derivation:
     def to_markdown(self):
         """Markdown with ``$...$`` inline and ``$$...$$`` display math."""
         lines = [f"## {_prose_markdown(self.title)}", ""]
-        for step in self.steps:
-            lines.extend([_prose_markdown(step.text), ""])
+        for step, text in zip(self.steps, _texts(self.steps), strict=True):
+            lines.extend([_prose_markdown(text), ""])
             for item in step.math_items():
                 lines.extend([f"$${_math_latex(item)}$$", ""])
         return "\n".join(lines)
@@ -256,3 +331,20 @@ class Derivation:
 
     def __str__(self):
         return self.to_markdown()
+
+
+class Presented:
+    """How a result with a ``.derivation`` shows itself in a notebook.
+
+    Jupyter (and myst-nb, which executes the docs) calls ``_repr_markdown_``, the
+    derivation's steps with their display math, or ``_repr_latex_``, its equations.
+    Every analysis result derives from it.
+    """
+
+    __slots__ = ()
+
+    def _repr_markdown_(self):
+        return self.derivation.to_markdown()
+
+    def _repr_latex_(self):
+        return self.derivation._repr_latex_()

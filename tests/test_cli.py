@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -27,10 +28,125 @@ def test_list_names_every_catalogue_rule():
 
 
 def test_analyze_prints_region_and_bound():
-    code, text = run("analyze", "heavy-ball")
+    code, text = run("analyze", "heavy-ball", "--format", "plain")
     assert code == 0
-    assert "region:      (beta < 1) & (eta*lambda < 2*beta + 2)" in text
-    assert "0 < eta < 2*(beta + 1)/lambda" in text
+    assert "region:      (beta < 1) & (eta*lambda < 2 + 2*beta)" in text
+    assert "0 < eta < 2*(1 + beta)/lambda   if beta < 1" in text
+
+
+def _line(text, label):
+    return next(line for line in text.splitlines() if line.startswith(label))[13:]
+
+
+def test_charpoly_is_printed_in_descending_powers_of_z():
+    """The printed polynomial reads back as det(zI − J) of the rule's own Jacobian."""
+    code, text = run("analyze", "nesterov", "--format", "plain")
+    assert code == 0
+    printed = _line(text, "charpoly:")
+    powers = [int(k or 1) for k in re.findall(r"z(?:\*\*(\d+))?", printed)]
+    assert powers == sorted(powers, reverse=True) == [2, 1]
+    from symdyn.catalogue.named import build
+
+    rule = build("nesterov")
+    z = sp.Symbol("z")
+    names = {s.name: s for s in rule.free_symbols}
+    names |= {"z": z, "lam": names["lambda"]}  # "lambda" is a Python keyword
+    read = sp.sympify(printed.replace("lambda", "lam"), locals=names)
+    jacobian = rule.jacobian()
+    assert sp.expand(read - (z * sp.eye(2) - jacobian).det()) == 0
+
+
+def test_unicode_is_the_default_and_latex_is_offered():
+    unicode = run("analyze", "heavy-ball")[1]
+    assert "η⋅λ" in unicode and "β < 1" in unicode and "eta" not in unicode
+    latex = run("analyze", "heavy-ball", "--format", "latex")[1]
+    assert r"z^{2} - \left(1 + \beta - \eta \lambda\right) z + \beta" in latex
+
+
+def test_region_is_stated_in_its_simplest_form():
+    """Optimistic GDA: a²η² < 1/3 for positive a, η is aη < 1/√3."""
+    code, text = run("analyze", "optimistic-gda", "--format", "plain")
+    assert code == 0 and _line(text, "region:") == "a*eta < sqrt(3)/3"
+
+
+def test_qhm_step_bound_requires_only_what_is_not_implied(tmp_path):
+    qhm = tmp_path / "qhm.toml"
+    qhm.write_text(
+        'name = "QHM"\nstate = ["x", "m"]\n'
+        "[params]\neta = { positive = true }\nbeta = { positive = true }\n"
+        "nu = { positive = true }\n[free]\nlambda = { positive = true }\n"
+        '[[update]]\ntarget = "g"\nexpr = "lambda*x"\n'
+        '[[update]]\ntarget = "m"\nexpr = "beta*m + (1 - beta)*g"\n'
+        '[[update]]\ntarget = "x"\nexpr = "x - eta*((1 - nu)*g + nu*m)"\n'
+    )
+    code, text = run("analyze", str(qhm), "--format", "plain")
+    assert code == 0, text
+    assert _line(text, "step bound:").endswith("   if beta < 1")
+
+
+def test_a_factor_of_degree_four_prints_its_largest_root_modulus():
+    """Optimistic GDA at a = 1, η = 1/3: the decimal is max |eig J| computed by NumPy."""
+    code, text = run("analyze", "optimistic-gda", "--param", "a=1", "--param", "eta=1/3")
+    assert code == 0
+    rate = next(line for line in text.splitlines() if "largest |root| of" in line)
+    from symdyn.catalogue.named import build
+
+    rule = build("optimistic-gda")
+    given = {"a": 1, "eta": sp.Rational(1, 3)}
+    values = {s: given[s.name] for s in rule.free_symbols if s.name in given}
+    jacobian = np.array(rule.jacobian().subs(values).evalf(), dtype=float)
+    radius = max(abs(np.linalg.eigvals(jacobian)))
+    assert abs(float(rate.split("≈")[1]) - radius) < 1e-5
+
+
+def test_a_refused_param_is_named_as_written(capsys):
+    assert run("analyze", "heavy-ball", "--param", "eta=-0.1")[0] == 2
+    assert "eta = -0.1 breaks its declared assumption" in capsys.readouterr().err
+
+
+def test_params_print_as_written():
+    code, text = run("analyze", "heavy-ball", "--param", "beta=0.1", "--format", "plain")
+    assert code == 0
+    assert "at:          beta = 0.1" in text and "eta*lambda < 11/5" in text
+    assert "3602879701896397" not in text
+
+
+def test_progress_shows_on_a_terminal_only(tmp_path):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen, out = Terminal(), io.StringIO()
+    assert main(["check", "gd", "--examples", "3"], out=out, err=screen) == 0
+    assert "check 1/" in screen.getvalue() and "examples drawn so far" in screen.getvalue()
+    assert "\x1b" not in out.getvalue()
+    quiet = Terminal()
+    assert main(["analyze", "gd", "--json"], out=io.StringIO(), err=quiet) == 0
+    assert quiet.getvalue() == ""
+    piped = io.StringIO()
+    assert main(["check", "gd", "--examples", "3"], out=io.StringIO(), err=piped) == 0
+    assert piped.getvalue() == ""
+
+
+def test_a_long_phase_is_announced_after_its_delay():
+    import time
+
+    from symdyn.terminal.status import Status
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    status = Status(screen, delay=0.05)
+    with status.phase("step bound"):
+        time.sleep(0.3)
+    with status.phase("quick"):
+        pass
+    assert "step bound …" in screen.getvalue() and "quick" not in screen.getvalue()
+    with status.ticking("check 1/1: jacobian", every=0.05):
+        time.sleep(0.3)
+    assert re.search(r"check 1/1: jacobian, \d+ s", screen.getvalue())
 
 
 def test_analyze_json_is_parseable_and_exact():
@@ -47,7 +163,9 @@ def test_analyze_json_is_parseable_and_exact():
 
 
 def test_param_substitutes_exact_values():
-    code, text = run("analyze", "heavy-ball", "--param", "beta=1/2", "--param", "lambda=2")
+    code, text = run(
+        "analyze", "heavy-ball", "--param", "beta=1/2", "--param", "lambda=2", "--format", "plain"
+    )
     assert code == 0
     assert "eta < 3/2" in text
 
@@ -71,9 +189,9 @@ def test_bad_input_exits_2_with_a_message(capsys):
 
 
 def test_analyze_accepts_a_rule_file():
-    code, text = run("analyze", "examples/rules/heavy-ball.toml")
+    code, text = run("analyze", "examples/rules/heavy-ball.toml", "--format", "plain")
     assert code == 0
-    assert "0 < eta < 2*(beta + 1)/lambda" in text
+    assert "0 < eta < 2*(1 + beta)/lambda" in text
 
 
 def test_bad_rule_file_exits_2_naming_file_and_line(tmp_path, capsys):
@@ -106,7 +224,7 @@ def test_check_exits_1_with_the_counterexample(monkeypatch):
         region = sp.Symbol("eta", positive=True) * sp.Symbol("lambda", positive=True) < 3
         return [("stability", lambda: testing.check_stability(rule, region=region, examples=200))]
 
-    monkeypatch.setattr(cli, "_checks", wrong)
+    monkeypatch.setattr(cli, "applicable_checks", wrong)
     code, text = run("check", "gd")
     assert code == 1
     assert "FAIL" in text and "spectral radius" in text
@@ -150,7 +268,7 @@ def test_limit_prints_the_ode_and_matches_its_schema(target):
 
 
 def test_limit_of_the_heavy_ball_file_is_the_damped_oscillator():
-    code, text = run("limit", "examples/rules/heavy-ball.toml")
+    code, text = run("limit", "examples/rules/heavy-ball.toml", "--format", "plain")
     assert code == 0
     assert "Eq(Derivative(X(t), (t, 2)), -gamma*Derivative(X(t), t) - lambda*X(t))" in text
 

@@ -111,3 +111,59 @@ def test_missing_pdflatex_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(sd.LatexError, match="pdflatex is not installed"):
         Derivation("t").save(tmp_path / "out.pdf")
+
+
+def _result_classes():
+    """Every dataclass in symdyn with a ``derivation`` field (an analysis result)."""
+    import dataclasses
+    import importlib
+    import pkgutil
+
+    import symdyn
+
+    found = set()
+    for info in pkgutil.walk_packages(symdyn.__path__, "symdyn."):
+        if info.name.startswith(("symdyn.frameworks", "symdyn.cli")):
+            continue  # optional extras; the command has no results of its own
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and value.__module__ == info.name
+                and dataclasses.is_dataclass(value)
+                and "derivation" in {f.name for f in dataclasses.fields(value)}
+            ):
+                found.add(value)
+    return found
+
+
+def test_every_analysis_result_shows_itself_in_a_notebook():
+    from symdyn.derivation import Presented
+
+    classes = _result_classes()
+    assert len(classes) >= 12
+    assert sorted(c.__name__ for c in classes if not issubclass(c, Presented)) == []
+
+
+def test_notebook_reprs_hold_the_derivation():
+    """_repr_markdown_ is the derivation's text and equations; _repr_latex_ its equations."""
+    import symdyn as sd
+    from symdyn.derivation import latex
+
+    x = sp.Symbol("x", real=True)
+    eta, beta, lam, mu, big = sp.symbols("eta beta lambda mu L", positive=True)
+    rule = sd.optimizers.heavy_ball(lam * x**2 / 2, [x], lr=eta, momentum=beta)
+    gd = sd.optimizers.gd(lam * x**2 / 2, [x], lr=eta)
+    results = [
+        sd.step_bound(rule, step=eta),
+        sd.continuous_limit(gd, h=eta),
+        sd.hamiltonian_form(rule),
+        sd.worst_case_rate(gd, spectrum={lam: (mu, big)}),
+    ]
+    for result in results:
+        markdown, math = result._repr_markdown_(), result._repr_latex_()
+        assert markdown.startswith("## ") and "$$" in markdown, type(result)
+        assert math.startswith("$$") and math.endswith("$$"), type(result)
+        for equation in result.derivation.equations:
+            shown = latex(equation)
+            assert shown in math and shown in markdown, (type(result), equation)

@@ -68,5 +68,5 @@ def test_bad_command_lines_exit_2_with_a_usage_message(argv, message, capsys):
 
 def test_a_boundary_param_on_the_command_line_is_a_new_rule(capsys):
     out = io.StringIO()
-    assert main(["analyze", "heavy-ball", "--param", "beta=0"], out=out) == 0
+    assert main(["analyze", "heavy-ball", "--param", "beta=0", "--format", "plain"], out=out) == 0
     assert "region:      eta*lambda < 2" in out.getvalue()

@@ -68,7 +68,9 @@ def main():
     gallery.claim(
         crossings >= 4, f"at η = 0.98·2/λ_max GD crosses the valley floor {crossings} times"
     )
-    gallery.claim(flow_crossings <= 1, f"gradient flow crosses it {flow_crossings} time(s)")
+    gallery.claim(
+        flow_crossings <= 1, f"gradient flow crosses it {gallery.count(flow_crossings, 'time')}"
+    )
     final = np.hypot(large.final[x] - 1, large.final[y] - 1)
     gallery.claim(final < 0.05, f"and still converges (distance {final:.1e} to the minimum)")
 
@@ -97,7 +99,7 @@ def main():
         .then(
             f"At $\\eta = 0.98 \\cdot 2/\\lambda_{{\\max}}$ GD crosses the valley floor "
             f"$y = x^2$ {crossings} times while converging; gradient flow crosses it "
-            f"{flow_crossings} time(s)."
+            f"{gallery.count(flow_crossings, 'time')}."
         )
     )
     gallery.save(report, NAME, figures=[figure_path])

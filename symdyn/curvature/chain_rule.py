@@ -21,7 +21,7 @@ import sympy as sp
 
 from symdyn.budget import bounded
 from symdyn.curvature.critical_points import _named, _scalar, _symbols
-from symdyn.derivation import Derivation
+from symdyn.derivation import Derivation, Presented
 from symdyn.errors import ExpressionTypeError, UndecidedError
 from symdyn.rules.factoring import factor
 from symdyn.rules.rule import as_expression
@@ -33,7 +33,7 @@ __all__ = ["GaussNewton", "ResponseJacobian", "gauss_newton", "response_jacobian
 
 
 @dataclass(frozen=True)
-class GaussNewton:
+class GaussNewton(Presented):
     """The Hessian of L(z(θ)) split as Jᵀ H_L J + Σᵢ (∂L/∂zᵢ) ∇²zᵢ.
 
     Attributes
@@ -182,7 +182,7 @@ def gauss_newton(loss, model, params) -> GaussNewton:
 
 
 @dataclass(frozen=True)
-class ResponseJacobian:
+class ResponseJacobian(Presented):
     """How a minimiser moves with hyperparameters: dθ*/dφ.
 
     Attributes

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symdyn.budget import bounded
-from symdyn.derivation import Derivation
+from symdyn.derivation import Derivation, Presented
 from symdyn.errors import ExpressionTypeError, ShapeError, UndecidedError
 from symdyn.escaping import safe_latex
 from symdyn.frozen import freeze_fields
@@ -76,7 +76,7 @@ def _symbols(items, role, where):
 
 
 @dataclass(frozen=True)
-class CriticalPoint:
+class CriticalPoint(Presented):
     """A solution of ∇L = 0 and what kind of point it is.
 
     Attributes

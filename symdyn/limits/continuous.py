@@ -22,7 +22,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from symdyn.budget import bounded, phase
-from symdyn.derivation import Derivation
+from symdyn.derivation import Derivation, Presented
 from symdyn.errors import (
     ArgumentError,
     NoContinuousLimitError,
@@ -58,7 +58,7 @@ def _substitute_counter(expr, counter, value, state):
 
 
 @dataclass(frozen=True)
-class ContinuousLimit:
+class ContinuousLimit(Presented):
     """The ODE a rule's iterates follow as the time step goes to zero.
 
     Attributes

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symdyn.budget import bounded
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import RuleError
 from symdyn.escaping import plain, safe_latex
 from symdyn.frozen import freeze_fields
@@ -37,7 +37,7 @@ __all__ = ["HamiltonianForm", "hamiltonian_form"]
 
 
 @dataclass(frozen=True)
-class HamiltonianForm:
+class HamiltonianForm(Presented):
     """A momentum rule as a (conformal) symplectic map.
 
     Attributes

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symdyn.budget import bounded, phase
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import RuleError
 from symdyn.escaping import plain, safe_latex
 from symdyn.frozen import freeze_fields
@@ -34,7 +34,7 @@ __all__ = ["ModifiedEquation", "modified_equation"]
 
 
 @dataclass(frozen=True)
-class ModifiedEquation:
+class ModifiedEquation(Presented):
     """The modified vector field of a rule, and its modified loss when it is a gradient.
 
     Attributes

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symdyn.budget import bounded
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import UndecidedError
 from symdyn.escaping import safe_latex
 from symdyn.frozen import freeze_fields
@@ -28,7 +28,7 @@ __all__ = ["LimitStability", "routh_hurwitz"]
 
 
 @dataclass(frozen=True)
-class LimitStability:
+class LimitStability(Presented):
     """Routh–Hurwitz stability of a limit ODE linearised at an equilibrium.
 
     Attributes

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symdyn.budget import bounded
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import RuleError, ShapeError, UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.limits.modified import modified_equation
@@ -24,7 +24,7 @@ __all__ = ["SdeLimit", "sde_limit"]
 
 
 @dataclass(frozen=True)
-class SdeLimit:
+class SdeLimit(Presented):
     """Leading-order stochastic modified equation dX = b(X) dt + √D dW (first order only).
 
     Attributes

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import SpectrumError, UndecidedError
 from symdyn.escaping import safe_latex
 from symdyn.rules.rule import UpdateRule
@@ -25,7 +25,7 @@ __all__ = ["FiniteHorizonRate", "finite_horizon_rate"]
 
 
 @dataclass(frozen=True)
-class FiniteHorizonRate:
+class FiniteHorizonRate(Presented):
     """The worst case of a linear method after N steps, over eigenvalues λ ∈ [μ, L].
 
     Attributes

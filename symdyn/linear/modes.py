@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symdyn.budget import bounded
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import ArgumentError, NonCommutingError
 from symdyn.escaping import plain, safe_latex
 from symdyn.linear.blocks import blocks_of, full_jacobian, matrices_in, matrix_state
@@ -52,7 +52,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class ModalReduction:
+class ModalReduction(Presented):
     """A matrix-state rule's linearisation, reduced to one k×k system per mode.
 
     Attributes

@@ -15,7 +15,7 @@ import numpy as np
 import sympy as sp
 
 from symdyn.budget import bounded
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import NoStationaryStateError, UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.linear.spectrum import SpectrumError, _per_mode, parameter_values
@@ -26,7 +26,7 @@ __all__ = ["NoStationaryStateError", "StationaryCovariance", "stationary_covaria
 
 
 @dataclass(frozen=True)
-class StationaryCovariance:
+class StationaryCovariance(Presented):
     """Stationary covariance of a linear rule driven by additive gradient noise.
 
     Attributes

@@ -117,6 +117,7 @@ def factored(jac, derivation):
         "The Möbius map $z = (1+s)/(1-s)$ sends the open unit disc onto the open left "
         "half-plane; each factor of degree $n$ becomes a polynomial in $s$:",
         tuple(_moebius_identity(f) for f in factors),
+        again="The Möbius map $z = (1+s)/(1-s)$ again gives polynomials in $s$:",
     )
     return Factored(poly=poly, factors=factors), derivation
 
@@ -138,6 +139,7 @@ def schur(found: Factored, derivation):
         + "; ".join(f"({i}) {reason}" for i, reason in enumerate(reasons, 1))
         + ".",
         tuple(sp.Gt(factor(e), 0, evaluate=False) for e in raw),
+        again="By the Schur–Cohn–Jury criterion, stated above, each of these must be positive:",
     )
     return Schur(raw=tuple(raw), reasons=tuple(reasons), closed=closed), derivation
 

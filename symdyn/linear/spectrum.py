@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symdyn.budget import bounded
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import SpectrumError, UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.linear.criteria import sign_of
@@ -41,7 +41,7 @@ __all__ = ["FiniteHorizonRate", "SpectrumError", "WorstCaseRate", "worst_case_ra
 
 
 @dataclass(frozen=True)
-class WorstCaseRate:
+class WorstCaseRate(Presented):
     """The exact asymptotic worst case of a linear method over eigenvalues λ ∈ [μ, L].
 
     Attributes

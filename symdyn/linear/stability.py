@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symdyn.budget import bounded, phase
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import RuleError, ShapeError, UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.frozen import freeze_fields
@@ -75,7 +75,7 @@ def _decide(relations, values, what):
 
 
 @dataclass(frozen=True)
-class StabilityResult:
+class StabilityResult(Presented):
     """Exact linear stability of an update rule at a point.
 
     Attributes

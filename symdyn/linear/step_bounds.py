@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symdyn.budget import bounded, phase
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import ArgumentError, UndecidedError
 from symdyn.escaping import safe_latex
 from symdyn.linear.criteria import (
@@ -28,7 +28,7 @@ __all__ = ["StepBound", "step_bound"]
 
 
 @dataclass(frozen=True)
-class StepBound:
+class StepBound(Presented):
     """The stable interval ``lower < step < upper`` with the other symbols free.
 
     Attributes

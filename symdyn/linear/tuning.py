@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 
 from symdyn.budget import bounded
-from symdyn.derivation import Derivation
+from symdyn.derivation import Derivation, Presented
 from symdyn.errors import UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.frozen import freeze_fields
@@ -41,7 +41,7 @@ __all__ = ["Tuning", "tune"]
 
 
 @dataclass(frozen=True)
-class Tuning:
+class Tuning(Presented):
     """Hyperparameters minimising the asymptotic worst-case rate over [μ, L].
 
     Attributes
@@ -206,7 +206,7 @@ def _tune_exact(rule, coefficients, eigenvalue, mu, big, over, derivation):
         derivation = derivation.then(
             "Equality needs both end modes critically damped, $D = r^2$ and "
             "$1 + D - c\\mu = 2r$, $1 + D - cL = -2r$, which give",
-            (sp.Eq(sp.Symbol("D"), rate**2), sp.Eq(sp.Symbol("c"), (1 + rate) ** 2 / big)),
+            (sp.Eq(sp.Symbol("D"), rate**2), sp.Eq(sp.Symbol("c"), 4 / (root_big + root_mu) ** 2)),
         )
         solution = _solve_for([(det, rate**2), (c, 4 / (root_big + root_mu) ** 2)], over, rule)
         # Independent check: both end points critically damped, so ρ = √D = r at each.

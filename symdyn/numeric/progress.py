@@ -24,8 +24,6 @@ from __future__ import annotations
 import sys
 import threading
 
-from tqdm import tqdm
-
 from symdyn.errors import ArgumentError
 
 __all__ = ["BlockProgress", "progress_bar", "wanted"]
@@ -62,6 +60,8 @@ def progress_bar(progress, total, desc, unit, file=None):
     tqdm.tqdm
         Use as a context manager and call ``.update()``.
     """
+    from tqdm import tqdm  # loaded when a bar is made, not with symdyn
+
     on = wanted(progress, file)
     stream = file if file is not None else sys.stderr
     return tqdm(total=total, desc=desc, unit=unit, file=stream, disable=not on, dynamic_ncols=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symdyn.budget import bounded
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.rules.rule import UpdateRule, as_expression
@@ -24,7 +24,7 @@ __all__ = ["GradientThroughTime", "gradient_through_time"]
 
 
 @dataclass(frozen=True)
-class GradientThroughTime:
+class GradientThroughTime(Presented):
     """∂h_T/∂h_0 for an RNN rule, exactly (linear) or as a bound (tanh).
 
     Attributes
