@@ -61,12 +61,18 @@ suppress_warnings = ["myst.xref_missing", "ref.python"]
 html_theme = "furo"
 html_title = f"symdyn {release}"
 
-# MathJax from the machine (Debian's node-mathjax-full), served with the site, so pages
-# render their mathematics offline; without it, Sphinx's default (a CDN) is used.
-LOCAL_MATHJAX = Path("/usr/share/nodejs/mathjax-full/es5")
-if (LOCAL_MATHJAX / "tex-mml-chtml.js").exists():
+# MathJax from the machine (Debian's libjs-mathjax, MathJax 2), served with the site, so
+# pages render their mathematics offline; without it, Sphinx's default (a CDN) is used.
+LOCAL_MATHJAX = Path("/usr/share/javascript/mathjax")
+MATHJAX_PARTS = ("MathJax.js", "config", "extensions", "jax", "fonts")
+if (LOCAL_MATHJAX / "MathJax.js").exists():
     html_static_path = [str(ROOT / "build" / "docs-static")]
-    mathjax_path = "mathjax/tex-mml-chtml.js"
+    mathjax_path = "mathjax/MathJax.js?config=TeX-AMS_CHTML"
+    # myst-nb marks its pages tex2jax_ignore and its maths by class: process those classes.
+    mathjax2_config = {
+        "messageStyle": "none",
+        "tex2jax": {"processClass": "tex2jax_process|mathjax_process|math|output_area"},
+    }
 
 # Generated at build time, outside the source tree (build/ is not tracked).
 GENERATED = ROOT / "build" / "docs-gallery"
@@ -137,10 +143,14 @@ def _docstring(app, what, name, obj, options, lines):
 
 
 def _generate(app):
-    if (LOCAL_MATHJAX / "tex-mml-chtml.js").exists():
+    if (LOCAL_MATHJAX / "MathJax.js").exists():
         static = ROOT / "build" / "docs-static" / "mathjax"
         if not static.exists():
-            shutil.copytree(LOCAL_MATHJAX, static)
+            static.mkdir(parents=True)
+            for part in MATHJAX_PARTS:
+                source = LOCAL_MATHJAX / part
+                copy = shutil.copytree if source.is_dir() else shutil.copy2
+                copy(source, static / part)
     GENERATED.mkdir(parents=True, exist_ok=True)
     for old in GENERATED.glob("*.png"):
         old.unlink()
