@@ -5,6 +5,10 @@ minimised over, and sympy expressions for the hyperparameters, and returns
 an :class:`~symdyn.rules.rule.UpdateRule`. Buffers get one symbol per variable,
 named after it (``v_x`` for the velocity of ``x``). Gradients at shifted
 points (Nesterov) are the symbolic gradient with the variables substituted.
+
+Each rule is a chain of the pieces of :mod:`symdyn.catalogue.pieces`, and each
+convention one row of a table (:data:`HEAVY_BALL`, :data:`NESTEROV`): a new convention
+is a new row, e.g. ``"ema"`` is ``(ema(β, "m"), scale(-η))`` after the gradient.
 """
 
 from __future__ import annotations
