@@ -188,8 +188,7 @@ def rate_network(
     b = sp.zeros(n, 1) if bias is None else _column(bias, n, f"{name}: the bias b")
     phi = ACTIVATIONS[activation]
     h = sp.Matrix(hidden)
-    field_ = (-h + W * h.applyfunc(phi) + drive + b) / tau
-    vector_field = tuple(field_)
+    vector_field = tuple((-h + W * h.applyfunc(phi) + drive + b) / tau)
     params = _parameters(step, W, tau, U, b)
     params = [p for p in params if p not in hidden]
     euler = UpdateRule(
