@@ -25,15 +25,58 @@ Cohen et al., "Adaptive gradient methods at the edge of stability" (2022).
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import sympy as sp
 
-from symdyn.catalogue.optimizers import _buffers, _gradients, _hyperparameters, _params, _variables
+from symdyn.catalogue.pieces import (
+    Draft,
+    add_weights,
+    chain,
+    choose,
+    debias,
+    ema,
+    finish,
+    gradient,
+    hyperparameters,
+    optimised_variables,
+    precondition,
+    scale,
+    trace,
+)
 from symdyn.errors import PreconditionerError, RuleError
 from symdyn.rules.matrix_symbols import PositiveDiagonalMatrixSymbol
-from symdyn.rules.rule import UpdateRule, as_expression
+from symdyn.rules.rule import as_expression
 from symdyn.rules.signs import sign_of
 
-__all__ = ["PreconditionerError", "adagrad", "adam", "adamw", "rmsprop"]
+__all__ = [
+    "ADAMW",
+    "ADAM_WEIGHT_DECAY",
+    "RMSPROP",
+    "PreconditionerError",
+    "adagrad",
+    "adam",
+    "adamw",
+    "rmsprop",
+]
+
+# RMSprop's momentum, by convention: the pieces after u ← P⁻¹g.
+RMSPROP = MappingProxyType(
+    {
+        "polyak": lambda lr, momentum: (scale(-lr), trace(momentum, "u")),
+        "torch": lambda lr, momentum: (trace(momentum, "b"), scale(-lr)),
+    }
+)
+
+# AdamW's decoupled decay, by convention: the piece after the step −η c_k P⁻¹m.
+ADAMW = MappingProxyType(
+    {
+        "torch": lambda lr, weight_decay: add_weights(-lr * weight_decay),
+        "loshchilov": lambda lr, weight_decay: add_weights(-weight_decay),
+    }
+)
+# Adam, by convention: whether weight decay (ωθ added to the gradient) is part of it.
+ADAM_WEIGHT_DECAY = MappingProxyType({"kingma": False, "torch": True})
 
 
 def _preconditioners(preconditioner, variables, where):
@@ -78,30 +121,10 @@ def _preconditioners(preconditioner, variables, where):
     return [p if isinstance(p, sp.MatrixSymbol) else as_expression(p, where) for p in values]
 
 
-def _divide(p, value):
-    """P⁻¹ value."""
-    if isinstance(p, sp.MatrixSymbol):
-        return sp.Inverse(p) * value
-    return value / p
-
-
-def _decayed_gradients(loss, variables, decay):
-    """Temporaries ``g ← ∇L(θ) + decay·θ`` (L2 weight decay in the gradient), and their symbols."""
-    grads = _buffers("g", variables)
-    gradients = _gradients(loss, variables)
-    updates = [(g, d + decay * x) for g, d, x in zip(grads, gradients, variables, strict=True)]
-    return grads, updates
-
-
 def _counter(bias_correction, counter):
     if not bias_correction:
         return counter
     return counter if counter is not None else sp.Symbol("k", integer=True, positive=True)
-
-
-def _rule(state, updates, values, name, counter=None):
-    params = _params(*values, counter=counter)
-    return UpdateRule(state, updates, params, name=name, counter=counter)
 
 
 def rmsprop(
@@ -144,49 +167,38 @@ def rmsprop(
     >>> rmsprop(lam * x**2 / 2, [x], lr=eta).map
     Matrix([[-eta*lambda*x/p_x + x]])
     """
-    variables = _variables(variables)
-    lr, momentum, weight_decay = _hyperparameters(
+    form = choose(RMSPROP, convention, "rmsprop")
+    variables = optimised_variables(variables)
+    lr, momentum, weight_decay = hyperparameters(
         "rmsprop", lr=lr, momentum=momentum, weight_decay=weight_decay
     )
     ps = _preconditioners(preconditioner, variables, "rmsprop")
-    grads, updates = _decayed_gradients(loss, variables, weight_decay)
-    if momentum == 0:
-        updates += [
-            (x, x - lr * _divide(p, g)) for x, g, p in zip(variables, grads, ps, strict=True)
-        ]
-        state = variables
-    elif convention == "polyak":
-        buffers = _buffers("u", variables)
-        updates += [
-            (u, momentum * u - lr * _divide(p, g))
-            for u, g, p in zip(buffers, grads, ps, strict=True)
-        ]
-        updates += [(x, x + u) for x, u in zip(variables, buffers, strict=True)]
-        state = variables + buffers
-    elif convention == "torch":
-        buffers = _buffers("b", variables)
-        updates += [
-            (b, momentum * b + _divide(p, g)) for b, g, p in zip(buffers, grads, ps, strict=True)
-        ]
-        updates += [(x, x - lr * b) for x, b in zip(variables, buffers, strict=True)]
-        state = variables + buffers
-    else:
-        raise RuleError(f"rmsprop: unknown convention {convention!r}; use 'polyak' or 'torch'")
-    return _rule(
-        state,
-        updates,
+    # with no momentum both conventions are θ ← θ − η P⁻¹g, and no buffer is kept
+    tail = (scale(-lr),) if momentum == 0 else form(lr, momentum)
+    draft = chain(Draft.of(variables), gradient(loss, l2=weight_decay), precondition(ps), *tail)
+    return finish(
+        draft,
         (lr, momentum, weight_decay),
         name or f"RMSprop ({convention}, frozen preconditioner)",
     )
 
 
-def _adam_updates(loss, variables, lr, beta1, bias_correction, l2, counter, ps):
-    grads, updates = _decayed_gradients(loss, variables, l2)
-    buffers = _buffers("m", variables)
-    updates += [(m, beta1 * m + (1 - beta1) * g) for m, g in zip(buffers, grads, strict=True)]
-    scale = 1 / (1 - beta1**counter) if bias_correction else 1
-    steps = [lr * scale * _divide(p, m) for m, p in zip(buffers, ps, strict=True)]
-    return buffers, updates, steps
+def _adam_step(loss, variables, lr, beta1, l2, bias_corrected, counter, preconditioners):
+    """The pieces of Adam's step −η c_k P⁻¹m, m the EMA of g = ∇L + ω θ."""
+    corrected = (debias(beta1, counter),) if bias_corrected else ()
+    return chain(
+        Draft.of(variables),
+        gradient(loss, l2=l2),
+        ema(beta1, "m"),
+        *corrected,
+        precondition(preconditioners),
+        scale(-lr),
+    )
+
+
+def _adam_name(family, convention, bias_corrected):
+    corrected = ", bias-corrected" if bias_corrected else ""
+    return f"{family} ({convention}, frozen preconditioner{corrected})"
 
 
 def adam(
@@ -230,30 +242,20 @@ def adam(
     >>> adam(lam * x**2 / 2, [x], lr=eta, beta1=beta).state
     (x, m_x)
     """
-    if convention not in ("kingma", "torch"):
-        raise RuleError(f"adam: unknown convention {convention!r}; use 'kingma' or 'torch'")
-    if convention == "kingma" and weight_decay != 0:
+    if not choose(ADAM_WEIGHT_DECAY, convention, "adam") and weight_decay != 0:
         raise RuleError(
             "adam: Kingma & Ba's Adam has no weight decay; use convention='torch' for L2 "
             "decay added to the gradient, or adamw for decoupled decay"
         )
-    variables = _variables(variables)
-    lr, beta1, weight_decay = _hyperparameters(
-        "adam", lr=lr, beta1=beta1, weight_decay=weight_decay
-    )
+    variables = optimised_variables(variables)
+    values = hyperparameters("adam", lr=lr, beta1=beta1, weight_decay=weight_decay)
     ps = _preconditioners(preconditioner, variables, "adam")
     counter = _counter(bias_correction, counter)
-    buffers, updates, steps = _adam_updates(
-        loss, variables, lr, beta1, bias_correction, weight_decay, counter, ps
-    )
-    updates += [(x, x - s) for x, s in zip(variables, steps, strict=True)]
-    return _rule(
-        variables + buffers,
-        updates,
-        (lr, beta1, weight_decay),
-        name
-        or f"Adam ({convention}, frozen preconditioner"
-        + (", bias-corrected)" if bias_correction else ")"),
+    draft = _adam_step(loss, variables, *values, bias_correction, counter, ps)
+    return finish(
+        draft,
+        values,
+        name or _adam_name("Adam", convention, bias_correction),
         counter=counter if bias_correction else None,
     )
 
@@ -295,30 +297,17 @@ def adamw(
     >>> adamw(lam * x**2 / 2, [x], lr=eta, beta1=beta, weight_decay=w).params
     (eta, beta, omega)
     """
-    variables = _variables(variables)
-    lr, beta1, weight_decay = _hyperparameters(
-        "adamw", lr=lr, beta1=beta1, weight_decay=weight_decay
-    )
+    decay = choose(ADAMW, convention, "adamw")
+    variables = optimised_variables(variables)
+    values = hyperparameters("adamw", lr=lr, beta1=beta1, weight_decay=weight_decay)
+    lr, beta1, weight_decay = values
     ps = _preconditioners(preconditioner, variables, "adamw")
     counter = _counter(bias_correction, counter)
-    buffers, updates, steps = _adam_updates(
-        loss, variables, lr, beta1, bias_correction, 0, counter, ps
-    )
-    if convention == "torch":
-        updates += [
-            (x, x - lr * weight_decay * x - s) for x, s in zip(variables, steps, strict=True)
-        ]
-    elif convention == "loshchilov":
-        updates += [(x, x - s - weight_decay * x) for x, s in zip(variables, steps, strict=True)]
-    else:
-        raise RuleError(f"adamw: unknown convention {convention!r}; use 'torch' or 'loshchilov'")
-    return _rule(
-        variables + buffers,
-        updates,
-        (lr, beta1, weight_decay),
-        name
-        or f"AdamW ({convention}, frozen preconditioner"
-        + (", bias-corrected)" if bias_correction else ")"),
+    draft = _adam_step(loss, variables, lr, beta1, 0, bias_correction, counter, ps)
+    return finish(
+        chain(draft, decay(lr, weight_decay)),
+        values,
+        name or _adam_name("AdamW", convention, bias_correction),
         counter=counter if bias_correction else None,
     )
 
@@ -341,14 +330,10 @@ def adagrad(loss, variables, lr, weight_decay=0, preconditioner="frozen", name=N
     >>> adagrad(lam * x**2 / 2, [x], lr=eta).map
     Matrix([[-eta*lambda*x/p_x + x]])
     """
-    variables = _variables(variables)
-    lr, weight_decay = _hyperparameters("adagrad", lr=lr, weight_decay=weight_decay)
+    variables = optimised_variables(variables)
+    lr, weight_decay = hyperparameters("adagrad", lr=lr, weight_decay=weight_decay)
     ps = _preconditioners(preconditioner, variables, "adagrad")
-    grads, updates = _decayed_gradients(loss, variables, weight_decay)
-    updates += [(x, x - lr * _divide(p, g)) for x, g, p in zip(variables, grads, ps, strict=True)]
-    return _rule(
-        variables,
-        updates,
-        (lr, weight_decay),
-        name or "Adagrad (frozen preconditioner)",
+    draft = chain(
+        Draft.of(variables), gradient(loss, l2=weight_decay), precondition(ps), scale(-lr)
     )
+    return finish(draft, (lr, weight_decay), name or "Adagrad (frozen preconditioner)")

@@ -1,4 +1,5 @@
-"""Models whose forward pass is an iterated map: ResNet blocks and RNN steps.
+"""Models whose forward pass is an iterated map: ResNet blocks and RNN steps, and the
+Euler step of a continuous-time rate network (:mod:`symdyn.catalogue.rate_networks`).
 
 Stability of the forward map decides whether signals (and, through the
 same Jacobians, gradients) vanish or explode with depth or time.
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symdyn.catalogue.rate_networks import RateNetwork, rate_network
 from symdyn.errors import ShapeError
 from symdyn.rules.rule import UpdateRule, as_expression, as_matrix
 
-__all__ = ["linear_rnn", "resnet_block", "tanh_rnn"]
+__all__ = ["RateNetwork", "linear_rnn", "rate_network", "resnet_block", "tanh_rnn"]
 
 
 def _column(values):

@@ -5,68 +5,62 @@ minimised over, and sympy expressions for the hyperparameters, and returns
 an :class:`~symdyn.rules.rule.UpdateRule`. Buffers get one symbol per variable,
 named after it (``v_x`` for the velocity of ``x``). Gradients at shifted
 points (Nesterov) are the symbolic gradient with the variables substituted.
+
+Each rule is a chain of the pieces of :mod:`symdyn.catalogue.pieces`, and each
+convention one row of a table (:data:`HEAVY_BALL`, :data:`NESTEROV`): a new convention
+is a new row, e.g. ``"ema"`` is ``(ema(β, "m"), scale(-η))`` after the gradient.
 """
 
 from __future__ import annotations
 
-import sympy as sp
+from types import MappingProxyType
 
-from symdyn.errors import RuleError
-from symdyn.rules.rule import UpdateRule, as_expression, grad, substitute, symbols_of
+from symdyn.catalogue.pieces import (
+    Draft,
+    chain,
+    choose,
+    ema,
+    extrapolate,
+    finish,
+    gradient,
+    hyperparameters,
+    lookahead,
+    optimised_variables,
+    scale,
+    trace,
+)
 
-__all__ = ["gd", "heavy_ball", "nesterov"]
+__all__ = ["HEAVY_BALL", "NESTEROV", "gd", "heavy_ball", "nesterov"]
 
+# Each convention: the pieces after the gradient, as a function of the hyperparameters.
+HEAVY_BALL = MappingProxyType(
+    {
+        "polyak": lambda lr, momentum, dampening: (scale(-lr), trace(momentum, "v")),
+        "torch": lambda lr, momentum, dampening: (
+            trace(momentum, "b", dampening=dampening),
+            scale(-lr),
+        ),
+        "ema": lambda lr, momentum, dampening: (ema(momentum, "m"), scale(-lr)),
+    }
+)
 
-def _variables(variables):
-    variables = list(variables)
-    if not variables or not all(isinstance(v, (sp.Symbol, sp.MatrixSymbol)) for v in variables):
-        raise RuleError(
-            "variables must be a non-empty list of sympy Symbols or MatrixSymbols, "
-            f"got {variables!r}"
-        )
-    return variables
-
-
-def _hyperparameters(where, **values):
-    """The hyperparameters as sympy expressions, in the order given (never parsed)."""
-    return tuple(as_expression(v, f"{where}: {name}") for name, v in values.items())
-
-
-def _buffers(prefix, variables, suffix=""):
-    """One buffer per variable: a real Symbol, or a MatrixSymbol of the variable's shape."""
-    return [
-        sp.MatrixSymbol(f"{prefix}_{v.name}{suffix}", *v.shape)
-        if isinstance(v, sp.MatrixSymbol)
-        else sp.Symbol(f"{prefix}_{v.name}{suffix}", real=True)
-        for v in variables
-    ]
-
-
-def _gradients(loss, variables):
-    if any(isinstance(v, sp.MatrixSymbol) for v in variables):
-        # A MatrixSymbol gets a matrix-expression gradient (Hθ − b on sd.quadratic, whose
-        # H is a SymmetricMatrixSymbol and transposes to itself).
-        return [grad(loss, v) for v in variables]
-    return list(grad(loss, variables))
-
-
-def _params(*values, counter=None):
-    """Symbols among the hyperparameter expressions, in order, without repeats."""
-    found = [] if counter is None else [counter]
-    for value in values:
-        for symbol in sorted(
-            as_expression(value, "a hyperparameter").free_symbols, key=sp.default_sort_key
-        ):
-            if symbol not in found:
-                found.append(symbol)
-    return found if counter is None else found[1:]
-
-
-def _free(loss, variables, params):
-    return sorted(
-        symbols_of(as_expression(loss, "the loss")) - set(variables) - set(params),
-        key=sp.default_sort_key,
-    )
+# Each convention: the whole chain, as a function of the loss and the hyperparameters.
+NESTEROV = MappingProxyType(
+    {
+        "sutskever": lambda loss, lr, momentum: (
+            lookahead(momentum, "v"),
+            gradient(loss),
+            scale(-lr),
+            trace(momentum, "v"),
+        ),
+        "torch": lambda loss, lr, momentum: (
+            gradient(loss),
+            trace(momentum, "b", nesterov=True),
+            scale(-lr),
+        ),
+        "y-form": lambda loss, lr, momentum: (extrapolate(momentum), gradient(loss), scale(-lr)),
+    }
+)
 
 
 def gd(loss, variables, lr, name="gradient descent"):
@@ -80,13 +74,10 @@ def gd(loss, variables, lr, name="gradient descent"):
     >>> gd(lam * x**2 / 2, [x], lr=eta).map
     Matrix([[-eta*lambda*x + x]])
     """
-    variables = _variables(variables)
-    (lr,) = _hyperparameters("gd", lr=lr)
-    grads = _buffers("g", variables)
-    updates = list(zip(grads, _gradients(loss, variables), strict=True))
-    updates += [(x, x - lr * g) for x, g in zip(variables, grads, strict=True)]
-    params = _params(lr)
-    return UpdateRule(variables, updates, params, name=name, free=_free(loss, variables, params))
+    variables = optimised_variables(variables)
+    (lr,) = hyperparameters("gd", lr=lr)
+    draft = chain(Draft.of(variables), gradient(loss), scale(-lr))
+    return finish(draft, (lr,), name, loss=loss)
 
 
 def heavy_ball(
@@ -126,43 +117,11 @@ def heavy_ball(
     >>> rule.state
     (x, v_x)
     """
-    variables = _variables(variables)
-    lr, momentum, dampening = _hyperparameters(
-        "heavy_ball", lr=lr, momentum=momentum, dampening=dampening
-    )
-    grads = _buffers("g", variables)
-    updates = list(zip(grads, _gradients(loss, variables), strict=True))
-    if convention == "polyak":
-        buffers = _buffers("v", variables)
-        updates += [(v, momentum * v - lr * g) for v, g in zip(buffers, grads, strict=True)]
-        updates += [(x, x + v) for x, v in zip(variables, buffers, strict=True)]
-        params = _params(lr, momentum, counter=counter)
-    elif convention == "torch":
-        buffers = _buffers("b", variables)
-        updates += [
-            (b, momentum * b + (1 - dampening) * g) for b, g in zip(buffers, grads, strict=True)
-        ]
-        updates += [(x, x - lr * b) for x, b in zip(variables, buffers, strict=True)]
-        params = _params(lr, momentum, dampening, counter=counter)
-    elif convention == "ema":
-        buffers = _buffers("m", variables)
-        updates += [
-            (m, momentum * m + (1 - momentum) * g) for m, g in zip(buffers, grads, strict=True)
-        ]
-        updates += [(x, x - lr * m) for x, m in zip(variables, buffers, strict=True)]
-        params = _params(lr, momentum, counter=counter)
-    else:
-        raise RuleError(
-            f"heavy_ball: unknown convention {convention!r}; use 'polyak', 'torch' or 'ema'"
-        )
-    return UpdateRule(
-        variables + buffers,
-        updates,
-        params,
-        name=name or f"heavy ball ({convention})",
-        counter=counter,
-        free=_free(loss, variables, params),
-    )
+    form = choose(HEAVY_BALL, convention, "heavy_ball")
+    variables = optimised_variables(variables)
+    values = hyperparameters("heavy_ball", lr=lr, momentum=momentum, dampening=dampening)
+    draft = chain(Draft.of(variables), gradient(loss), *form(*values))
+    return finish(draft, values, name or f"heavy ball ({convention})", counter=counter, loss=loss)
 
 
 def nesterov(loss, variables, lr, momentum, convention="sutskever", name=None, counter=None):
@@ -200,55 +159,8 @@ def nesterov(loss, variables, lr, momentum, convention="sutskever", name=None, c
     >>> nesterov(lam * x**2 / 2, [x], lr=eta, momentum=beta).state
     (x, v_x)
     """
-    variables = _variables(variables)
-    lr, momentum = _hyperparameters("nesterov", lr=lr, momentum=momentum)
-    gradients = _gradients(loss, variables)
-    if convention == "sutskever":
-        buffers = _buffers("v", variables)
-        lookahead = {x: x + momentum * v for x, v in zip(variables, buffers, strict=True)}
-        grads = _buffers("g", variables)
-        updates = [(g, substitute(d, lookahead)) for g, d in zip(grads, gradients, strict=True)]
-        updates += [(v, momentum * v - lr * g) for v, g in zip(buffers, grads, strict=True)]
-        updates += [(x, x + v) for x, v in zip(variables, buffers, strict=True)]
-        state = variables + buffers
-    elif convention == "torch":
-        buffers = _buffers("b", variables)
-        grads = _buffers("g", variables)
-        updates = list(zip(grads, gradients, strict=True))
-        updates += [(b, momentum * b + g) for b, g in zip(buffers, grads, strict=True)]
-        updates += [
-            (x, x - lr * (g + momentum * b))
-            for x, g, b in zip(variables, grads, buffers, strict=True)
-        ]
-        state = variables + buffers
-    elif convention == "y-form":
-        previous = [
-            sp.MatrixSymbol(f"{x.name}_prev", *x.shape)
-            if isinstance(x, sp.MatrixSymbol)
-            else sp.Symbol(f"{x.name}_prev", real=True)
-            for x in variables
-        ]
-        points = _buffers("y", variables)
-        at_y = dict(zip(variables, points, strict=True))
-        grads = _buffers("g", variables)
-        updates = [
-            (y, x + momentum * (x - p))
-            for y, x, p in zip(points, variables, previous, strict=True)
-        ]
-        updates += [(g, substitute(d, at_y)) for g, d in zip(grads, gradients, strict=True)]
-        updates += list(zip(previous, variables, strict=True))
-        updates += [(x, y - lr * g) for x, y, g in zip(variables, points, grads, strict=True)]
-        state = variables + previous
-    else:
-        raise RuleError(
-            f"nesterov: unknown convention {convention!r}; use 'sutskever', 'torch' or 'y-form'"
-        )
-    params = _params(lr, momentum, counter=counter)
-    return UpdateRule(
-        state,
-        updates,
-        params,
-        name=name or f"Nesterov ({convention})",
-        counter=counter,
-        free=_free(loss, variables, params),
-    )
+    form = choose(NESTEROV, convention, "nesterov")
+    variables = optimised_variables(variables)
+    values = hyperparameters("nesterov", lr=lr, momentum=momentum)
+    draft = chain(Draft.of(variables), *form(loss, *values))
+    return finish(draft, values, name or f"Nesterov ({convention})", counter=counter, loss=loss)
