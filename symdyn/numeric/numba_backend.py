@@ -123,11 +123,9 @@ def numba_simulation(rule, keywords, counter):
     """
     scalar = _numba_scalar([*rule.state, *keywords], rule.next_state)
     state = [f"s{j}" for j in range(len(rule.state))]
-    params = [f"p{j}" for j, k in enumerate(keywords) if str(k) != counter]
+    params = [f"p{j}" for j, k in enumerate(keywords) if k != counter]
     now = [f"{s}[k]" for s in state]
-    call = ", ".join(
-        now + [f"q{j}[k]" if str(k) != counter else "tt" for j, k in enumerate(keywords)]
-    )
+    call = ", ".join(now + [f"q{j}[k]" if k != counter else "tt" for j, k in enumerate(keywords)])
     new = [f"r{j}" for j in range(len(state))]
     unpack = [f"{r} = float(r[{j}])" for j, r in enumerate(new)]
     moved = _largest([f"abs({r} - {a})" for r, a in zip(new, now, strict=True)])

@@ -30,6 +30,7 @@ from symdyn.linear.stability import StabilityResult, stability
 from symdyn.linear.step_bounds import StepBound
 from symdyn.numeric._figures import axes_of as _axes
 from symdyn.numeric._figures import tex as _tex
+from symdyn.numeric._keys import resolved
 from symdyn.numeric.codegen import lambdify
 from symdyn.numeric.stability_maps import stability_map, stability_map_figure
 from symdyn.rules.rule import UpdateRule, as_expression
@@ -186,7 +187,7 @@ def stability_figure(
         low_s, high_s = 0.0, (1.25 * top if np.isfinite(top) and top > 0 else 4.0)
     steps = _samples(low_s, high_s, resolution)
     grid = {step: steps} if other is None else {step: steps, other: others}
-    smap = stability_map(result, grid, fixed={str(k): v for k, v in values.items()})
+    smap = stability_map(result, grid, fixed=values)
     fig, ax = _axes(ax, figsize=(5.5, 4.2))
     stability_map_figure(smap, ax=ax)  # draws on ax, not on the figure's first axes
     if bound is not None:
@@ -243,8 +244,11 @@ def eigenvalue_figure(rule_or_result, sweep, fixed=None, ax=None):
     )
     symbol, values = sweep
     values = np.asarray(values, dtype=float)
-    named = {str(k): v for k, v in dict(fixed or {}).items()}
-    jac = lambdify(result, "jacobian")(**named, **{str(symbol): values})
+    jacobian = lambdify(result, "jacobian")
+    pool = (*jacobian.keywords, *jacobian.optional)
+    named = resolved(fixed, pool, "eigenvalue_figure(fixed=...)")
+    named[resolve_symbol(symbol, pool, where="eigenvalue_figure(sweep=...)")] = values
+    jac = jacobian.evaluate(values=named)
     eig = np.linalg.eigvals(jac.reshape(values.size, *jac.shape[-2:]))
     fig, ax = _axes(ax, figsize=(5.0, 4.5))
     theta = np.linspace(0, 2 * np.pi, 400)

@@ -17,39 +17,18 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from symdyn.errors import ArgumentError
-from symdyn.numeric.codegen import _names, lambdify
+from symdyn.numeric._keys import SymbolMapping, checked_inputs
+from symdyn.numeric.codegen import lambdify
 from symdyn.numeric.numba_backend import flat, numba_simulation
 from symdyn.numeric.progress import progress_bar, wanted
 from symdyn.rules.rule import UpdateRule
-from symdyn.rules.values import checked_array, resolve_symbol
 
 __all__ = ["SimulationResult", "simulate"]
-
-
-def _checked_inputs(values, symbols, where):
-    """``values`` as ``{name: float array}``: keys are ``symbols`` or their exact names
-    (never parsed), values finite real arrays within each symbol's assumptions."""
-    if values is None:
-        return {}
-    if not isinstance(values, Mapping):
-        raise ArgumentError(f"{where}: expected a mapping {{symbol: values}}")
-    named = {}
-    for key, value in values.items():
-        symbol = resolve_symbol(key, symbols, where=where)
-        if symbol not in symbols:
-            raise ArgumentError(
-                f"{where}: no symbol called {symbol}; expected "
-                f"{', '.join(map(str, symbols)) or 'none'}",
-                symbol=symbol,
-            )
-        named[str(symbol)] = checked_array(value, symbol, where=where)
-    return named
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,15 +129,14 @@ def simulate(
     """
     show = wanted(progress, progress_file)
     step = lambdify(rule, "map")
-    state_names = _names(rule.state)
-    starts = _checked_inputs(init, rule.state, f"{rule.name}: simulate(init=...)")
-    missing = [n for n in state_names if n not in starts]
+    starts = checked_inputs(init, rule.state, f"{rule.name}: simulate(init=...)")
+    missing = [str(s) for s in rule.state if s not in starts]
     if missing:
         raise ArgumentError(f"init: missing values for {', '.join(missing)}")
-    counter = str(rule.counter) if rule.counter is not None else None
+    counter = rule.counter
     known = (*rule.params, *rule.free)
-    values = _checked_inputs(params, known, f"{rule.name}: simulate(params=...)")
-    needed = [n for n in _names(step.keywords) if n != counter and n not in values]
+    values = checked_inputs(params, known, f"{rule.name}: simulate(params=...)")
+    needed = [str(k) for k in step.keywords if k != counter and k not in values]
     if needed:
         raise ArgumentError(f"params: missing values for {', '.join(needed)}")
     batch = np.broadcast_shapes(*(np.shape(v) for v in (*starts.values(), *values.values())))
@@ -167,8 +145,8 @@ def simulate(
             raise ArgumentError("backend='numba' does not record trajectories; use 'numpy'")
         kernel = numba_simulation(rule, step.keywords, counter)
         size = max(math.prod(batch), 1)
-        states = flat([starts[n] for n in state_names], batch, size)
-        pars = flat([values[str(k)] for k in step.keywords if str(k) != counter], batch, size)
+        states = flat([starts[s] for s in rule.state], batch, size)
+        pars = flat([values[k] for k in step.keywords if k != counter], batch, size)
         out = _numba_run(
             kernel, size, steps, threshold, tol, states, pars, show, rule, progress_file
         )
@@ -176,7 +154,7 @@ def simulate(
     if backend != "numpy":
         raise ArgumentError(f"backend={backend!r}; use 'numpy' or 'numba'")
     size = math.prod(batch)
-    work = [np.array(np.broadcast_to(starts[n], batch), dtype=float).ravel() for n in state_names]
+    work = [np.array(np.broadcast_to(starts[s], batch), dtype=float).ravel() for s in rule.state]
     if size == 1:
         work = [w.reshape(1) for w in work]
     pars = {
@@ -199,8 +177,8 @@ def simulate(
             if not index.size:
                 break
             bar.update()
-            now = dict(pars, **({counter: t} if counter in _names(step.keywords) else {}))
-            new = step(*work, **now)
+            now = {**pars, counter: t} if counter in step.keywords else pars
+            new = step.evaluate(*work, values=now)
             change = np.maximum.reduce([np.abs(a - b) for a, b in zip(new, work, strict=True)])
             size_now = np.maximum.reduce([np.abs(a) for a in new])
             bad = ~np.isfinite(size_now) | (size_now > threshold)
@@ -285,14 +263,16 @@ def _result(rule, steps, batch, final, diverged, converged, exit_step, rate, pat
     if path is not None:
         after = np.arange(steps + 1)[:, None] > exit_step[None, :]
         hold = after & converged[None, :]
-        trajectory = {
-            s: np.where(hold, final[j][None, :], path[:, j, :]).reshape(steps + 1, *batch)
-            for j, s in enumerate(rule.state)
-        }
+        trajectory = SymbolMapping(
+            {
+                s: np.where(hold, final[j][None, :], path[:, j, :]).reshape(steps + 1, *batch)
+                for j, s in enumerate(rule.state)
+            }
+        )
     return SimulationResult(
         rule=rule,
         steps=steps,
-        final={s: final[j].reshape(batch) for j, s in enumerate(rule.state)},
+        final=SymbolMapping({s: final[j].reshape(batch) for j, s in enumerate(rule.state)}),
         diverged=diverged.reshape(batch),
         converged=converged.reshape(batch),
         exit_step=exit_step.reshape(batch),
