@@ -8,8 +8,11 @@ A point *leaves* at the first step ``t`` at which its new state ``s⁺`` is
 Testing that at every step, and compacting the batch each time a point
 leaves, costs more than the step itself. So the points run in slabs small
 enough for the cache, ``BLOCK`` steps at a time with no test but two running
-bounds per point: ``peak``, the largest ``|s⁺ᵢ|`` seen in the block (NaN
-propagates through ``numpy.maximum``), and ``least``, the smallest change.
+bounds per point: ``peak``, at least the largest ``|s⁺ᵢ|`` seen in the block
+(that largest value itself when ``tol = 0``; with ``tol > 0``, whose test needs
+every step's change ``Δ`` anyway, ``maxᵢ |sᵢ|`` at the block's start plus the
+sum of the changes, widened by 10⁻⁶ for its rounding; NaN propagates), and
+``least``, the smallest change.
 A point that left during the block has ``peak`` beyond the threshold (or
 NaN), or ``least ≤ tol (1 + peak)``, since its change at the exit step was at
 most ``tol (1 + |s⁺|) ≤ tol (1 + peak)``. Only those points run the block
@@ -31,6 +34,8 @@ __all__ = ["BLOCK", "Outcome", "run_blocked"]
 BLOCK = 16
 SLAB = 2**14
 COMPACT_STEPS = 2
+# A slab settles its points that may have left at once when they are more than 1/FEW of it.
+FEW = 32
 
 
 class Outcome:
@@ -61,7 +66,7 @@ class _Batch:
         return [a[where] if np.ndim(a) else a for a in self.arguments]
 
     def compact(self):
-        keep = self.active
+        keep = np.flatnonzero(self.active)
         self.work = [w[keep] for w in self.work]
         self.arguments = self.columns(keep)
         self.index, self.first, self.last = self.index[keep], self.first[keep], self.last[keep]
@@ -88,24 +93,24 @@ def run_blocked(step, work, arguments, counter, steps, threshold, tol, outcome, 
     with np.errstate(all="ignore"):
         while t < steps and batch.active.any():
             end = t + (1 if t == 0 else min(BLOCK, steps - t))
-            if end == t + 1:
-                every = np.flatnonzero(batch.active)
-                starts = [w[every] for w in batch.work]
-                _settle(step, batch, every, starts, t, end, counter, threshold, tol, outcome)
-            else:
-                flagged = [
-                    _block(
-                        step, batch, slice(a, a + SLAB), t, end, counter, threshold, tol, outcome
-                    )
-                    for a in range(0, batch.index.size, SLAB)
-                ]
-                cols = np.concatenate([c for c, _ in flagged])
-                if cols.size:
-                    starts = [
-                        np.concatenate(parts)
-                        for parts in zip(*(s for _, s in flagged), strict=True)
-                    ]
-                    _settle(step, batch, cols, starts, t, end, counter, threshold, tol, outcome)
+            deferred = []
+            for a in range(0, batch.index.size, SLAB):
+                cols = slice(a, a + SLAB)
+                if end == t + 1:
+                    every = np.arange(a, min(a + SLAB, batch.index.size))
+                    every = every[batch.active[every]]
+                    starts = [w[every] for w in batch.work]
+                    _settle(step, batch, every, starts, t, end, counter, threshold, tol, outcome)
+                    continue
+                flagged = _block(step, batch, cols, t, end, counter, threshold, tol, outcome)
+                if flagged[0].size * FEW > SLAB:  # many: settle them now, while in cache
+                    _settle(step, batch, *flagged, t, end, counter, threshold, tol, outcome)
+                elif flagged[0].size:
+                    deferred.append(flagged)
+            if deferred:  # few in each slab: one settling pass for all of them
+                cols = np.concatenate([c for c, _ in deferred])
+                starts = [np.concatenate(p) for p in zip(*(s for _, s in deferred), strict=True)]
+                _settle(step, batch, cols, starts, t, end, counter, threshold, tol, outcome)
             bar.update(end - t)
             t = end
             wasted = batch.index.size - np.count_nonzero(batch.active)
@@ -130,10 +135,13 @@ def _block(step, batch, cols, t0, t1, counter, threshold, tol, outcome):
     saved = list(current)
     arguments = batch.columns(cols)
     ids = batch.index[cols]
-    peak = np.zeros(size)
-    least = np.full(size, np.inf)
     change = np.empty(size)
     moved = np.empty(size)
+    # peak bounds every |s| of the block. Testing convergence needs each step's change anyway,
+    # and |s_k| <= max|s_t0| + the sum of the changes so far, so that sum is the bound;
+    # without that test, the largest |s| is kept instead (two passes a variable, not three).
+    peak = np.maximum.reduce([np.abs(s) for s in saved]) if tol > 0 else np.zeros(size)
+    least = np.full(size, np.inf)
     for t in range(t0 + 1, t1 + 1):
         if counter is not None:
             arguments[counter] = t
@@ -144,16 +152,20 @@ def _block(step, batch, cols, t0, t1, counter, threshold, tol, outcome):
                 np.abs(np.subtract(after, before, out=target), out=target)
                 if j:
                     np.maximum(change, moved, out=change)
-            if tol > 0:
-                np.minimum(least, change, out=least)
-        for after in new:
-            np.maximum(peak, np.abs(after, out=moved), out=peak)
+        if tol > 0:
+            np.minimum(least, change, out=least)
+            np.add(peak, change, out=peak)
+        else:
+            for after in new:
+                np.maximum(peak, np.abs(after, out=moved), out=peak)
         if outcome.path is not None:
             outcome.path[t][:, ids] = new
         current = new
     for w, c in zip(batch.work, current, strict=True):
         w[cols] = c
     batch.last[cols] = change
+    if tol > 0:  # the sum is rounded: widen it by far more than its rounding error
+        peak *= 1 + 1e-6
     maybe = ~(peak <= threshold)
     if tol > 0:
         maybe |= least <= tol * (1 + peak)
@@ -201,12 +213,14 @@ def _settle(step, batch, cols, starts, t0, t1, counter, threshold, tol, outcome)
     exit_at = leaving[:, which].argmax(axis=0)  # the first failed test
     gone = cols[which]
     ids = batch.index[gone]
-    outcome.final[:, ids] = np.array(states)[exit_at, :, which].T
+    at = (exit_at, np.arange(which.size))
+    states = np.array([[state[which] for state in new] for new in states])  # step, variable, point
+    outcome.final[:, ids] = states[exit_at, :, at[1]].T
     outcome.exit_step[ids] = t0 + 1 + exit_at
-    outcome.diverged[ids] = np.array(diverging)[exit_at, which]
+    outcome.diverged[ids] = np.array([d[which] for d in diverging])[at]
     outcome.converged[ids] = ~outcome.diverged[ids]
     outcome.first[ids] = batch.first[gone]
-    outcome.last[ids] = np.array(changes)[exit_at, which]
+    outcome.last[ids] = np.array([c[which] for c in changes])[at]
     batch.active[gone] = False
     for w in batch.work:
         w[gone] = np.nan
