@@ -29,6 +29,7 @@ from symdyn.errors import ArgumentError
 from symdyn.linear.stability import StabilityResult, stability
 from symdyn.linear.step_bounds import StepBound
 from symdyn.numeric._figures import axes_of as _axes
+from symdyn.numeric._figures import count, state_fixed
 from symdyn.numeric._figures import tex as _tex
 from symdyn.numeric._keys import resolved
 from symdyn.numeric.codegen import lambdify
@@ -247,7 +248,9 @@ def eigenvalue_figure(rule_or_result, sweep, fixed=None, ax=None):
     jacobian = lambdify(result, "jacobian")
     pool = (*jacobian.keywords, *jacobian.optional)
     named = resolved(fixed, pool, "eigenvalue_figure(fixed=...)")
-    named[resolve_symbol(symbol, pool, where="eigenvalue_figure(sweep=...)")] = values
+    swept = resolve_symbol(symbol, pool, where="eigenvalue_figure(sweep=...)")
+    held = {s: v for s, v in named.items() if s != swept}
+    named[swept] = values
     jac = jacobian.evaluate(values=named)
     eig = np.linalg.eigvals(jac.reshape(values.size, *jac.shape[-2:]))
     fig, ax = _axes(ax, figsize=(5.0, 4.5))
@@ -260,6 +263,7 @@ def eigenvalue_figure(rule_or_result, sweep, fixed=None, ax=None):
     ax.set_xlabel("Re $z$")
     ax.set_ylabel("Im $z$")
     ax.legend(loc="upper right", fontsize="small")
+    state_fixed(ax, held)
     return fig
 
 
@@ -298,6 +302,9 @@ def trajectory_figure(run, limit=20):
         ax.set_ylabel(_tex(symbol))
     axes[-1].set_xlabel("step $k$")
     axes[0].set_title(run.rule.name)
+    points = int(np.prod(run.exit_step.shape))
+    shown = count(points, "point") if points <= limit else f"{limit} of {points} points"
+    state_fixed(axes[0], run.params, count(run.steps, "step"), shown)
     return fig
 
 
@@ -361,6 +368,7 @@ def landscape_figure(loss, variables, runs=(), ranges=None, fixed=None, limit=10
             ax.plot(xs, ys, ".-", ms=3, lw=0.8, color=f"C{number}", label=name)
         ax.set_ylabel(_tex(variables[1]))
     ax.set_xlabel(_tex(variables[0]))
+    state_fixed(ax, values)
     handles = dict(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
     if handles:
         ax.legend(handles.values(), handles.keys(), loc="upper right", fontsize="small")

@@ -51,6 +51,8 @@ class SimulationResult:
         ``tol * (1 + |value|)`` in one step.
     exit_step : numpy.ndarray of int
         The step at which the point left (``steps`` when it never did).
+    params : SymbolMapping
+        Parameter and free symbol → the value (or array) the batch ran with.
     rate : numpy.ndarray of float
         Empirical contraction per step, ``(|Δ_last| / |Δ_1|) ** (1 / (exit_step - 1))``
         with ``Δ`` the largest change of a state value in one step (``inf`` when diverged);
@@ -67,6 +69,7 @@ class SimulationResult:
     converged: np.ndarray
     exit_step: np.ndarray
     rate: np.ndarray
+    params: SymbolMapping
     trajectory: SymbolMapping | None = None
 
 
@@ -134,14 +137,16 @@ def simulate(
     starts, values = _inputs(rule, step, init, params)
     batch = np.broadcast_shapes(*(np.shape(v) for v in (*starts.values(), *values.values())))
     size = math.prod(batch)
-    bar = progress_bar(show, steps, f"simulate {rule.name}", "step", progress_file)
+    held = ", ".join(f"{s} = {np.ravel(v)[0]:.4g}" for s, v in values.items() if np.size(v) == 1)
+    desc = f"simulate {rule.name}" + (f" ({held})" if held else "")
+    bar = progress_bar(show, steps, desc, "step", progress_file)
     if backend == "numba":
         if record:
             raise ArgumentError("backend='numba' does not record trajectories; use 'numpy'")
         out = _numba_run(
             rule, step, starts, values, batch, max(size, 1), steps, threshold, tol, show, bar
         )
-        return _result(rule, steps, batch, *out)
+        return _result(rule, steps, batch, values, *out)
     if backend != "numpy":
         raise ArgumentError(f"backend={backend!r}; use 'numpy' or 'numba'")
     outcome = _numpy_run(
@@ -152,6 +157,7 @@ def simulate(
         rule,
         steps,
         batch,
+        values,
         list(outcome.final),
         outcome.diverged,
         outcome.converged,
@@ -248,7 +254,7 @@ def _rate(first, last, exit_step, diverged):
     return np.where(diverged, np.inf, rate)
 
 
-def _result(rule, steps, batch, final, diverged, converged, exit_step, rate, path=None):
+def _result(rule, steps, batch, values, final, diverged, converged, exit_step, rate, path=None):
     trajectory = None
     if path is not None:
         after = np.arange(steps + 1)[:, None] > exit_step[None, :]
@@ -268,5 +274,6 @@ def _result(rule, steps, batch, final, diverged, converged, exit_step, rate, pat
         converged=converged.reshape(batch),
         exit_step=exit_step.reshape(batch),
         rate=rate.reshape(batch),
+        params=SymbolMapping(values),
         trajectory=trajectory,
     )

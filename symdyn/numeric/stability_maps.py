@@ -14,7 +14,7 @@ import sympy as sp
 
 from symdyn.errors import ArgumentError, ExpressionTypeError, ShapeError
 from symdyn.linear.stability import stability
-from symdyn.numeric._figures import axes_of, tex
+from symdyn.numeric._figures import axes_of, state_fixed, tex
 from symdyn.numeric._keys import SymbolMapping, checked_inputs
 from symdyn.numeric.codegen import _full, _split, lambdify
 from symdyn.numeric.progress import BlockProgress, wanted
@@ -258,7 +258,8 @@ def stability_map_figure(smap, ax=None):
 
     Two axes: the spectral radius (or empirical rate) as a colour map, clipped
     to [0, 2], with the edge of the stable set drawn as a contour. One axis:
-    the radius as a line, the stable set shaded.
+    the radius as a line, the stable set shaded. A box in the upper-left corner
+    states the values held fixed (``λ = 1``).
 
     Returns
     -------
@@ -267,6 +268,7 @@ def stability_map_figure(smap, ax=None):
     fig, ax = axes_of(ax, figsize=(5.5, 4.2))
     values = np.clip(np.nan_to_num(smap.values, nan=2.0, posinf=2.0), 0.0, 2.0)
     label = "spectral radius" if smap.method == "analytic" else "empirical rate"
+    state_fixed(ax, smap.fixed)
     if len(smap.axes) == 1:
         (axis,) = smap.axes
         ax.plot(axis, values, color="C0", label=label)
