@@ -416,8 +416,8 @@ def checked_array(value, symbol, *, where=""):
         raise _refuse(symbol, value, "is complex; symdyn's parameters take real values", where)
     elif array.dtype.kind not in "iuf":
         raise _refuse(symbol, value, "is not an array of real numbers", where)
-    array = array.astype(float)
-    if not np.all(np.isfinite(array)):
+    array = array.astype(float)  # a copy: results keep it, so the caller cannot change them
+    if not np.isfinite(array).all():
         raise _refuse(symbol, value, "holds values that are not finite (NaN or inf)", where)
     _check_array_assumptions(symbol, array, value, where)
     return array
@@ -426,16 +426,19 @@ def checked_array(value, symbol, *, where=""):
 def _check_array_assumptions(symbol, array, original, where):
     if not isinstance(symbol, sp.Symbol) or array.size == 0:
         return
-    tests = {
-        "positive": array > 0,
-        "negative": array < 0,
-        "nonnegative": array >= 0,
-        "nonpositive": array <= 0,
-        "nonzero": array != 0,
-        "integer": array == np.round(array),
+    tests = {  # each computed only for a fact the symbol declares (arrays may be large)
+        "positive": lambda: array > 0,
+        "negative": lambda: array < 0,
+        "nonnegative": lambda: array >= 0,
+        "nonpositive": lambda: array <= 0,
+        "nonzero": lambda: array != 0,
+        "integer": lambda: array == np.round(array),
     }
-    for fact, holds in tests.items():
-        if symbol.assumptions0.get(fact) and not np.all(holds):
+    for fact, test in tests.items():
+        if not symbol.assumptions0.get(fact):
+            continue
+        holds = test()
+        if not np.all(holds):
             bad = array[~holds].flat[0]
             raise _refuse(
                 symbol,
