@@ -65,6 +65,7 @@ from .primitives import (
 )
 from .primitives import amax as max
 from .primitives import amin as min
+from .second_order import hvp_at
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 
 __all__ = [
@@ -90,6 +91,7 @@ __all__ = [
     "heaviside",
     "hessian",
     "hvp",
+    "hvp_at",
     "jacobian",
     "jvp",
     "log",

@@ -291,7 +291,9 @@ def hessian(f):
 def hvp(f, x, v):
     """The Hessian-vector product ``∇²f(x) v`` by forward-over-reverse mode.
 
-    Costs a small multiple of one gradient; the Hessian is never formed.
+    Costs a small multiple of one gradient; the Hessian is never formed. For
+    many products at one point, :func:`~symdyn.autodiff.hvp_at` records ``f``'s
+    graph once.
 
     Examples
     --------
@@ -300,4 +302,6 @@ def hvp(f, x, v):
     >>> ad.hvp(lambda x: ad.sum(x**3), np.array([1.0, 2.0]), np.array([1.0, 1.0]))
     array([ 6., 12.])
     """
-    return jvp(grad(f), x, v)[1]
+    from .second_order import hvp_at  # it builds on this module
+
+    return hvp_at(f, x)(v)

@@ -34,6 +34,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from symdyn.errors import ArgumentError, ExpressionTypeError, ShapeError, UndecidedError
 from symdyn.linear.stability import StabilityResult, stability
+from symdyn.numeric._keys import resolved
 from symdyn.rules.rule import UpdateRule
 
 __all__ = ["ArgumentError", "NumericFunction", "lambdify"]
@@ -50,6 +51,11 @@ def _names(symbols):
 class NumericFunction:
     """A lambdified rule quantity: ``f(*state_arrays, **values)``.
 
+    Values are keyed by Symbol inside; a name is resolved once, by exact
+    name, when the function is called. Two symbols that share a name (``x``
+    real and ``x`` positive) are both keywords: a name then is ambiguous and
+    refused, and :meth:`evaluate` takes the Symbols themselves.
+
     Attributes
     ----------
     what : str
@@ -59,10 +65,11 @@ class NumericFunction:
         The positional arguments, in order (empty for quantities of a
         :class:`~symdyn.linear.stability.StabilityResult`).
     keywords : tuple of sympy.Symbol
-        The symbols whose values must be passed by name (``str(symbol)``).
-    optional : frozenset of str
-        Names of other symbols of the rule, accepted and ignored, so one
-        dictionary of values serves every quantity of a rule.
+        The symbols whose values must be passed (by name or, with
+        :meth:`evaluate`, by Symbol).
+    optional : tuple of sympy.Symbol
+        Other symbols of the rule, accepted and ignored, so one dictionary
+        of values serves every quantity of a rule.
     expressions : tuple of sympy.Expr
     """
 
@@ -70,32 +77,62 @@ class NumericFunction:
     backend: str
     state: tuple
     keywords: tuple
-    optional: frozenset
+    optional: tuple
     expressions: tuple = field(repr=False)
     function: Callable = field(repr=False)
 
     def __call__(self, *state, **values):
+        return self.evaluate(*state, values=values)
+
+    def evaluate(self, *state, values):
+        """``f(*state)`` with ``values`` keyed by Symbol (or exact name).
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> y = sp.Symbol("y", real=True)
+        >>> a, b = sp.Symbol("a", real=True), sp.Symbol("a", positive=True)
+        >>> f = lambdify(UpdateRule([y], [(y, a * y + b)], [a, b]))
+        >>> f.evaluate(1.0, values={a: 2.0, b: 0.5})
+        (array(2.5),)
+        """
         if len(state) != len(self.state):
             raise ArgumentError(
                 f"{self.what}: expected {len(self.state)} positional state arrays "
                 f"({', '.join(_names(self.state)) or 'none'}), got {len(state)}"
             )
-        names = _names(self.keywords)
-        missing = [n for n in names if n not in values]
-        unknown = [n for n in values if n not in names and n not in self.optional]
+        shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
+        return self.run(state, self.arguments(values), shape)
+
+    def arguments(self, values):
+        """The values of :attr:`keywords`, in order, from a mapping keyed by Symbol or name."""
+        known = (*self.keywords, *self.optional)
+        names = set(_names(known))
+        unknown = [
+            str(k) for k in values if (k not in names if isinstance(k, str) else k not in known)
+        ]
+        given = resolved(
+            {k: v for k, v in values.items() if str(k) not in unknown}, known, self.what
+        )
+        missing = [str(s) for s in self.keywords if s not in given]
         if missing or unknown:
             raise ArgumentError(
                 f"{self.what}: "
                 + (f"missing values for {', '.join(missing)}; " if missing else "")
                 + (f"no symbol called {', '.join(unknown)}; " if unknown else "")
-                + f"pass {', '.join(names) or 'no keywords'} by name "
+                + f"pass {', '.join(_names(self.keywords)) or 'no keywords'} by name "
                 "(lambda as **{'lambda': value})"
             )
-        args = (*state, *(values[n] for n in names))
+        return tuple(given[s] for s in self.keywords)
+
+    def run(self, state, arguments, shape=()):
+        """The generated code on ``state`` and :attr:`keywords`' values in order (no checks),
+        its outputs broadcast to ``shape`` as well (the shape of values it ignores)."""
+        args = (*state, *arguments)
         if self.backend != "numpy":
             return self.function(*args)
         args = tuple(np.asarray(a) if isinstance(a, (list, tuple)) else a for a in args)
-        shape = np.broadcast_shapes(*(np.shape(a) for a in (*state, *values.values())))
+        shape = np.broadcast_shapes(shape, *(np.shape(a) for a in args))
         if self.what == "region":  # sympy prints And as logical_and.reduce((a, b)): same shapes
             args = tuple(np.broadcast_to(a, shape) for a in args)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -230,7 +267,7 @@ def lambdify(rule_or_result, what="map", backend="numpy"):
         order = [*rule.params, *rule.free] + ([rule.counter] if rule.counter is not None else [])
     order += sorted(used - set(order), key=sp.default_sort_key)
     keywords = tuple(s for s in order if s in used)
-    optional = frozenset(_names(order)) - frozenset(_names(keywords))
+    optional = tuple(s for s in order if s not in used)
     single = what in ("region", "spectral_radius")
     function = _generate((*positional, *keywords), tuple(expressions), single, backend)
     return NumericFunction(

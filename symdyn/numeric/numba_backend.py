@@ -77,8 +77,10 @@ def numba_map(args, expressions):
     return evaluate
 
 
-BLOCK = 64
+BLOCK = 128
 CHUNK = 16
+# Parallel parts, each running its share of the blocks one after another.
+PARTS = 256
 
 
 def _largest(terms):
@@ -115,19 +117,19 @@ def numba_simulation(rule, keywords, counter):
     only notes whether a point would have left. The points that would have
     run that chunk again from its saved start, step by step, with the exact
     exit tests; the others keep their values, which are the same numbers.
-    The first and last steps always run the exact way: they record the
-    changes the empirical rate is measured from.
+    The first step always runs the exact way, recording the first change; the
+    last step of each chunk keeps each point's change, so the empirical rate
+    is measured from the same changes as in the NumPy path. Scratch arrays
+    are allocated once per parallel part of ``PARTS``, not per block.
 
     The kernel runs steps ``begin + 1`` to ``end`` (the counter's values),
     so a long run can go in segments between which a progress bar moves.
     """
     scalar = _numba_scalar([*rule.state, *keywords], rule.next_state)
     state = [f"s{j}" for j in range(len(rule.state))]
-    params = [f"p{j}" for j, k in enumerate(keywords) if str(k) != counter]
+    params = [f"p{j}" for j, k in enumerate(keywords) if k != counter]
     now = [f"{s}[k]" for s in state]
-    call = ", ".join(
-        now + [f"q{j}[k]" if str(k) != counter else "tt" for j, k in enumerate(keywords)]
-    )
+    call = ", ".join(now + [f"q{j}[k]" if k != counter else "tt" for j, k in enumerate(keywords)])
     new = [f"r{j}" for j in range(len(state))]
     unpack = [f"{r} = float(r[{j}])" for j, r in enumerate(new)]
     moved = _largest([f"abs({r} - {a})" for r, a in zip(new, now, strict=True)])
@@ -138,11 +140,17 @@ def numba_simulation(rule, keywords, counter):
         step = [f"r = f({call})", *unpack, f"bad[k] |= not ({_within(new)})"]
         if convergence:
             step.append(f"bad[k] |= ({moved} <= tol * (1 + {big}))")
+        # The chunk's last step also keeps each point's change, which the rate is measured
+        # from, so no step of a run but the first needs the exact path.
+        last = [*step, f"change[k] = {moved}"]
         return [
-            "for j in range(chunk):",
+            "for j in range(chunk - 1):",
             "    tt = t + j + 1",
             f"    for k in range({BLOCK}):",
             *_indent(step + store, 2),
+            "tt = t + chunk",
+            f"for k in range({BLOCK}):",
+            *_indent(last + store, 1),
         ]
 
     def leave(flag):
@@ -173,48 +181,58 @@ def numba_simulation(rule, keywords, counter):
         *_indent(store, 2),
     ]
     arrays = [*state, *(f"q{p[1:]}" for p in params), *(f"b{s[1:]}" for s in state)]
-    lines = [
+    head = [
         f"def kernel(size, begin, end, threshold, tol, {', '.join('a' + s for s in state)}, "
         + "".join(p + ", " for p in params)
         + f"{', '.join('f' + s for s in state)}, "
         + "exit_step, diverged, converged, first, rate):",
-        f"    for block in prange((size + {BLOCK - 1}) // {BLOCK}):",
-        f"        start = block * {BLOCK}",
-        f"        count = min({BLOCK}, size - start)",
+        f"    blocks = (size + {BLOCK - 1}) // {BLOCK}",
+        f"    parts = min(blocks, {PARTS})",
+        # Scratch arrays once per part, not per block: allocating in the parallel loop
+        # cost more than a few steps of the points.
+        "    for part in prange(parts):",
         *(f"        {a} = np.empty({BLOCK})" for a in arrays),
         f"        change = np.zeros({BLOCK})",
         f"        bad = np.zeros({BLOCK}, np.bool_)",
         f"        active = np.zeros({BLOCK}, np.bool_)",
         f"        redo = np.zeros({BLOCK}, np.bool_)",
-        f"        for k in range({BLOCK}):",
-        "            i = start + min(k, count - 1)",
-        *(f"            {s}[k] = a{s}[i]" for s in state),
-        *(f"            q{p[1:]}[k] = {p}[i]" for p in params),
-        "            active[k] = k < count",
-        "        remaining = count",
-        "        t = begin",
-        "        while t < end and remaining > 0:",
-        f"            chunk = 1 if t == 0 or t >= end - 1 else min({CHUNK}, end - 1 - t)",
-        "            if chunk == 1:",
-        f"                for k in range({BLOCK}):",
-        "                    redo[k] = active[k]",
-        "            else:",
-        f"                for k in range({BLOCK}):",
-        *(f"                    b{s[1:]}[k] = {s}[k]" for s in state),
-        "                    bad[k] = False",
-        "                if tol > 0:",
-        *_indent(fast(True), 5),
-        "                else:",
-        *_indent(fast(False), 5),
-        f"                for k in range({BLOCK}):",
-        "                    redo[k] = active[k] and bad[k]",
-        "                    if redo[k]:",
-        *(f"                        {s}[k] = b{s[1:]}[k]" for s in state),
-        *_indent(exact, 3),
-        "            t += chunk",
-        "        for k in range(count):",
-        "            if active[k]:",
-        *(f"                f{s}[start + k] = {s}[k]" for s in state),
-        f"                rate[start + k] = {_rate('end')}",
+        "        for block in range(part * blocks // parts, (part + 1) * blocks // parts):",
     ]
+    block = [
+        f"start = block * {BLOCK}",
+        f"count = min({BLOCK}, size - start)",
+        f"for k in range({BLOCK}):",
+        "    i = start + min(k, count - 1)",
+        *(f"    {s}[k] = a{s}[i]" for s in state),
+        *(f"    q{p[1:]}[k] = {p}[i]" for p in params),
+        "    active[k] = k < count",
+        "    redo[k] = bad[k] = False",
+        "    change[k] = 0.0",
+        "remaining = count",
+        "t = begin",
+        "while t < end and remaining > 0:",
+        f"    chunk = 1 if t == 0 else min({CHUNK}, end - t)",
+        "    if chunk == 1:",
+        f"        for k in range({BLOCK}):",
+        "            redo[k] = active[k]",
+        "    else:",
+        f"        for k in range({BLOCK}):",
+        *(f"            b{s[1:]}[k] = {s}[k]" for s in state),
+        "            bad[k] = False",
+        "        if tol > 0:",
+        *_indent(fast(True), 3),
+        "        else:",
+        *_indent(fast(False), 3),
+        f"        for k in range({BLOCK}):",
+        "            redo[k] = active[k] and bad[k]",
+        "            if redo[k]:",
+        *(f"                {s}[k] = b{s[1:]}[k]" for s in state),
+        *_indent(exact, 1),
+        "    t += chunk",
+        "for k in range(count):",
+        "    if active[k]:",
+        *(f"        f{s}[start + k] = {s}[k]" for s in state),
+        f"        rate[start + k] = {_rate('end')}",
+    ]
+    lines = head + _indent(block, 3)
     return _compile("\n".join(lines), scalar)

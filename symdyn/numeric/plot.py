@@ -29,7 +29,9 @@ from symdyn.errors import ArgumentError
 from symdyn.linear.stability import StabilityResult, stability
 from symdyn.linear.step_bounds import StepBound
 from symdyn.numeric._figures import axes_of as _axes
+from symdyn.numeric._figures import count, state_fixed
 from symdyn.numeric._figures import tex as _tex
+from symdyn.numeric._keys import resolved
 from symdyn.numeric.codegen import lambdify
 from symdyn.numeric.stability_maps import stability_map, stability_map_figure
 from symdyn.rules.rule import UpdateRule, as_expression
@@ -186,7 +188,7 @@ def stability_figure(
         low_s, high_s = 0.0, (1.25 * top if np.isfinite(top) and top > 0 else 4.0)
     steps = _samples(low_s, high_s, resolution)
     grid = {step: steps} if other is None else {step: steps, other: others}
-    smap = stability_map(result, grid, fixed={str(k): v for k, v in values.items()})
+    smap = stability_map(result, grid, fixed=values)
     fig, ax = _axes(ax, figsize=(5.5, 4.2))
     stability_map_figure(smap, ax=ax)  # draws on ax, not on the figure's first axes
     if bound is not None:
@@ -243,8 +245,13 @@ def eigenvalue_figure(rule_or_result, sweep, fixed=None, ax=None):
     )
     symbol, values = sweep
     values = np.asarray(values, dtype=float)
-    named = {str(k): v for k, v in dict(fixed or {}).items()}
-    jac = lambdify(result, "jacobian")(**named, **{str(symbol): values})
+    jacobian = lambdify(result, "jacobian")
+    pool = (*jacobian.keywords, *jacobian.optional)
+    named = resolved(fixed, pool, "eigenvalue_figure(fixed=...)")
+    swept = resolve_symbol(symbol, pool, where="eigenvalue_figure(sweep=...)")
+    held = {s: v for s, v in named.items() if s != swept}
+    named[swept] = values
+    jac = jacobian.evaluate(values=named)
     eig = np.linalg.eigvals(jac.reshape(values.size, *jac.shape[-2:]))
     fig, ax = _axes(ax, figsize=(5.0, 4.5))
     theta = np.linspace(0, 2 * np.pi, 400)
@@ -256,6 +263,7 @@ def eigenvalue_figure(rule_or_result, sweep, fixed=None, ax=None):
     ax.set_xlabel("Re $z$")
     ax.set_ylabel("Im $z$")
     ax.legend(loc="upper right", fontsize="small")
+    state_fixed(ax, held)
     return fig
 
 
@@ -294,6 +302,9 @@ def trajectory_figure(run, limit=20):
         ax.set_ylabel(_tex(symbol))
     axes[-1].set_xlabel("step $k$")
     axes[0].set_title(run.rule.name)
+    points = int(np.prod(run.exit_step.shape))
+    shown = count(points, "point") if points <= limit else f"{limit} of {points} points"
+    state_fixed(axes[0], run.params, count(run.steps, "step"), shown)
     return fig
 
 
@@ -357,6 +368,7 @@ def landscape_figure(loss, variables, runs=(), ranges=None, fixed=None, limit=10
             ax.plot(xs, ys, ".-", ms=3, lw=0.8, color=f"C{number}", label=name)
         ax.set_ylabel(_tex(variables[1]))
     ax.set_xlabel(_tex(variables[0]))
+    state_fixed(ax, values)
     handles = dict(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
     if handles:
         ax.legend(handles.values(), handles.keys(), loc="upper right", fontsize="small")

@@ -17,39 +17,19 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from symdyn.errors import ArgumentError
-from symdyn.numeric.codegen import _names, lambdify
+from symdyn.numeric._keys import SymbolMapping, checked_inputs
+from symdyn.numeric._stepping import Outcome, run_blocked
+from symdyn.numeric.codegen import lambdify
 from symdyn.numeric.numba_backend import flat, numba_simulation
 from symdyn.numeric.progress import progress_bar, wanted
 from symdyn.rules.rule import UpdateRule
-from symdyn.rules.values import checked_array, resolve_symbol
 
 __all__ = ["SimulationResult", "simulate"]
-
-
-def _checked_inputs(values, symbols, where):
-    """``values`` as ``{name: float array}``: keys are ``symbols`` or their exact names
-    (never parsed), values finite real arrays within each symbol's assumptions."""
-    if values is None:
-        return {}
-    if not isinstance(values, Mapping):
-        raise ArgumentError(f"{where}: expected a mapping {{symbol: values}}")
-    named = {}
-    for key, value in values.items():
-        symbol = resolve_symbol(key, symbols, where=where)
-        if symbol not in symbols:
-            raise ArgumentError(
-                f"{where}: no symbol called {symbol}; expected "
-                f"{', '.join(map(str, symbols)) or 'none'}",
-                symbol=symbol,
-            )
-        named[str(symbol)] = checked_array(value, symbol, where=where)
-    return named
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,32 +41,36 @@ class SimulationResult:
     rule : UpdateRule
     steps : int
         The number of steps asked for.
-    final : dict
-        State symbol → array shaped like the batch: the state when the
-        point left (diverged or converged) or after the last step.
+    final : SymbolMapping
+        State symbol (read-only; also read by exact name) → array shaped like
+        the batch: the state when the point left (diverged or converged) or
+        after the last step.
     diverged, converged : numpy.ndarray of bool
         Left because a state value became non-finite or exceeded the
         threshold; left because no state value moved by more than
         ``tol * (1 + |value|)`` in one step.
     exit_step : numpy.ndarray of int
         The step at which the point left (``steps`` when it never did).
+    params : SymbolMapping
+        Parameter and free symbol → the value (or array) the batch ran with.
     rate : numpy.ndarray of float
         Empirical contraction per step, ``(|Δ_last| / |Δ_1|) ** (1 / (exit_step - 1))``
         with ``Δ`` the largest change of a state value in one step (``inf`` when diverged);
         for an affine rule it tends to the spectral radius.
-    trajectory : dict or None
+    trajectory : SymbolMapping or None
         State symbol → array shaped ``(steps + 1,) + batch`` when recorded:
         converged points hold their final value after leaving, diverged ones ``nan``.
     """
 
     rule: UpdateRule
     steps: int
-    final: dict
+    final: SymbolMapping
     diverged: np.ndarray
     converged: np.ndarray
     exit_step: np.ndarray
     rate: np.ndarray
-    trajectory: dict | None = None
+    params: SymbolMapping
+    trajectory: SymbolMapping | None = None
 
 
 def simulate(
@@ -150,95 +134,86 @@ def simulate(
     """
     show = wanted(progress, progress_file)
     step = lambdify(rule, "map")
-    state_names = _names(rule.state)
-    starts = _checked_inputs(init, rule.state, f"{rule.name}: simulate(init=...)")
-    missing = [n for n in state_names if n not in starts]
-    if missing:
-        raise ArgumentError(f"init: missing values for {', '.join(missing)}")
-    counter = str(rule.counter) if rule.counter is not None else None
-    known = (*rule.params, *rule.free)
-    values = _checked_inputs(params, known, f"{rule.name}: simulate(params=...)")
-    needed = [n for n in _names(step.keywords) if n != counter and n not in values]
-    if needed:
-        raise ArgumentError(f"params: missing values for {', '.join(needed)}")
+    starts, values = _inputs(rule, step, init, params)
     batch = np.broadcast_shapes(*(np.shape(v) for v in (*starts.values(), *values.values())))
+    size = math.prod(batch)
+    held = ", ".join(f"{s} = {np.ravel(v)[0]:.4g}" for s, v in values.items() if np.size(v) == 1)
+    desc = f"simulate {rule.name}" + (f" ({held})" if held else "")
+    bar = progress_bar(show, steps, desc, "step", progress_file)
     if backend == "numba":
         if record:
             raise ArgumentError("backend='numba' does not record trajectories; use 'numpy'")
-        kernel = numba_simulation(rule, step.keywords, counter)
-        size = max(math.prod(batch), 1)
-        states = flat([starts[n] for n in state_names], batch, size)
-        pars = flat([values[str(k)] for k in step.keywords if str(k) != counter], batch, size)
         out = _numba_run(
-            kernel, size, steps, threshold, tol, states, pars, show, rule, progress_file
+            rule, step, starts, values, batch, max(size, 1), steps, threshold, tol, show, bar
         )
-        return _result(rule, steps, batch, *out)
+        return _result(rule, steps, batch, values, *out)
     if backend != "numpy":
         raise ArgumentError(f"backend={backend!r}; use 'numpy' or 'numba'")
-    size = math.prod(batch)
-    work = [np.array(np.broadcast_to(starts[n], batch), dtype=float).ravel() for n in state_names]
-    if size == 1:
-        work = [w.reshape(1) for w in work]
-    pars = {
-        n: v if np.ndim(v) == 0 else np.array(np.broadcast_to(v, batch), dtype=float).ravel()
-        for n, v in values.items()
-    }
-    final = [w.copy() for w in work]
-    index = np.arange(max(size, 1))
-    exit_step = np.full(index.size, steps)
-    diverged = np.zeros(index.size, bool)
-    converged = np.zeros(index.size, bool)
-    first, last = np.full(index.size, np.nan), np.full(index.size, np.nan)
-    first_c, last_c = first.copy(), last.copy()
-    path = np.full((steps + 1, len(work), index.size), np.nan) if record else None
-    if record:
-        path[0] = work
-    bar = progress_bar(show, steps, f"simulate {rule.name}", "step", progress_file)
-    with bar, np.errstate(all="ignore"):
-        for t in range(1, steps + 1):
-            if not index.size:
-                break
-            bar.update()
-            now = dict(pars, **({counter: t} if counter in _names(step.keywords) else {}))
-            new = step(*work, **now)
-            change = np.maximum.reduce([np.abs(a - b) for a, b in zip(new, work, strict=True)])
-            size_now = np.maximum.reduce([np.abs(a) for a in new])
-            bad = ~np.isfinite(size_now) | (size_now > threshold)
-            done = ~bad & (change <= tol * (1 + size_now)) if tol > 0 else bad & False
-            if t == 1:
-                first_c = change
-            last_c = change
-            if record:
-                path[t][:, index] = new
-            work = list(new)
-            leaving = bad | done
-            if leaving.any():
-                gone = index[leaving]
-                for j, value in enumerate(work):
-                    final[j][gone] = value[leaving]
-                exit_step[gone], diverged[gone], converged[gone] = t, bad[leaving], done[leaving]
-                first[gone], last[gone] = first_c[leaving], last_c[leaving]
-                keep = ~leaving
-                work, index = [w[keep] for w in work], index[keep]
-                first_c, last_c = first_c[keep], last_c[keep]
-                pars = {n: v if np.ndim(v) == 0 else v[keep] for n, v in pars.items()}
-    for j, value in enumerate(work):
-        final[j][index] = value
-    first[index], last[index] = first_c, last_c
-    rate = _rate(first, last, exit_step, diverged)
-    return _result(rule, steps, batch, final, diverged, converged, exit_step, rate, path)
+    outcome = _numpy_run(
+        rule, step, starts, values, batch, size, steps, threshold, tol, record, bar
+    )
+    rate = _rate(outcome.first, outcome.last, outcome.exit_step, outcome.diverged)
+    return _result(
+        rule,
+        steps,
+        batch,
+        values,
+        list(outcome.final),
+        outcome.diverged,
+        outcome.converged,
+        outcome.exit_step,
+        rate,
+        outcome.path,
+    )
+
+
+def _inputs(rule, step, init, params):
+    """The boundary: starts and parameter values keyed by Symbol, each checked once."""
+    starts = checked_inputs(init, rule.state, f"{rule.name}: simulate(init=...)")
+    missing = [str(s) for s in rule.state if s not in starts]
+    if missing:
+        raise ArgumentError(f"init: missing values for {', '.join(missing)}")
+    known = (*rule.params, *rule.free)
+    values = checked_inputs(params, known, f"{rule.name}: simulate(params=...)")
+    needed = [str(k) for k in step.keywords if k != rule.counter and k not in values]
+    if needed:
+        raise ArgumentError(f"params: missing values for {', '.join(needed)}")
+    return starts, values
+
+
+def _numpy_run(rule, step, starts, values, batch, size, steps, threshold, tol, record, bar):
+    """The blocked NumPy loop (:mod:`symdyn.numeric._stepping`) on the flattened batch."""
+    work = [
+        np.array(np.broadcast_to(starts[s], batch), dtype=float).reshape(size) for s in rule.state
+    ]
+    arguments = [
+        None
+        if k == rule.counter
+        else values[k]
+        if np.ndim(values[k]) == 0
+        else np.array(np.broadcast_to(values[k], batch), dtype=float).reshape(size)
+        for k in step.keywords
+    ]
+    counter = step.keywords.index(rule.counter) if rule.counter in step.keywords else None
+    outcome = Outcome(size, len(rule.state), steps, record)
+    with bar:
+        run_blocked(step.function, work, arguments, counter, steps, threshold, tol, outcome, bar)
+    return outcome
 
 
 # A shown bar moves after each of at most this many segments of the compiled loop.
 _SEGMENTS = 50
 
 
-def _numba_run(kernel, size, steps, threshold, tol, states, pars, show, rule, progress_file):
+def _numba_run(rule, step, starts, values, batch, size, steps, threshold, tol, show, bar):
     """The compiled loop over all steps, or in segments between which the bar moves.
 
     After a segment only the points still running go on, compacted, as in
     the NumPy path; the first segment writes straight into the results.
     """
+    kernel = numba_simulation(rule, step.keywords, rule.counter)
+    states = flat([starts[s] for s in rule.state], batch, size)
+    pars = flat([values[k] for k in step.keywords if k != rule.counter], batch, size)
     final = [np.empty(size) for _ in states]
     exits = np.full(size, steps, dtype=np.int64)
     diverged, converged = np.zeros(size, bool), np.zeros(size, bool)
@@ -248,7 +223,6 @@ def _numba_run(kernel, size, steps, threshold, tol, states, pars, show, rule, pr
     if show and steps > 1:
         cuts = np.unique(np.linspace(0, steps, min(steps, _SEGMENTS) + 1).astype(int))
     index = None  # None: every point, in place
-    bar = progress_bar(show, steps, f"simulate {rule.name}", "step", progress_file)
     with bar:
         for begin, end in itertools.pairwise(int(c) for c in cuts):
             if index is None:
@@ -280,22 +254,26 @@ def _rate(first, last, exit_step, diverged):
     return np.where(diverged, np.inf, rate)
 
 
-def _result(rule, steps, batch, final, diverged, converged, exit_step, rate, path=None):
+def _result(rule, steps, batch, values, final, diverged, converged, exit_step, rate, path=None):
     trajectory = None
     if path is not None:
         after = np.arange(steps + 1)[:, None] > exit_step[None, :]
-        hold = after & converged[None, :]
-        trajectory = {
-            s: np.where(hold, final[j][None, :], path[:, j, :]).reshape(steps + 1, *batch)
-            for j, s in enumerate(rule.state)
-        }
+        trajectory = SymbolMapping(
+            {
+                s: np.where(
+                    after, np.where(converged, final[j], np.nan)[None, :], path[:, j, :]
+                ).reshape(steps + 1, *batch)
+                for j, s in enumerate(rule.state)
+            }
+        )
     return SimulationResult(
         rule=rule,
         steps=steps,
-        final={s: final[j].reshape(batch) for j, s in enumerate(rule.state)},
+        final=SymbolMapping({s: final[j].reshape(batch) for j, s in enumerate(rule.state)}),
         diverged=diverged.reshape(batch),
         converged=converged.reshape(batch),
         exit_step=exit_step.reshape(batch),
         rate=rate.reshape(batch),
+        params=SymbolMapping(values),
         trajectory=trajectory,
     )

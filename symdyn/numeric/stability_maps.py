@@ -14,10 +14,11 @@ import sympy as sp
 
 from symdyn.errors import ArgumentError, ExpressionTypeError, ShapeError
 from symdyn.linear.stability import stability
-from symdyn.numeric._figures import axes_of, tex
+from symdyn.numeric._figures import axes_of, state_fixed, tex
+from symdyn.numeric._keys import SymbolMapping, checked_inputs
 from symdyn.numeric.codegen import _full, _split, lambdify
 from symdyn.numeric.progress import BlockProgress, wanted
-from symdyn.numeric.simulation import _checked_inputs, simulate
+from symdyn.numeric.simulation import simulate
 
 __all__ = ["StabilityMap", "stability_map", "stability_map_figure"]
 
@@ -36,8 +37,8 @@ class StabilityMap:
         contraction rate of a simulation (``method="simulate"``).
     stable : numpy.ndarray of bool
     method : str
-    fixed : dict
-        Name → value of the symbols held fixed.
+    fixed : SymbolMapping
+        Symbol → value of the symbols held fixed (read-only; also read by exact name).
     """
 
     symbols: tuple
@@ -45,7 +46,7 @@ class StabilityMap:
     values: np.ndarray
     stable: np.ndarray
     method: str
-    fixed: dict
+    fixed: SymbolMapping
 
     def agreement(self, other):
         """Fraction of grid points on which two maps of the same grid agree."""
@@ -138,10 +139,10 @@ def stability_map(
     rule, result = _split(rule_or_result)
     pool = _parameters(rule, result)
     name = rule.name if rule is not None else "the linearisation"
-    grid = _checked_inputs(grid, pool, f"{name}: stability_map(grid=...)")
-    symbols = tuple(next(s for s in pool if str(s) == key) for key in grid)
+    grid = checked_inputs(grid, pool, f"{name}: stability_map(grid=...)")
+    symbols = tuple(grid)
     axes = tuple(v.ravel() for v in grid.values())
-    fixed = _checked_inputs(fixed, pool, f"{name}: stability_map(fixed=...)")
+    fixed = checked_inputs(fixed, pool, f"{name}: stability_map(fixed=...)")
     if method == "analytic":
         result = result if result is not None else stability(rule)
     elif method == "simulate":
@@ -162,7 +163,14 @@ def stability_map(
     else:
         desc = f"stability map of {name}" if show else None
         radius, stable = _blockwise(evaluate, axes, chunks, desc, progress_file)
-    return StabilityMap(symbols, axes, radius, stable, method, fixed)
+    return StabilityMap(
+        symbols=symbols,
+        axes=axes,
+        values=radius,
+        stable=stable,
+        method=method,
+        fixed=SymbolMapping(fixed),
+    )
 
 
 # Points per slab of an analytic map: the temporaries of one slab stay in the cache, which
@@ -192,9 +200,9 @@ def _evaluate(rule, result, symbols, axes, fixed, method, simulation):
 
 
 def _grid_values(symbols, axes, fixed):
-    """Keyword values: each axis shaped to broadcast along its own dimension."""
+    """Values by Symbol: each axis shaped to broadcast along its own dimension."""
     values = {
-        str(s): a.reshape([-1 if i == j else 1 for j in range(len(axes))])
+        s: a.reshape([-1 if i == j else 1 for j in range(len(axes))])
         for i, (s, a) in enumerate(zip(symbols, axes, strict=True))
     }
     values.update(fixed)
@@ -205,11 +213,11 @@ def _analytic(result, symbols, axes, fixed):
     """The exact region and spectral radius on the grid spanned by ``axes``."""
     shape = tuple(a.size for a in axes)
     values = _grid_values(symbols, axes, fixed)
-    stable = _full(lambdify(result, "region")(**values), shape)
+    stable = _full(lambdify(result, "region").evaluate(values=values), shape)
     if result.spectral_radius is not None:
-        radius = lambdify(result, "spectral_radius")(**values)
+        radius = lambdify(result, "spectral_radius").evaluate(values=values)
     else:
-        jac = lambdify(result, "jacobian")(**values)
+        jac = lambdify(result, "jacobian").evaluate(values=values)
         radius = np.abs(np.linalg.eigvals(jac)).max(axis=-1)
     return _full(radius, shape), stable.astype(bool)
 
@@ -250,7 +258,8 @@ def stability_map_figure(smap, ax=None):
 
     Two axes: the spectral radius (or empirical rate) as a colour map, clipped
     to [0, 2], with the edge of the stable set drawn as a contour. One axis:
-    the radius as a line, the stable set shaded.
+    the radius as a line, the stable set shaded. A box in the upper-left corner
+    states the values held fixed (``λ = 1``).
 
     Returns
     -------
@@ -259,6 +268,7 @@ def stability_map_figure(smap, ax=None):
     fig, ax = axes_of(ax, figsize=(5.5, 4.2))
     values = np.clip(np.nan_to_num(smap.values, nan=2.0, posinf=2.0), 0.0, 2.0)
     label = "spectral radius" if smap.method == "analytic" else "empirical rate"
+    state_fixed(ax, smap.fixed)
     if len(smap.axes) == 1:
         (axis,) = smap.axes
         ax.plot(axis, values, color="C0", label=label)

@@ -11,9 +11,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from symdyn.errors import RuleError
-from symdyn.numeric.codegen import _names, lambdify
-from symdyn.numeric.simulation import _checked_inputs
+from symdyn.errors import ArgumentError, RuleError
+from symdyn.numeric._keys import SymbolMapping, checked_inputs
+from symdyn.numeric.codegen import lambdify
 from symdyn.rules.rule import UpdateRule
 
 __all__ = ["Optimizer", "OptimizerState", "as_optimizer"]
@@ -31,9 +31,13 @@ class Optimizer(NamedTuple):
 
 
 class OptimizerState(NamedTuple):
-    """Buffers (buffer name → container shaped like the parameters) and the step count."""
+    """Buffers (buffer Symbol → container shaped like the parameters) and the step count.
 
-    buffers: dict
+    ``buffers`` is a read-only :class:`~symdyn.numeric._keys.SymbolMapping`: keyed by the
+    rule's Symbols and readable by exact name (``state.buffers["v_x"]``).
+    """
+
+    buffers: SymbolMapping
     count: int
 
 
@@ -125,31 +129,31 @@ def as_optimizer(rule, hyperparams, gradient=None, variable=None):
     step = lambdify(reduced)
     position = reduced.state.index(variable)
     buffers = [s for s in reduced.state if s != variable]
-    counter = str(rule.counter) if rule.counter is not None else None
     hyper = (*reduced.params, *(f for f in reduced.free if f != gradient))
-    fixed = _checked_inputs(hyperparams, hyper, f"{rule.name}: as_optimizer(hyperparams=...)")
+    fixed = checked_inputs(hyperparams, hyper, f"{rule.name}: as_optimizer(hyperparams=...)")
+    missing = [str(k) for k in step.keywords if k not in (gradient, rule.counter, *fixed)]
+    if missing:
+        raise ArgumentError(
+            f"{rule.name}: as_optimizer(hyperparams=...): missing values for {', '.join(missing)}"
+        )
 
     def init(params):
         zeros = {
-            str(b): _like(params, {k: np.zeros_like(params[k]) for k in _keys(params)})
-            for b in buffers
+            b: _like(params, {k: np.zeros_like(params[k]) for k in _keys(params)}) for b in buffers
         }
-        return OptimizerState(zeros, 0)
+        return OptimizerState(SymbolMapping(zeros), 0)
 
     def update(grads, state, params):
         count = state.count + 1
-        extra = {counter: count} if counter in _names(step.keywords) else {}
-        updates, new = {}, {str(b): {} for b in buffers}
+        updates, new = {}, {b: {} for b in buffers}
         for key in _keys(params):
-            old = [
-                params[key] if s == variable else state.buffers[str(s)][key] for s in reduced.state
-            ]
-            out = step(*old, **fixed, **extra, **{str(gradient): grads[key]})
+            old = [params[key] if s == variable else state.buffers[s][key] for s in reduced.state]
+            now = {**fixed, rule.counter: count, gradient: grads[key]}
+            out = step.run(old, [now[k] for k in step.keywords])
             updates[key] = out[position] - params[key]
             for b in buffers:
-                new[str(b)][key] = out[reduced.state.index(b)]
-        return _like(params, updates), OptimizerState(
-            {b: _like(params, v) for b, v in new.items()}, count
-        )
+                new[b][key] = out[reduced.state.index(b)]
+        buffers_now = SymbolMapping({b: _like(params, v) for b, v in new.items()})
+        return _like(params, updates), OptimizerState(buffers_now, count)
 
     return Optimizer(init, update)

@@ -71,9 +71,9 @@ def resolve_symbol(key, symbols, *, where=""):
                 f"{_names_of(symbols)}",
                 symbol=key,
             )
+        each = " and ".join(f"{s} ({_assumption_text(s)})" for s in named)
         raise ArgumentError(
-            f'{prefix}several symbols are called "{shown}" (with different assumptions); '
-            "pass the sympy Symbol itself",
+            f'{prefix}several symbols are called "{shown}": {each}; pass the sympy Symbol itself',
             symbol=key,
         )
     raise ArgumentError(
@@ -83,6 +83,13 @@ def resolve_symbol(key, symbols, *, where=""):
     )
 
 
+# The facts a reader declares, strongest first: one of sign, one of kind.
+_SIGNS = ("zero", "positive", "negative", "nonnegative", "nonpositive", "nonzero")
+_KINDS = ("integer", "rational", "real", "complex")
+
+
 def _assumption_text(symbol):
-    facts = sorted(k for k, v in symbol.assumptions0.items() if v and k != "commutative")
-    return ", ".join(facts[:3]) or "no assumptions"
+    facts = symbol.assumptions0
+    sign = next((f for f in _SIGNS if facts.get(f)), None)
+    kind = next((f for f in _KINDS if facts.get(f)), None)
+    return ", ".join(f for f in (sign, kind) if f) or "no assumptions"
