@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.polys.matrices import DomainMatrix
 
 from symdyn.errors import ArgumentError, UndecidedError
 from symdyn.rules.factoring import factor, factor_list
@@ -227,9 +228,25 @@ def _lienard_chipart(poly, scale=1):
     makes its sign the one it has for the polynomial divided by ``scale``."""
     n = poly.degree()
     coefficients = [c * scale for c in poly.all_coeffs()[1:]]
-    H = hurwitz_matrix(poly)
-    determinants = [(k, H[:k, :k].det() * scale**k) for k in range(n - 1, 1, -2)]
+    H = _hurwitz_domain_matrix(poly)
+    determinants = [
+        (k, poly.domain.to_sympy(H[:k, :k].det()) * scale**k) for k in range(n - 1, 1, -2)
+    ]
     return coefficients, determinants
+
+
+def _hurwitz_domain_matrix(poly):
+    """The Hurwitz matrix over the polynomial's own coefficient domain, so that its minors
+    are computed fraction-free there (``DomainMatrix.det``), never as expressions."""
+    coeffs = poly.rep.to_list()
+    n = poly.degree()
+    zero = poly.domain.zero
+
+    def coefficient(k):
+        return coeffs[k] if 0 <= k <= n else zero
+
+    rows = [[coefficient(2 * (j + 1) - (i + 1)) for j in range(n)] for i in range(n)]
+    return DomainMatrix(rows, (n, n), poly.domain)
 
 
 def hurwitz_conditions(poly, s=None):

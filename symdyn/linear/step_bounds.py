@@ -20,6 +20,7 @@ from symdyn.linear.criteria import (
     sign_of,
     simplify_condition,
 )
+from symdyn.linear.root_isolation import polynomial_in, stable_interval
 from symdyn.linear.stability import StabilityResult, stability
 from symdyn.rules.factoring import factor
 from symdyn.rules.values import as_basic, exact_number, exact_values
@@ -317,8 +318,9 @@ def step_bound(rule, step):
     cuts = [_Cut("lower", sp.S.Zero)] if step.is_nonnegative else []
     requires = [c for c in result.conditions if step not in c.free_symbols]
     at_zero_slope = []
+    joint = _to_isolate(result.conditions, step)
     for condition in result.conditions:
-        if step not in condition.free_symbols:
+        if step not in condition.free_symbols or condition in joint:
             continue
         phase(f"solving {condition} for {step}")
         solved = _solve_condition(condition, step, requires, name)
@@ -327,6 +329,11 @@ def step_bound(rule, step):
             at_zero_slope.append(solved.flat)
         for text, shown in solved.steps:
             derivation = derivation.then(text, shown)
+    if joint:
+        phase(f"isolating the real roots of {len(joint)} conditions in {step}")
+        found, shown = _isolated(joint, step, name)
+        cuts += found
+        derivation = derivation.then(*shown)
     requires = list(dict.fromkeys([*requires, *at_zero_slope]))
     lower, upper = _end_point(cuts, "lower"), _end_point(cuts, "upper")
     derivation = derivation.then(
@@ -354,6 +361,32 @@ def _analysed(rule, step):
     if result.region is sp.false:
         raise UndecidedError(f"{name}: no value of {step} is stable (the region is empty)")
     return result, name
+
+
+def _to_isolate(conditions, step):
+    """The conditions in ``step`` alone, when one of them is not ``a*step**k + b > 0``:
+    decided together by exact real-root isolation (:mod:`symdyn.linear.root_isolation`)."""
+    alone = [c for c in conditions if c.free_symbols == {step}]
+    polys = [polynomial_in(c, step) for c in alone]
+    if None in polys or all(_solve_for_step(c, step) is not None for c in alone):
+        return ()
+    return tuple(alone)
+
+
+def _isolated(conditions, step, name):
+    """The cuts of one stable interval of ``conditions`` (all in ``step`` alone), and the
+    derivation step that says how it was found."""
+    polys = [polynomial_in(c, step) for c in conditions]
+    interval = stable_interval(polys, step, name)
+    degree = max(p.degree() for p in polys)
+    text = (
+        f"the conditions in ${safe_latex(step)}$ alone, polynomials of degree up to {degree}, "
+        "change sign only at their real roots; isolating those exactly (the end points are "
+        "algebraic numbers, shown with their decimal values) and deciding each interval "
+        "between them at a rational point leaves"
+    )
+    cuts = [_Cut("lower", interval.lower), _Cut("upper", interval.upper)]
+    return cuts, (text, TeX(interval.latex(step)))
 
 
 @dataclass(frozen=True)
