@@ -39,6 +39,7 @@ from symdyn.linear.criteria import hurwitz_conditions, schur_conditions
 from symdyn.linear.modes import ModalReduction, NonCommutingError, modes
 from symdyn.linear.noise import NoStationaryStateError, StationaryCovariance, stationary_covariance
 from symdyn.linear.quadratics import Quadratic, quadratic
+from symdyn.linear.root_modulus import LargestRootModulus
 from symdyn.linear.spectrum import FiniteHorizonRate, SpectrumError, WorstCaseRate, worst_case_rate
 from symdyn.linear.stability import StabilityResult, charpoly, stability
 from symdyn.linear.step_bounds import StepBound, step_bound
@@ -61,6 +62,7 @@ __all__ = [
     "ExpressionTypeError",
     "FiniteHorizonRate",
     "HamiltonianForm",
+    "LargestRootModulus",
     "LatexError",
     "LimitStability",
     "ModalReduction",
