@@ -51,11 +51,18 @@ def _split_sign(expr):
     Only factors of known strict sign are removed, so the split is valid for
     strict and weak relations alike.
     """
-    numerator, denominator = sp.fraction(factor(sp.together(expr)))
+    numerator, denominator = sp.fraction(sp.cancel(sp.together(expr)))
+    if numerator.is_polynomial() and denominator.is_polynomial():
+        parts = _factor_powers(numerator) + _factor_powers(denominator)
+    else:
+        numerator, denominator = sp.fraction(factor(sp.together(expr)))
+        parts = _factor_powers(numerator * denominator)
     sign = 1
     kept = []
-    for part, power in _factor_powers(numerator * denominator):
-        factor_sign = sign_of(part)
+    for part, power in parts:
+        factor_sign = _coefficient_sign(part)
+        if factor_sign is None:
+            factor_sign = sign_of(part)
         if factor_sign == 0:
             return 0, sp.S.Zero
         if factor_sign is not None:
@@ -63,6 +70,16 @@ def _split_sign(expr):
             continue
         kept.append(part**power)
     return sign, sp.Mul(*kept)
+
+
+def _coefficient_sign(part):
+    """1 (or -1) when ``part`` is a polynomial in positive symbols whose coefficients are
+    all positive (negative): a sign read off the polynomial, before any assumption query."""
+    symbols = part.free_symbols
+    if not symbols or not all(s.is_positive for s in symbols) or not part.is_polynomial():
+        return None
+    signs = {sp.sign(c) for c in sp.Poly(part, *sorted(symbols, key=str)).coeffs()}
+    return signs.pop() if len(signs) == 1 and signs <= {1, -1} else None
 
 
 def _factor_powers(expr):
