@@ -68,7 +68,7 @@ def _split_sign(expr):
         if factor_sign is not None:
             sign *= factor_sign**power
             continue
-        kept.append(part**power)
+        kept.append(part ** (power % 2 or 2))  # an odd power has the sign of its base
     return sign, sp.Mul(*kept)
 
 
