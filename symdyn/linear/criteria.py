@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.polys.matrices import DomainMatrix
 
 from symdyn.errors import ArgumentError, UndecidedError
 from symdyn.rules.factoring import factor, factor_list
@@ -50,18 +51,35 @@ def _split_sign(expr):
     Only factors of known strict sign are removed, so the split is valid for
     strict and weak relations alike.
     """
-    numerator, denominator = sp.fraction(factor(sp.together(expr)))
+    numerator, denominator = sp.fraction(sp.cancel(sp.together(expr)))
+    if numerator.is_polynomial() and denominator.is_polynomial():
+        parts = _factor_powers(numerator) + _factor_powers(denominator)
+    else:
+        numerator, denominator = sp.fraction(factor(sp.together(expr)))
+        parts = _factor_powers(numerator * denominator)
     sign = 1
     kept = []
-    for part, power in _factor_powers(numerator * denominator):
-        factor_sign = sign_of(part)
+    for part, power in parts:
+        factor_sign = _coefficient_sign(part)
+        if factor_sign is None:
+            factor_sign = sign_of(part)
         if factor_sign == 0:
             return 0, sp.S.Zero
         if factor_sign is not None:
             sign *= factor_sign**power
             continue
-        kept.append(part**power)
+        kept.append(part ** (power % 2 or 2))  # an odd power has the sign of its base
     return sign, sp.Mul(*kept)
+
+
+def _coefficient_sign(part):
+    """1 (or -1) when ``part`` is a polynomial in positive symbols whose coefficients are
+    all positive (negative): a sign read off the polynomial, before any assumption query."""
+    symbols = part.free_symbols
+    if not symbols or not all(s.is_positive for s in symbols) or not part.is_polynomial():
+        return None
+    signs = {sp.sign(c) for c in sp.Poly(part, *sorted(symbols, key=str)).coeffs()}
+    return signs.pop() if len(signs) == 1 and signs <= {1, -1} else None
 
 
 def _factor_powers(expr):
@@ -227,9 +245,25 @@ def _lienard_chipart(poly, scale=1):
     makes its sign the one it has for the polynomial divided by ``scale``."""
     n = poly.degree()
     coefficients = [c * scale for c in poly.all_coeffs()[1:]]
-    H = hurwitz_matrix(poly)
-    determinants = [(k, H[:k, :k].det() * scale**k) for k in range(n - 1, 1, -2)]
+    H = _hurwitz_domain_matrix(poly)
+    determinants = [
+        (k, poly.domain.to_sympy(H[:k, :k].det()) * scale**k) for k in range(n - 1, 1, -2)
+    ]
     return coefficients, determinants
+
+
+def _hurwitz_domain_matrix(poly):
+    """The Hurwitz matrix over the polynomial's own coefficient domain, so that its minors
+    are computed fraction-free there (``DomainMatrix.det``), never as expressions."""
+    coeffs = poly.rep.to_list()
+    n = poly.degree()
+    zero = poly.domain.zero
+
+    def coefficient(k):
+        return coeffs[k] if 0 <= k <= n else zero
+
+    rows = [[coefficient(2 * (j + 1) - (i + 1)) for j in range(n)] for i in range(n)]
+    return DomainMatrix(rows, (n, n), poly.domain)
 
 
 def hurwitz_conditions(poly, s=None):

@@ -1,19 +1,19 @@
 """The linear kernel: what every linear analysis of a rule shares, written once.
 
-* :func:`characteristic_polynomial` and :func:`determinant`, fraction-free in a
-  polynomial or fraction domain (sympy's ``DomainMatrix``);
-* :func:`factor_radius`, the exact spectral radius of one irreducible factor:
-  a closed form up to degree two, the largest root modulus above
-  (:mod:`symdyn.linear.root_modulus`);
-* :func:`per_mode_jacobian`, the Jacobian one mode of a linear rule evolves by;
-* :func:`as_jacobian`, a caller's matrix under the exact-number policy of
-  :mod:`symdyn.rules.values` (floats become the decimals they print as);
-* :func:`opening_steps`, the derivation's opening: the rule
+- :func:`characteristic_polynomial` and :func:`determinant`, fraction-free in a
+  polynomial or fraction domain (sympy's ``DomainMatrix``).
+- :func:`factor_radius`, the exact spectral radius of one irreducible factor: a
+  closed form up to degree two (:func:`quadratic_radius`), the largest root
+  modulus above it (:mod:`symdyn.linear.root_modulus`).
+- :func:`per_mode_jacobian`, the Jacobian one mode of a linear rule evolves by.
+- :func:`as_jacobian`, a caller's matrix under the exact-number policy of
+  :mod:`symdyn.rules.values` (floats become the decimals they print as).
+- :func:`opening_steps`, the derivation's opening: the rule
   (:func:`symdyn.rules.printing.opening`) and its update map.
 
-:mod:`symdyn.linear.stability`, :mod:`~symdyn.linear.spectrum`,
-:mod:`~symdyn.linear.zero_stability` and the limits' Routh–Hurwitz,
-Hamiltonian and SDE analyses all go through it.
+:mod:`symdyn.linear.stability`, :mod:`symdyn.linear.spectrum`,
+:mod:`symdyn.linear.zero_stability` and the limits' Routh–Hurwitz, Hamiltonian
+and SDE analyses all go through it.
 """
 
 from __future__ import annotations

@@ -94,8 +94,11 @@ class StabilityResult(Presented):
     region : sympy.Boolean
         Their conjunction.
     spectral_radius : sympy.Expr or None
-        The largest root modulus (``Piecewise`` where the roots change from
-        real to complex); ``None`` when no factor of degree ≥ 3 has closed-form roots.
+        The largest root modulus, exactly: a closed form up to degree two
+        (``Piecewise`` where the roots change from real to complex), above it a
+        ``CRootOf`` for rational coefficients or a
+        :class:`~symdyn.linear.root_modulus.LargestRootModulus` for symbolic ones;
+        ``None`` only for irrational numeric coefficients of degree ≥ 3.
     marginal : sympy.Boolean or None
         Where every root is in the closed disc and one is on the circle
         (the boundary); ``None`` when a factor of degree ≥ 3 leaves it undecided.

@@ -16,12 +16,18 @@ from symdyn.budget import bounded, phase
 from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import ArgumentError, UndecidedError
 from symdyn.escaping import safe_latex
-from symdyn.linear.criteria import (
-    sign_of,
-    simplify_condition,
-)
+from symdyn.linear.polynomial_conditions import polynomial_cuts
+from symdyn.linear.root_isolation import polynomial_in, stable_interval
 from symdyn.linear.stability import StabilityResult, stability
-from symdyn.rules.factoring import factor
+from symdyn.linear.step_cuts import (
+    Cut,
+    cuts_of,
+    end_point,
+    readable_bound,
+    sign_given,
+    solve_for_step,
+    where_flat,
+)
 from symdyn.rules.values import as_basic, exact_number, exact_values
 
 __all__ = ["StepBound", "step_bound"]
@@ -95,181 +101,6 @@ class StepBound(Presented):
         return bool(inside)
 
 
-def _under(requires):
-    """Substitutions that encode single-symbol bounds ``s < c`` / ``s > c`` as assumptions.
-
-    ``s < c`` becomes ``s = c - t`` with ``t > 0`` (and ``s > c`` becomes
-    ``s = c + t``), so that sign decisions may use the other conditions.
-    """
-    substitutions = {}
-    for relation in requires:
-        lhs, rhs = relation.lhs, relation.rhs
-        if isinstance(lhs, sp.Symbol) and lhs not in rhs.free_symbols and lhs not in substitutions:
-            gap = sp.Dummy(f"d_{lhs}", positive=True)
-            below = isinstance(relation, (sp.StrictLessThan, sp.LessThan))
-            substitutions[lhs] = rhs - gap if below else rhs + gap
-    return substitutions
-
-
-def _readable_bound(bound, requires):
-    """Flip ``-a/(b - 1)`` to ``a/(1 - b)`` when the other conditions make ``1 - b`` positive."""
-    numerator, denominator = sp.fraction(factor(bound))
-    if not numerator.could_extract_minus_sign():
-        return bound
-    under = _under(requires)
-    for part in sp.Mul.make_args(denominator):
-        if part.is_Add and sign_of((-part).subs(under)) == 1:
-            rest = sp.Mul(*(f for f in sp.Mul.make_args(denominator) if f is not part))
-            return -numerator / (rest * sp.expand(-part))
-    return bound
-
-
-def _sign_given(expr, requires):
-    """Sign of ``expr`` under the assumptions, else wherever ``requires`` holds, else None."""
-    sign = sign_of(expr)
-    if sign is None and requires:
-        sign = sign_of(expr.subs(_under(requires)))
-    return sign
-
-
-@dataclass(frozen=True)
-class Bound:
-    """A stability condition solved for the step: ``slope * step**power + offset > 0``."""
-
-    slope: sp.Expr
-    offset: sp.Expr
-    power: int
-
-
-def _solve_for_step(relation, step):
-    """The :class:`Bound` that ``relation`` reads as, or None when it is not of that form.
-
-    ``power > 1`` needs a positive step, so that the root is monotone.
-    """
-    expr = sp.expand(relation.lhs - relation.rhs)  # relation is expr > 0 or expr < 0 (or weak)
-    if isinstance(relation, (sp.StrictLessThan, sp.LessThan)):
-        expr = -expr
-    poly = sp.Poly(expr, step)
-    k = poly.degree()
-    if len(poly.terms()) > 2 or k < 1 or (k > 1 and not step.is_positive):
-        return None
-    return Bound(slope=poly.coeff_monomial(step**k), offset=poly.coeff_monomial(1), power=k)
-
-
-@dataclass(frozen=True)
-class _Cut:
-    """``step > at`` (side "lower") or ``step < at`` (side "upper"), wherever ``where`` holds."""
-
-    side: str
-    at: sp.Basic
-    where: sp.Basic = sp.true
-
-
-def _cuts(slope, offset, k, requires):
-    """The end points that ``slope*step**k + offset > 0`` puts on the step.
-
-    A slope of unknown sign (``k = 1``) gives the cut ``-offset/slope`` as a
-    lower end where the slope is positive and an upper end where it is
-    negative. For ``k > 1`` the k-th root of ``r = -offset/slope`` is an end
-    only where ``r > 0``; where ``r <= 0`` a lower end always holds and an
-    upper one never does (the interval is empty: upper end 0).
-    """
-    ratio = factor(-offset / slope)
-    sign = _sign_given(slope, requires)
-    if sign is None:
-        return [
-            _Cut("lower", ratio, simplify_condition(slope)),
-            _Cut("upper", ratio, simplify_condition(-slope)),
-        ]
-    side = "lower" if sign > 0 else "upper"
-    if k == 1:
-        return [_Cut(side, ratio)]
-    root = ratio ** sp.Rational(1, k)
-    ratio_sign = _sign_given(ratio, requires)
-    if ratio_sign == 1:
-        return [_Cut(side, root)]
-    if ratio_sign is not None:
-        return [] if side == "lower" else [_Cut("upper", sp.S.Zero)]
-    positive = simplify_condition(ratio)
-    cuts = [_Cut(side, root, positive)]
-    if side == "upper":
-        cuts.append(_Cut("upper", sp.S.Zero, sp.Not(positive)))
-    return cuts
-
-
-def _end_point(cuts, side):
-    """The tightest ``side`` end of ``cuts``: ``Max`` of the lower ends, ``Min`` of the upper.
-
-    Cuts that hold only under a condition become one ``Piecewise`` over the
-    conditions, whose branches are ``Max``/``Min`` of plain expressions. sympy's
-    ``Max``/``Min`` must never see a ``Piecewise`` with an infinite branch: its
-    assumptions call ``-Piecewise((c, b < 0), (oo, True))`` positive, and so
-    ``Min(4/3, Piecewise((-4/3, b < 0), (oo, True)))`` drops 4/3.
-    """
-    extreme, empty = (sp.Max, -sp.oo) if side == "lower" else (sp.Min, sp.oo)
-    mine = [c for c in cuts if c.side == side and c.where is not sp.false]
-    always = [c.at for c in mine if c.where is sp.true]
-    conditions = list(dict.fromkeys(c.where for c in mine if c.where is not sp.true))
-
-    def pieces(ends, remaining, assumed):
-        """``(end, condition)`` pairs, the last one under ``True``."""
-        if not remaining:
-            return [(extreme(*ends) if ends else empty, sp.true)]
-        where, later = remaining[0], remaining[1:]
-        if any(_exclusive(where, other) for other in assumed):
-            return pieces(ends, later, assumed)
-        chosen = [c.at for c in mine if c.where == where]
-        inside = pieces([*ends, *chosen], later, [*assumed, where])
-        outside = pieces(ends, later, assumed)
-        if len(inside) == 1 and inside == outside:
-            return outside
-        head = [(end, sp.And(where, condition)) for end, condition in inside[:-1]]
-        return [*head, (inside[-1][0], where), *outside]
-
-    branches = pieces(always, conditions, [])
-    return branches[0][0] if len(branches) == 1 else sp.Piecewise(*branches)
-
-
-def _exclusive(first, second):
-    """Whether two strict relations ``d1 > 0`` and ``d2 > 0`` can never hold together
-    (``d1/d2`` is negative everywhere), or one is the negation of the other."""
-    if sp.Not(first) == second:
-        return True
-    strict = (sp.StrictGreaterThan, sp.StrictLessThan)
-    if not (isinstance(first, strict) and isinstance(second, strict)):
-        return False
-    d1, d2 = (
-        (r.lhs - r.rhs) if isinstance(r, sp.StrictGreaterThan) else (r.rhs - r.lhs)
-        for r in (first, second)
-    )
-    return sign_of(sp.cancel(d1 / d2)) == -1
-
-
-def _where_flat(slope, offset):
-    """What ``slope*step + offset > 0`` asks of the other symbols: ``offset > 0`` where the
-    slope vanishes, written ``slope > 0 | slope < 0 | offset > 0``.
-
-    ``True`` when, for one symbol ``t`` of the slope, the slope is a polynomial
-    in ``t`` with a leading coefficient of known sign (so it vanishes exactly at
-    its roots in ``t``, whatever the other symbols) and ``offset`` is positive
-    at each of those roots.
-    """
-    for symbol in sorted(slope.free_symbols, key=sp.default_sort_key):
-        try:
-            poly = sp.Poly(slope, symbol)
-        except sp.PolynomialError:
-            continue
-        if sign_of(poly.LC()) not in (1, -1):
-            continue
-        roots = sp.roots(poly) if poly.degree() <= 2 else {}
-        if sum(roots.values()) == poly.degree() and all(
-            sign_of(offset.subs(symbol, r)) == 1 for r in roots
-        ):
-            return sp.true
-    sloped = simplify_condition(slope) | simplify_condition(-slope)
-    return sloped | simplify_condition(offset)
-
-
 @bounded("step_bound")
 def step_bound(rule, step):
     """The interval of values of ``step`` for which ``rule`` is linearly stable.
@@ -314,11 +145,12 @@ def step_bound(rule, step):
     derivation = result.derivation.then(
         f"Solving each condition for ${safe_latex(step)}$ with the other symbols free:"
     )
-    cuts = [_Cut("lower", sp.S.Zero)] if step.is_nonnegative else []
+    cuts = [Cut("lower", sp.S.Zero)] if step.is_nonnegative else []
     requires = [c for c in result.conditions if step not in c.free_symbols]
     at_zero_slope = []
+    joint = _to_isolate(result.conditions, step)
     for condition in result.conditions:
-        if step not in condition.free_symbols:
+        if step not in condition.free_symbols or condition in joint:
             continue
         phase(f"solving {condition} for {step}")
         solved = _solve_condition(condition, step, requires, name)
@@ -327,8 +159,13 @@ def step_bound(rule, step):
             at_zero_slope.append(solved.flat)
         for text, shown in solved.steps:
             derivation = derivation.then(text, shown)
+    if joint:
+        phase(f"isolating the real roots of {len(joint)} conditions in {step}")
+        found, shown = _isolated(joint, step, name)
+        cuts += found
+        derivation = derivation.then(*shown)
     requires = list(dict.fromkeys([*requires, *at_zero_slope]))
-    lower, upper = _end_point(cuts, "lower"), _end_point(cuts, "upper")
+    lower, upper = end_point(cuts, "lower"), end_point(cuts, "upper")
     derivation = derivation.then(
         "so the stable step sizes form the interval"
         + (" provided " + ", ".join(f"${safe_latex(r)}$" for r in requires) if requires else ""),
@@ -356,6 +193,32 @@ def _analysed(rule, step):
     return result, name
 
 
+def _to_isolate(conditions, step):
+    """The conditions in ``step`` alone, when one of them is not ``a*step**k + b > 0``:
+    decided together by exact real-root isolation (:mod:`symdyn.linear.root_isolation`)."""
+    alone = [c for c in conditions if c.free_symbols == {step}]
+    polys = [polynomial_in(c, step) for c in alone]
+    if None in polys or all(solve_for_step(c, step) is not None for c in alone):
+        return ()
+    return tuple(alone)
+
+
+def _isolated(conditions, step, name):
+    """The cuts of one stable interval of ``conditions`` (all in ``step`` alone), and the
+    derivation step that says how it was found."""
+    polys = [polynomial_in(c, step) for c in conditions]
+    interval = stable_interval(polys, step, name)
+    degree = max(p.degree() for p in polys)
+    text = (
+        f"the conditions in ${safe_latex(step)}$ alone, polynomials of degree up to {degree}, "
+        "change sign only at their real roots; isolating those exactly (the end points are "
+        "algebraic numbers, shown with their decimal values) and deciding each interval "
+        "between them at a rational point leaves"
+    )
+    cuts = [Cut("lower", interval.lower), Cut("upper", interval.upper)]
+    return cuts, (text, TeX(interval.latex(step)))
+
+
 @dataclass(frozen=True)
 class _Solved:
     """One condition solved for the step: its cuts, what it asks where its slope vanishes
@@ -367,23 +230,33 @@ class _Solved:
 
 
 def _solve_condition(condition, step, requires, name):
-    solved = _solve_for_step(condition, step)
-    slope_sign = None if solved is None else _sign_given(solved.slope, requires)
+    solved = solve_for_step(condition, step)
+    slope_sign = None if solved is None else sign_given(solved.slope, requires)
     if solved is None or (slope_sign is None and solved.power > 1):
+        decided = polynomial_cuts(condition, step, requires)
+        if decided is not None:
+            cuts = () if decided.always else (Cut(decided.side, decided.at),)
+            shown = (
+                sp.true
+                if decided.always
+                else (sp.Gt if decided.side == "lower" else sp.Lt)(step, decided.at)
+            )
+            text = f"the condition ${safe_latex(condition)}$, polynomial in ${safe_latex(step)}$, "
+            return _Solved(cuts, None, ((text + decided.why + ":", shown),))
         raise UndecidedError(
             f"{name}: cannot solve {condition} for {step} exactly (it is not of the form "
             f"a*{step}**k + b > 0 with k = 1 or a of known sign); inspect result.conditions"
         )
     slope, offset, k = solved.slope, solved.offset, solved.power
-    found = tuple(_cuts(slope, offset, k, requires))
+    found = tuple(cuts_of(slope, offset, k, requires))
     if slope_sign is None:
-        flat = _where_flat(slope, offset)
+        flat = where_flat(slope, offset)
         return _Solved(
             found, flat, (_either_sign_step(condition, step, slope, offset, flat, found),)
         )
     shown = []
     for cut in found:
-        at = _readable_bound(cut.at, requires) if cut.where is sp.true else cut.at
+        at = readable_bound(cut.at, requires) if cut.where is sp.true else cut.at
         relation = (sp.Gt if cut.side == "lower" else sp.Lt)(step, at)
         shown.append(
             relation

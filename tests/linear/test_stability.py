@@ -7,11 +7,12 @@ import pickle
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import symdyn as sd
 from symdyn.catalogue.named import CATALOGUE, build
+from symdyn.linear.root_modulus import LargestRootModulus
 
 x, y = sp.symbols("x y", real=True)
 eta, beta, lam, a, b, h = sp.symbols("eta beta lambda a b h", positive=True)
@@ -383,9 +384,20 @@ def test_the_radius_of_a_numeric_factor_of_degree_three_or_more_is_exact(rows):
     assert (result.region is sp.true) == (numeric < 1)
 
 
-def test_a_symbolic_factor_of_degree_three_has_no_closed_form_radius():
+@given(st.floats(-8, 8, allow_nan=False))
+@settings(max_examples=10, deadline=None)
+def test_a_symbolic_factor_of_degree_three_has_its_largest_root_modulus_as_radius(b0):
+    """No radicals: the radius is max |z| over the roots, exact at rational values and
+    numeric (evalf, lambdify) at floats, equal to NumPy's eigenvalues' largest modulus."""
     rows = [[0, 1, 0], [0, 0, 1], [b_real / 7, R(-2, 5), R(1, 3)]]
-    assert sd.stability(sp.Matrix(rows)).spectral_radius is None
+    radius = sd.stability(sp.Matrix(rows)).spectral_radius
+    assert isinstance(radius, LargestRootModulus) and not radius.has(sp.sqrt(b_real))
+    numeric = max(abs(np.linalg.eigvals(np.array(sp.Matrix(rows).subs(b_real, b0), dtype=float))))
+    assert float(radius.subs(b_real, b0)) == pytest.approx(numeric, rel=1e-9)
+    exact = radius.subs(b_real, sp.Rational(b0).limit_denominator(1000))
+    assert exact.is_number and not isinstance(exact, LargestRootModulus)
+    compiled = sp.lambdify([b_real], radius, "numpy")
+    assert compiled(np.array([b0, b0]))[1] == pytest.approx(numeric, rel=1e-9)
 
 
 def test_the_marginal_set_where_a_weak_condition_always_holds():
