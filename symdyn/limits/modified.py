@@ -220,7 +220,7 @@ def _slow_manifold(rule, h, order):
             _taylor(composed[a] + h**j * z - nxt[a].subs(trial, simultaneous=True), h, j)
             for a, z in zip(auxiliaries, unknowns, strict=True)
         ]
-        solution = sp.solve(equations, unknowns, dict=True)
+        solution = _solve_order(equations, unknowns)
         if len(solution) != 1 or any(z not in solution[0] for z in unknowns):
             raise RuleError(
                 f"{rule.name}: the buffers {auxiliaries} have no unique slow manifold at order "
@@ -236,6 +236,18 @@ def _slow_manifold(rule, h, order):
             "reduced map is not near the identity"
         )
     return list(roles.positions), step, series
+
+
+def _solve_order(equations, unknowns):
+    """The solutions of one order's equations: by one exact linear solve when they are
+    linear in the unknowns (they are for a buffer map linear in the buffers), else sympy's."""
+    try:
+        matrix, rhs = sp.linear_eq_to_matrix([sp.expand(e) for e in equations], unknowns)
+    except (sp.polys.polyerrors.PolynomialError, ValueError, NotImplementedError):
+        return sp.solve(equations, unknowns, dict=True)
+    if matrix.det() == 0:
+        return sp.solve(equations, unknowns, dict=True)
+    return [dict(zip(unknowns, matrix.LUsolve(rhs).applyfunc(sp.cancel), strict=True))]
 
 
 def _tidy(expr, variables):
