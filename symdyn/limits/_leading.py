@@ -191,10 +191,16 @@ def solve_for_highest(setup, sampling, reduction, derivation):
 
 def find_error_order(sampling, leading, reduction, solution, derivation):
     """The order in τ of the first neglected term relative to the kept one, after reducing
-    it with the limit itself; None when none is found below MAX_ORDER, or when fast
-    variables were slaved (their relaxation sets the correction)."""
+    it with the limit itself, and "" ; or None and why it is undecided (fast variables
+    were slaved, so their relaxation sets the correction; or nothing survives below
+    MAX_ORDER). The derivation says which."""
     if reduction.slaved:
-        return None, derivation
+        names = ", ".join(map(str, reduction.slaved))
+        reason = (
+            f"the fast variables {names} were slaved to their manifold, and how fast they "
+            "relax sets the first correction, which this expansion does not find"
+        )
+        return None, reason, derivation.then(f"The order of the error is undecided: {reason}.")
     orders = []
     for x in reduction.dynamic:
         for m in range(leading.leading[x] + 1, MAX_ORDER):
@@ -203,11 +209,20 @@ def find_error_order(sampling, leading, reduction, solution, derivation):
                 orders.append(m - leading.leading[x])
                 break
     if not orders:
-        return None, derivation
+        reason = (
+            "every neglected term up to the expansion's last order "
+            f"(τ^{MAX_ORDER - 1}) vanishes once the limit is used, so the first one "
+            "that does not was not reached"
+        )
+        return None, reason, derivation.then(f"The order of the error is undecided: {reason}.")
     order = min(orders)
-    return order, derivation.then(
-        f"The first neglected term is $O(\\tau^{{{order}}})$ relative to "
-        "the kept ones, even after the limit equation is used to simplify it."
+    return (
+        order,
+        "",
+        derivation.then(
+            f"The first neglected term is $O(\\tau^{{{order}}})$ relative to "
+            "the kept ones, even after the limit equation is used to simplify it."
+        ),
     )
 
 

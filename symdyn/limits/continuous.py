@@ -31,6 +31,7 @@ from symdyn.limits._leading import (
     slave_fast_variables,
     solve_for_highest,
 )
+from symdyn.limits._paper import paper_equation
 from symdyn.limits._sampling import T, read_arguments, sample_on_curves
 from symdyn.linear.zero_stability import with_root_condition, zero_stability
 from symdyn.rules.rule import UpdateRule
@@ -57,8 +58,9 @@ class ContinuousLimit:
     error_order : int or None
         The first neglected term of the expansion is O(τ^error_order) relative
         to the kept one (so the iterates follow the ODE to O(τ^error_order) on
-        bounded time intervals); None if not found up to order 4, or when fast
-        variables were slaved (their relaxation sets the correction).
+        bounded time intervals), in powers of the time step τ (so for τ = √η,
+        O(τ²) is O(η)). None when it is undecided, with the reason in
+        ``error_reason``; :meth:`error_text` states either for a reader.
     time_step : sympy.Expr
         τ, the time between iterates.
     h : sympy.Symbol
@@ -74,6 +76,10 @@ class ContinuousLimit:
         heavy ball at fixed momentum). ``()`` when nothing is needed, None
         when that linearisation depends on the state or its roots at 1
         depend on the step counter (Su–Boyd–Candès momentum).
+    error_reason : str
+        Why ``error_order`` is None (fast variables were slaved, whose relaxation
+        sets the correction; or no non-vanishing correction below τ⁵); "" when it
+        is an integer.
     """
 
     rule: UpdateRule
@@ -86,6 +92,7 @@ class ContinuousLimit:
     scaling: dict
     derivation: Derivation = field(repr=False)
     requires: tuple | None = ()
+    error_reason: str = ""
 
     def __post_init__(self):
         freeze_fields(self, "functions", "scaling")
@@ -93,6 +100,55 @@ class ContinuousLimit:
     @property
     def t(self):
         return T
+
+    def ode_text(self):
+        """The limit ODE as a paper writes it, one equation per line: highest derivative
+        first, curves without ``(t)``, ``X'' + gamma*X' + L'(X) = 0``.
+
+        Examples
+        --------
+        >>> import sympy as sp, symdyn as sd
+        >>> x = sp.Symbol("x", real=True)
+        >>> eta, beta, gamma = sp.symbols("eta beta gamma", positive=True)
+        >>> L = sp.Function("L")
+        >>> hb = sd.optimizers.heavy_ball(L(x), [x], lr=eta, momentum=beta)
+        >>> limit = sd.continuous_limit(
+        ...     hb, h=eta, scaling={beta: 1 - gamma * sp.sqrt(eta)}, time_step=sp.sqrt(eta)
+        ... )
+        >>> print(limit.ode_text())
+        X'' + gamma*X' + L'(X) = 0
+        """
+        return "\n".join(paper_equation(eq, latex=False) for eq in self.ode)
+
+    def ode_latex(self):
+        """:meth:`ode_text` in LaTeX (math mode, equations joined by ``\\\\``).
+
+        Examples
+        --------
+        >>> import sympy as sp, symdyn as sd
+        >>> x = sp.Symbol("x", real=True)
+        >>> eta, lam = sp.symbols("eta lambda", positive=True)
+        >>> limit = sd.continuous_limit(sd.optimizers.gd(lam * x**2 / 2, [x], eta), h=eta)
+        >>> print(limit.ode_latex())
+        X' + \\lambda\\,X = 0
+        """
+        return " \\\\ ".join(paper_equation(eq, latex=True) for eq in self.ode)
+
+    def error_text(self):
+        """The order of the error in the time step, or why it is undecided, for a reader:
+        ``O(τ^2) in the time step τ = sqrt(eta)``.
+
+        Examples
+        --------
+        >>> import sympy as sp, symdyn as sd
+        >>> x = sp.Symbol("x", real=True)
+        >>> eta = sp.Symbol("eta", positive=True)
+        >>> sd.continuous_limit(sd.optimizers.gd(x**2 / 2, [x], eta), h=eta).error_text()
+        'O(τ^1) in the time step τ = eta'
+        """
+        if self.error_order is None:
+            return f"undecided: {self.error_reason}"
+        return f"O(τ^{self.error_order}) in the time step τ = {sp.sstr(self.time_step)}"
 
     def first_order_system(self):
         """The limit as a first-order system: (phase variables X, X', …; real dummies
@@ -200,7 +256,9 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
     phase("solving the leading equations for the highest derivatives")
     solution, derivation = solve_for_highest(setup, sampling, reduction, derivation)
     phase("finding the order of the first neglected term")
-    order, derivation = find_error_order(sampling, leading, reduction, solution, derivation)
+    order, reason, derivation = find_error_order(
+        sampling, leading, reduction, solution, derivation
+    )
     phase("the root condition of the step at h = 0")
     roots = zero_stability(rule, setup.h, dict(setup.scaling), sum(reduction.highest.values()))
     functions = dict(sampling.samples)
@@ -216,4 +274,5 @@ def continuous_limit(rule, h, scaling=None, time_step=None):
         scaling=setup.scaling,
         derivation=with_root_condition(derivation, roots, setup.h),
         requires=None if roots is None else roots.conditions,
+        error_reason=reason,
     )
