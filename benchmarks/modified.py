@@ -22,7 +22,7 @@ from sympy.core.cache import clear_cache
 import symdyn as sd
 from symdyn.limits._potential import _potential
 from symdyn.limits._taylor import _is_zero, _taylor
-from symdyn.limits.modified import _tidy
+from symdyn.limits.modified import _modified_derivation, _tidy
 from symdyn.rules.state_roles import state_roles
 
 x, y, z = sp.symbols("x y z", real=True)
@@ -105,18 +105,19 @@ def _old_loss(terms, state, h):
     for f in terms:
         jac = f.jacobian(state)
         if any(not _is_zero(jac[a, b] - jac[b, a]) for a in range(len(state)) for b in range(a)):
-            return None
+            return None, "not a gradient"
     loss = sp.S.Zero
     for i, f in enumerate(terms):
         psi = _potential(list(-f), state)
         if psi is None:
-            return None
+            return None, "no closed-form potential"
         loss += h**i * psi
-    return _tidy(sp.expand(loss), [*state, h])
+    return _tidy(sp.expand(loss), [*state, h]), "a gradient"
 
 
 def old_modified_equation(rule, h, order):
-    """(terms, modified loss, slow manifold) by the old route."""
+    """(terms, modified loss, slow manifold) by the old route, with the same derivation
+    (built by symdyn's own step, so that both routes do the same work)."""
     step = sp.Matrix(rule.next_state) - sp.Matrix(rule.state)
     manifold = None
     if all(_is_zero(e) for e in step.subs(h, 0)):
@@ -129,7 +130,9 @@ def old_modified_equation(rule, h, order):
         for j in range(1, order + 1)
     ]
     terms = _old_terms(increments, variables, h)
-    return tuple(terms), _old_loss(terms, variables, h), manifold
+    loss, reason = _old_loss(terms, variables, h)
+    _modified_derivation(rule, h, increments, terms, loss, reason, manifold)
+    return tuple(terms), loss, manifold
 
 
 # -- the comparison ---------------------------------------------------------------------------
@@ -152,6 +155,9 @@ def main():
     if "--quick" not in sys.argv:
         quartic_hb = sd.optimizers.heavy_ball(QUARTIC_3D, [x, y, z], lr=eta, momentum=beta)
         cases.append(("heavy ball, 3-D quartic", quartic_hb))
+    warm_up = sd.optimizers.gd(L(x), [x], lr=eta)  # imports and first-call costs, for both
+    sd.modified_equation(warm_up, h=eta, order=2)
+    old_modified_equation(warm_up, eta, 2)
     print("modified_equation, order 3: one run each, sympy cache cleared before each")
     print(f"  {'rule':28s} {'new':>9s} {'old':>9s} {'old/new':>8s}  same")
     slowest_3d = 0.0
