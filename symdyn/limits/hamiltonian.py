@@ -275,7 +275,8 @@ def _one_step(rule, coordinates):
         ),
     )
     d = d.then(
-        "Its Jacobian $J$ and the product $J^T \\Omega J$ are",
+        "With the symplectic form $\\Omega = \\begin{pmatrix} 0 & I \\\\ -I & 0 "
+        "\\end{pmatrix}$, its Jacobian $J$ and the product $J^T \\Omega J$ are",
         (TeX("J = " + safe_latex(jac)), TeX("J^T\\Omega J = " + safe_latex(form))),
     )
     step = _Step(
@@ -293,15 +294,21 @@ def _one_step(rule, coordinates):
 def _not_conformal(rule, coordinates, step, d):
     """The result for a rule whose JᵀΩJ is not a constant multiple of Ω, with the reason."""
     det, state_like = step.det, set(coordinates.q) | set(coordinates.p)
-    why = (
-        f"det J = {det} depends on the state"
-        if det.free_symbols & state_like
-        else "JᵀΩJ is not a multiple of Ω"
+    depends = det.free_symbols & state_like
+    why = f"det J = {det} depends on the state" if depends else "JᵀΩJ is not a multiple of Ω"
+    shown = (
+        "$\\det J$ depends on the state"
+        if depends
+        else "$J^T \\Omega J$ is not a multiple of $\\Omega$"
     )
     if det.has(sp.Derivative) or any(str(a).startswith("Subs") for a in det.atoms()):
         why += " through the curvature of the loss"
+        shown += " through the curvature of the loss"
     reason = f"not conformal symplectic: {why}"
-    d = d.then(f"So the rule is {reason}.", sp.Eq(sp.Symbol("\\det J"), det))
+    d = d.then(
+        f"So the rule is not conformal symplectic: {shown}.",
+        TeX("\\det J = " + safe_latex(det)),
+    )
     return HamiltonianForm(
         rule=rule,
         q=coordinates.q,
@@ -326,15 +333,15 @@ def _euler_form(rule, coordinates, step, d):
     d = d.then(
         "It is a multiple of $\\Omega$ with a constant factor, so the map is "
         "conformal symplectic with contraction",
-        (sp.Eq(sp.Symbol("c"), contraction), sp.Eq(sp.Symbol("\\det J"), step.det)),
+        (sp.Eq(sp.Symbol("c"), contraction), TeX("\\det J = " + safe_latex(step.det))),
     )
     force = [sp.expand(contraction * pk - pn) for pk, pn in zip(p, step.p_next, strict=True)]
     reason = f"conformal symplectic with constant contraction {contraction}"
     s, potential, assumption, assumption_tex = _step_and_potential(rule, q, p, step, force)
     if potential is None:
         d = d.then(
-            "The momentum update is not of the form $c\\,p - s\\nabla V(q)$, so no "
-            "Hamiltonian is given."
+            "The momentum update is not of the form $c\\,p - s\\nabla V(q)$ for a step "
+            "$s$ and a potential $V$, so no Hamiltonian is given."
         )
         reason += "; the momentum update is not of the form c·p − s∇V(q), so no H is given"
         coordinates = dict(zip(p, momenta, strict=True))
@@ -346,8 +353,13 @@ def _euler_form(rule, coordinates, step, d):
         f"With the step $s = {safe_latex(s)}${assumption_tex} and momenta rescaled by "
         "$1/s$, "
         "the update is "
-        "$p^+ = c\\,p - s\\nabla V(q)$, $q^+ = q + s\\,p^+$: conformal symplectic Euler for",
-        (TeX("H = " + safe_latex(H)), *(sp.Eq(k, v) for k, v in rescaled.items())),
+        "$p^+ = c\\,p - s\\nabla V(q)$, $q^+ = q + s\\,p^+$ with the potential $V$ below: "
+        "conformal symplectic Euler for $H = |p|^2/2 + V(q)$, that is",
+        (
+            TeX("V(q) = " + safe_latex(potential)),
+            TeX("H = " + safe_latex(H)),
+            *(sp.Eq(k, v) for k, v in rescaled.items()),
+        ),
     )
     d = d.then("with damping $c = e^{-\\gamma s}$, i.e.", sp.Eq(sp.Symbol("\\gamma"), damping))
     reason += f"; conformal symplectic Euler for H = {H} with step {s}{assumption}"
