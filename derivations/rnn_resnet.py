@@ -98,7 +98,7 @@ def main():
         "A residual block $x \\leftarrow x + h f(x)$ is one forward-Euler step of the neural "
         "ODE $x' = f(x)$. For the spiral field:"
     )
-    derivation = derivation + limit.derivation + limit_stability.derivation + bound.derivation
+    derivation = derivation + limit_stability.derivation + bound.derivation  # it holds the limit's
     derivation = derivation.then(
         "So the ODE is stable for every $a > 0$, but the network only for",
         sp.Lt(h, bound.upper),

@@ -86,21 +86,58 @@ def _coefficients(expr, tau, degree):
 
 
 def _shifted_series(expr, shift, h, degree):
-    """expr(x + shift) to order h**degree, for a shift that is O(h): a Taylor sum in the shift."""
+    """expr(x + shift) to order h**degree, for a shift that is O(h): a Taylor sum in the shift.
+
+    Every factor is held as its coefficients of h^0 … h^degree, so products are
+    truncated as they are formed rather than expanded whole and cut afterwards.
+    """
     if expr == 0:
         return sp.S.Zero
     variables = list(shift)
-    shifts = {x: _truncate(shift[x], h, degree) for x in variables}
-    total = sp.S.Zero
+    shifts = {x: _coefficient_list(shift[x], h, degree) for x in variables}
+    powers = {}
+
+    def power(x, c):  # shift[x]**c / c!, truncated
+        if (x, c) not in powers:
+            below = power(x, c - 1) if c > 1 else _one(degree)
+            powers[x, c] = [e / c for e in _product(below, shifts[x], degree)]
+        return powers[x, c]
+
+    total = [sp.S.Zero] * (degree + 1)
     for size in range(degree + 1):
         for combo in itertools.combinations_with_replacement(variables, size):
             counts = {x: combo.count(x) for x in set(combo)}
             derivative = sp.diff(expr, *[(x, c) for x, c in counts.items()]) if combo else expr
             if derivative == 0:
                 continue
-            weight = sp.Mul(*[shifts[x] ** c / sp.factorial(c) for x, c in counts.items()])
-            total += derivative * weight
-    return _truncate(total, h, degree)
+            weight = _one(degree)
+            for x, c in counts.items():
+                weight = _product(weight, power(x, c), degree)
+            term = _product(_coefficient_list(derivative, h, degree), weight, degree)
+            total = [a + b for a, b in zip(total, term, strict=True)]
+    return sp.Add(*[sp.expand(c) * h**m for m, c in enumerate(total)])
+
+
+def _coefficient_list(expr, h, degree):
+    """The coefficients of h^0 … h^degree of ``expr``, expanded."""
+    expr = sp.expand(expr)
+    return [expr.coeff(h, m) for m in range(degree + 1)]
+
+
+def _one(degree):
+    return [sp.S.One] + [sp.S.Zero] * degree
+
+
+def _product(a, b, degree):
+    """The product of two truncated series, truncated at h**degree."""
+    out = [sp.S.Zero] * (degree + 1)
+    for i, left in enumerate(a):
+        if left == 0:
+            continue
+        for k in range(degree + 1 - i):
+            if b[k] != 0:
+                out[i + k] += left * b[k]
+    return [sp.expand(c) for c in out]
 
 
 def _taylor(expr, h, j):
@@ -109,8 +146,3 @@ def _taylor(expr, h, j):
     if expanded.is_polynomial(h):
         return expanded.coeff(h, j)
     return sp.expand(sp.diff(expr, h, j).subs(h, 0).doit() / sp.factorial(j))
-
-
-def _truncate(expr, h, degree):
-    expr = sp.expand(expr)
-    return sum((expr.coeff(h, m) * h**m for m in range(degree + 1)), sp.S.Zero)

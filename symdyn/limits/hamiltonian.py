@@ -180,7 +180,69 @@ def hamiltonian_form(rule, q=None, p=None):
     """
     if not isinstance(rule, UpdateRule):
         raise RuleError(f"hamiltonian_form needs an UpdateRule, got {type(rule).__name__}")
-    q, p, momenta, to_old = _coordinates(rule, q, p)
+    coordinates = _Coordinates(*_coordinates(rule, q, p))
+    step, derivation = _one_step(rule, coordinates)
+    if not step.is_conformal:
+        return _not_conformal(rule, coordinates, step, derivation)
+    euler, derivation = _euler_form(rule, coordinates, step, derivation)
+    derivation = derivation.then("It is symplectic exactly when $c = 1$.")
+    return HamiltonianForm(
+        rule=rule,
+        q=coordinates.q,
+        p=coordinates.p,
+        coordinates=euler.coordinates,
+        step=euler.step,
+        H=euler.H,
+        damping=euler.damping,
+        contraction=step.contraction,
+        det_jacobian=step.det,
+        is_conformal_symplectic=True,
+        is_symplectic=sp.Eq(step.contraction, 1),
+        reason=euler.reason,
+        derivation=derivation,
+    )
+
+
+@dataclass(frozen=True)
+class _Coordinates:
+    """Positions q, momentum symbols p, the momenta in the rule's state, and the old
+    non-positions in (q, p)."""
+
+    q: tuple
+    p: tuple
+    momenta: tuple
+    to_old: dict
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One step in (q, p): the new values, the Jacobian J, JᵀΩJ, its factor c and det J."""
+
+    q_next: tuple
+    p_next: tuple
+    jacobian: sp.ImmutableMatrix
+    form: sp.ImmutableMatrix
+    contraction: sp.Expr
+    det: sp.Expr
+    is_conformal: bool
+
+
+@dataclass(frozen=True)
+class _Euler:
+    """The conformal symplectic Euler reading: step s (None unless q⁺ = q + p⁺ and the
+    force is free of p), H and damping γ (None when the momentum update is not
+    c·p − s∇V(q)), the momenta (rescaled by 1/s with H) and the reason."""
+
+    step: sp.Expr | None
+    H: sp.Expr | None
+    damping: sp.Expr | None
+    coordinates: dict
+    reason: str
+
+
+def _one_step(rule, coordinates):
+    """The step in (q, p), its Jacobian and JᵀΩJ; the derivation opens with them."""
+    q, p, momenta, to_old = coordinates.q, coordinates.p, coordinates.momenta, coordinates.to_old
     nxt = dict(zip(rule.state, rule.next_state, strict=True))
     q_next = [nxt[x].subs(to_old, simultaneous=True) for x in q]
     p_next = [
@@ -213,73 +275,114 @@ def hamiltonian_form(rule, q=None, p=None):
         ),
     )
     d = d.then(
-        "Its Jacobian $J$ and the product $J^T \\Omega J$ are",
+        "With the symplectic form $\\Omega = \\begin{pmatrix} 0 & I \\\\ -I & 0 "
+        "\\end{pmatrix}$, its Jacobian $J$ and the product $J^T \\Omega J$ are",
         (TeX("J = " + safe_latex(jac)), TeX("J^T\\Omega J = " + safe_latex(form))),
     )
-    if not (exact and constant):
-        why = (
-            f"det J = {det} depends on the state"
-            if det.free_symbols & state_like
-            else "JᵀΩJ is not a multiple of Ω"
-        )
-        if det.has(sp.Derivative) or any(str(a).startswith("Subs") for a in det.atoms()):
-            why += " through the curvature of the loss"
-        reason = f"not conformal symplectic: {why}"
-        d = d.then(f"So the rule is {reason}.", sp.Eq(sp.Symbol("\\det J"), det))
-        return HamiltonianForm(
-            rule,
-            q,
-            p,
-            dict(zip(p, momenta, strict=True)),
-            None,
-            None,
-            None,
-            None,
-            det,
-            False,
-            sp.false,
-            reason,
-            d,
-        )
+    step = _Step(
+        q_next=tuple(q_next),
+        p_next=tuple(p_next),
+        jacobian=sp.ImmutableMatrix(jac),
+        form=sp.ImmutableMatrix(form),
+        contraction=contraction,
+        det=det,
+        is_conformal=exact and constant,
+    )
+    return step, d
+
+
+def _not_conformal(rule, coordinates, step, d):
+    """The result for a rule whose JᵀΩJ is not a constant multiple of Ω, with the reason."""
+    det, state_like = step.det, set(coordinates.q) | set(coordinates.p)
+    depends = det.free_symbols & state_like
+    why = f"det J = {det} depends on the state" if depends else "JᵀΩJ is not a multiple of Ω"
+    shown = (
+        "$\\det J$ depends on the state"
+        if depends
+        else "$J^T \\Omega J$ is not a multiple of $\\Omega$"
+    )
+    if det.has(sp.Derivative) or any(str(a).startswith("Subs") for a in det.atoms()):
+        why += " through the curvature of the loss"
+        shown += " through the curvature of the loss"
+    reason = f"not conformal symplectic: {why}"
+    d = d.then(
+        f"So the rule is not conformal symplectic: {shown}.",
+        TeX("\\det J = " + safe_latex(det)),
+    )
+    return HamiltonianForm(
+        rule=rule,
+        q=coordinates.q,
+        p=coordinates.p,
+        coordinates=dict(zip(coordinates.p, coordinates.momenta, strict=True)),
+        step=None,
+        H=None,
+        damping=None,
+        contraction=None,
+        det_jacobian=det,
+        is_conformal_symplectic=False,
+        is_symplectic=sp.false,
+        reason=reason,
+        derivation=d,
+    )
+
+
+def _euler_form(rule, coordinates, step, d):
+    """Whether the conformal symplectic map is symplectic Euler for |p|²/2 + V(q)."""
+    q, p, momenta = coordinates.q, coordinates.p, coordinates.momenta
+    contraction = step.contraction
     d = d.then(
         "It is a multiple of $\\Omega$ with a constant factor, so the map is "
         "conformal symplectic with contraction",
-        (sp.Eq(sp.Symbol("c"), contraction), sp.Eq(sp.Symbol("\\det J"), det)),
+        (sp.Eq(sp.Symbol("c"), contraction), TeX("\\det J = " + safe_latex(step.det))),
     )
-    force = [sp.expand(contraction * pk - pn) for pk, pn in zip(p, p_next, strict=True)]
-    step, H, damping, potential, assumption, assumption_tex = None, None, None, None, "", ""
+    force = [sp.expand(contraction * pk - pn) for pk, pn in zip(p, step.p_next, strict=True)]
     reason = f"conformal symplectic with constant contraction {contraction}"
-    euler = all(_is_zero(qn - x - pn) for qn, x, pn in zip(q_next, q, p_next, strict=True))
-    if euler and all(not (f.free_symbols & set(p)) for f in force):
-        scale, _ = sp.factor_terms(force[0]).as_independent(*q, *rule.free, as_Add=False)
-        if sign_of(scale) != -1:
-            step = sp.sqrt(scale)
-            potential = _potential([sp.expand(f / scale) for f in force], list(q))
-            if sign_of(scale) is None:
-                assumption = f" (where {scale} > 0)"
-                assumption_tex = f" (where ${safe_latex(scale)} > 0$)"
-    if potential is not None:
-        H = sum(pk**2 for pk in p) / 2 + potential
-        damping = sp.simplify(-sp.log(contraction) / step)
-        coordinates = {pk: m / step for pk, m in zip(p, momenta, strict=True)}
+    s, potential, assumption, assumption_tex = _step_and_potential(rule, q, p, step, force)
+    if potential is None:
         d = d.then(
-            f"With the step $s = {safe_latex(step)}${assumption_tex} and momenta rescaled by "
-            "$1/s$, "
-            "the update is "
-            "$p^+ = c\\,p - s\\nabla V(q)$, $q^+ = q + s\\,p^+$: conformal symplectic Euler for",
-            (TeX("H = " + safe_latex(H)), *(sp.Eq(k, v) for k, v in coordinates.items())),
+            "The momentum update is not of the form $c\\,p - s\\nabla V(q)$ for a step "
+            "$s$ and a potential $V$, so no Hamiltonian is given."
         )
-        d = d.then("with damping $c = e^{-\\gamma s}$, i.e.", sp.Eq(sp.Symbol("\\gamma"), damping))
-        reason += f"; conformal symplectic Euler for H = {H} with step {step}{assumption}"
-    else:
-        coordinates = dict(zip(p, momenta, strict=True))
         reason += "; the momentum update is not of the form c·p − s∇V(q), so no H is given"
-        d = d.then(
-            "The momentum update is not of the form $c\\,p - s\\nabla V(q)$, so no "
-            "Hamiltonian is given."
-        )
-    symplectic = sp.Eq(contraction, 1)
-    d = d.then("It is symplectic exactly when $c = 1$.")
-    return HamiltonianForm(
-        rule, q, p, coordinates, step, H, damping, contraction, det, True, symplectic, reason, d
+        coordinates = dict(zip(p, momenta, strict=True))
+        return _Euler(s, None, None, coordinates, reason), d
+    H = sum(pk**2 for pk in p) / 2 + potential
+    damping = sp.simplify(-sp.log(contraction) / s)
+    rescaled = {pk: m / s for pk, m in zip(p, momenta, strict=True)}
+    d = d.then(
+        f"With the step $s = {safe_latex(s)}${assumption_tex} and momenta rescaled by "
+        "$1/s$, "
+        "the update is "
+        "$p^+ = c\\,p - s\\nabla V(q)$, $q^+ = q + s\\,p^+$ with the potential $V$ below: "
+        "conformal symplectic Euler for $H = |p|^2/2 + V(q)$, that is",
+        (
+            TeX("V(q) = " + safe_latex(potential)),
+            TeX("H = " + safe_latex(H)),
+            *(sp.Eq(k, v) for k, v in rescaled.items()),
+        ),
     )
+    d = d.then("with damping $c = e^{-\\gamma s}$, i.e.", sp.Eq(sp.Symbol("\\gamma"), damping))
+    reason += f"; conformal symplectic Euler for H = {H} with step {s}{assumption}"
+    return _Euler(s, H, damping, rescaled, reason), d
+
+
+def _step_and_potential(rule, q, p, step, force):
+    """(s, V, assumption, its LaTeX) when p⁺ = c·p − s∇V(q) and q⁺ = q + p⁺; V None else."""
+    none = (None, None, "", "")
+    euler = all(
+        _is_zero(qn - x - pn) for qn, x, pn in zip(step.q_next, q, step.p_next, strict=True)
+    )
+    if not euler or any(f.free_symbols & set(p) for f in force):
+        return none
+    scale, _ = sp.factor_terms(force[0]).as_independent(*q, *rule.free, as_Add=False)
+    if sign_of(scale) == -1:
+        return none
+    potential = _potential([sp.expand(f / scale) for f in force], list(q))
+    if sign_of(scale) is None:
+        return (
+            sp.sqrt(scale),
+            potential,
+            f" (where {scale} > 0)",
+            f" (where ${safe_latex(scale)} > 0$)",
+        )
+    return sp.sqrt(scale), potential, "", ""

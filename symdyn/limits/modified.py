@@ -22,8 +22,9 @@ from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import RuleError
 from symdyn.escaping import plain, safe_latex
 from symdyn.frozen import freeze_fields
+from symdyn.limits._chain import jacobian
 from symdyn.limits._potential import _potential
-from symdyn.limits._taylor import _is_zero, _shifted_series, _taylor, _truncate
+from symdyn.limits._taylor import _is_zero, _shifted_series, _taylor
 from symdyn.rules.factoring import factor
 from symdyn.rules.printing import opening
 from symdyn.rules.rule import UpdateRule
@@ -74,13 +75,36 @@ class ModifiedEquation(Presented):
         freeze_fields(self, "slow_manifold")
 
 
-def _lie(g, f, state):
-    """Directional derivative of the column ``g`` along the field ``f``: g'(x) f(x)."""
-    return g.jacobian(state) * f
+def _field_terms(increments, state, variables, h):
+    """f₁, …, f_order from the step's Taylor coefficients d_j, by recursion on coefficients.
 
+    With f̃ = Σ_r h^r F_r (F_r = f_(r+1)), write P_m = (f̃·∇)^(m−1) f̃ = Σ_r h^r P_m[r].
+    Then P_1[r] = F_r and P_m[r] = Σ_(a+b=r) P_(m−1)[a]′ F_b, and matching the flow
+    x + Σ_m h^m/m! P_m with the step at h^j gives f_j = d_j − Σ_(m=2..j) P_m[j−m]/m!.
+    Each P_m[r] needs only F_0 … F_r, so it is computed once and kept; nothing is
+    expanded in h.
+    """
+    terms, lie = [], {}
 
-def _coefficient(expr, h, m):
-    return sp.expand(expr).coeff(h, m)
+    def lie_coefficient(m, r):
+        if m == 1:
+            return terms[r]
+        if (m, r) not in lie:
+            total = sp.zeros(len(state), 1)
+            for a in range(r + 1):
+                total += jacobian(lie_coefficient(m - 1, a), variables) * terms[r - a]
+            lie[m, r] = total.applyfunc(sp.expand)
+        return lie[m, r]
+
+    for j, increment in enumerate(increments, start=1):
+        phase(f"the correction of order {j - 1} in {h}")
+        known = sp.zeros(len(state), 1)
+        for m in range(2, j + 1):
+            known += lie_coefficient(m, j - m) / sp.factorial(m)
+        terms.append(
+            sp.ImmutableMatrix((increment - known).applyfunc(lambda e: _tidy(e, variables)))
+        )
+    return terms
 
 
 @bounded("modified_equation")
@@ -146,26 +170,7 @@ def modified_equation(rule, h, order=2):
         sp.ImmutableMatrix(step.applyfunc(lambda e, j=j: _taylor(e, h, j)))
         for j in range(1, order + 1)
     ]
-    terms = []
-    for j in range(1, order + 1):
-        phase(f"the correction of order {j - 1} in {h}")
-        field_so_far = sp.zeros(len(state), 1)
-        for i, f in enumerate(terms):
-            field_so_far += h**i * f
-        flow = sp.zeros(len(state), 1)
-        power = field_so_far
-        for m in range(1, j + 1):
-            if m > 1:
-                power = _lie(power, field_so_far, state).applyfunc(
-                    lambda e, d=j - m: _truncate(e, h, d)
-                )
-            flow += h**m / sp.factorial(m) * power
-        known = flow.applyfunc(lambda e, j=j: _coefficient(e, h, j))
-        terms.append(
-            sp.ImmutableMatrix(
-                (increments[j - 1] - known).applyfunc(lambda e: _tidy(e, variables))
-            )
-        )
+    terms = _field_terms(increments, state, variables, h)
     vector_field = sp.ImmutableMatrix(
         sum((h**i * f for i, f in enumerate(terms)), sp.zeros(len(state), 1))
     )
@@ -215,7 +220,7 @@ def _slow_manifold(rule, h, order):
             _taylor(composed[a] + h**j * z - nxt[a].subs(trial, simultaneous=True), h, j)
             for a, z in zip(auxiliaries, unknowns, strict=True)
         ]
-        solution = sp.solve(equations, unknowns, dict=True)
+        solution = _solve_order(equations, unknowns)
         if len(solution) != 1 or any(z not in solution[0] for z in unknowns):
             raise RuleError(
                 f"{rule.name}: the buffers {auxiliaries} have no unique slow manifold at order "
@@ -233,6 +238,18 @@ def _slow_manifold(rule, h, order):
     return list(roles.positions), step, series
 
 
+def _solve_order(equations, unknowns):
+    """The solutions of one order's equations: by one exact linear solve when they are
+    linear in the unknowns (they are for a buffer map linear in the buffers), else sympy's."""
+    try:
+        matrix, rhs = sp.linear_eq_to_matrix([sp.expand(e) for e in equations], unknowns)
+    except (sp.polys.polyerrors.PolynomialError, ValueError, NotImplementedError):
+        return sp.solve(equations, unknowns, dict=True)
+    if matrix.det() == 0:
+        return sp.solve(equations, unknowns, dict=True)
+    return [dict(zip(unknowns, matrix.LUsolve(rhs).applyfunc(sp.cancel), strict=True))]
+
+
 def _tidy(expr, variables):
     """Group the terms of ``expr`` by their dependence on ``variables``; factor coefficients."""
     groups = {}
@@ -247,7 +264,7 @@ def _modified_loss(terms, state, h):
     for i, f in enumerate(terms):
         field_total += h**i * f
     for j, f in enumerate(terms, start=1):
-        jac = f.jacobian(state)
+        jac = jacobian(f, state)
         if any(not _is_zero(jac[a, b] - jac[b, a]) for a in range(len(state)) for b in range(a)):
             return None, (
                 f"the order-{j} term has a non-symmetric Jacobian, so the modified "

@@ -42,6 +42,8 @@ class LimitStability(Presented):
     conditions : tuple of sympy relations
     region : sympy.Boolean
     derivation : Derivation
+        The limit's derivation (so the ODE is stated once), then the linearisation
+        and the criterion.
     """
 
     point: dict
@@ -118,8 +120,7 @@ def routh_hurwitz(limit, at=None):
     else:
         verdict = (f"{criterion} this holds if and only if", conditions)
     derivation = (
-        Derivation("Routh–Hurwitz stability of the limit ODE")
-        .then("The limit equations are", limit.ode)
+        Derivation("Routh–Hurwitz stability of the limit ODE", limit.derivation.steps)
         .then(
             "Written as a first-order system and linearised at the equilibrium",
             tuple(sp.Eq(k, v) for k, v in shown_point.items()),

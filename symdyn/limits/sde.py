@@ -147,6 +147,35 @@ def sde_limit(rule, h, noise):
     Li, Tai & E, *Stochastic modified equations and adaptive stochastic gradient
     algorithms* (ICML 2017), Thm. 1 (first order).
     """
+    symbols, covariance = _noise(rule, noise)
+    first = modified_equation(rule, h, order=1)
+    at_rest = dict.fromkeys(symbols, 0)
+    field_ = first.terms[0]
+    drift = sp.ImmutableMatrix(field_.subs(at_rest).applyfunc(sp.factor))
+    gain = field_.jacobian(sp.Matrix(symbols)).subs(at_rest)
+    if gain.free_symbols & set(first.variables):
+        raise UndecidedError(
+            f"{rule.name}: the noise enters multiplied by the state ({gain}); only additive "
+            "gradient noise is supported"
+        )
+    diffusion = sp.ImmutableMatrix((h * gain * covariance * gain.T).applyfunc(sp.factor))
+    derivation = _sde_derivation(
+        rule, h, symbols, covariance, first.variables, (drift, gain, diffusion)
+    )
+    return SdeLimit(
+        rule=rule,
+        h=h,
+        variables=first.variables,
+        noise=symbols,
+        covariance=covariance,
+        drift=drift,
+        diffusion=diffusion,
+        derivation=derivation,
+    )
+
+
+def _noise(rule, noise):
+    """The noise symbols and their covariance matrix Σ, checked against the rule."""
     if isinstance(noise, tuple):
         symbols, covariance = tuple(noise[0]), as_matrix(noise[1], "the noise covariance")
     else:
@@ -163,31 +192,24 @@ def sde_limit(rule, h, noise):
     missing = [s for s in symbols if s not in rule.free_symbols]
     if missing:
         raise RuleError(f"{rule.name}: the noise symbols {missing} do not appear in the rule")
-    first = modified_equation(rule, h, order=1)
-    at_rest = dict.fromkeys(symbols, 0)
-    field_ = first.terms[0]
-    drift = sp.ImmutableMatrix(field_.subs(at_rest).applyfunc(sp.factor))
-    gain = field_.jacobian(sp.Matrix(symbols)).subs(at_rest)
-    if gain.free_symbols & set(first.variables):
-        raise UndecidedError(
-            f"{rule.name}: the noise enters multiplied by the state ({gain}); only additive "
-            "gradient noise is supported"
-        )
-    diffusion = sp.ImmutableMatrix((h * gain * covariance * gain.T).applyfunc(sp.factor))
-    state = sp.Matrix(first.variables)
-    derivation = (
+    return symbols, covariance
+
+
+def _sde_derivation(rule, h, symbols, covariance, variables, fields):
+    """The steps: the rule, Σ, the first-order field f + Gξ, and the SDE."""
+    drift, gain, diffusion = fields
+    state = sp.Matrix(variables)
+    noise = safe_latex(sp.Matrix(symbols).T)
+    named = "" if [safe_latex(s) for s in symbols] == ["\\xi"] else f" = {noise}"
+    return (
         opening(rule, f"Stochastic modified equation of {plain(rule.name)}")
         .then(
-            "with mean-zero noise of covariance",
-            TeX(
-                r"\operatorname{Cov}"
-                + safe_latex(sp.Matrix(symbols).T)
-                + " = "
-                + safe_latex(covariance)
-            ),
+            f"The noise $\\xi{named}$ has mean zero and covariance",
+            TeX(r"\Sigma = \operatorname{Cov}" + noise + " = " + safe_latex(covariance)),
         )
         .then(
-            "Its first-order modified field is $f(x) + G\\,\\xi$ with",
+            f"With the step $h = {safe_latex(h)}$, its first-order modified field is "
+            "$f(x) + G\\,\\xi$ with",
             (TeX("f = " + safe_latex(drift)), TeX("G = " + safe_latex(gain))),
         )
         .then(
@@ -204,4 +226,3 @@ def sde_limit(rule, h, noise):
             ),
         )
     )
-    return SdeLimit(rule, h, first.variables, symbols, covariance, drift, diffusion, derivation)

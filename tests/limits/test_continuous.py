@@ -198,3 +198,53 @@ def test_derivations_compile(tmp_path, pdflatex):
     for number, derivation in enumerate(derivations):
         pdf = derivation.save(tmp_path / f"d{number}.pdf")
         assert pdf.stat().st_size > 0
+
+
+# -- the limit as a reader sees it -------------------------------------------------------------
+
+
+def test_ode_text_reads_as_a_paper_writes_the_second_order_limits():
+    """X'' + γX' + L'(X) = 0 for heavy ball, X'' + (3/t)X' + ∇L(X) = 0 for Nesterov, and the
+    neural ODE of a ResNet block, with the coefficients of the ODE itself."""
+    heavy_ball = sd.continuous_limit(
+        sd.optimizers.heavy_ball(L(x), [x], lr=eta, momentum=beta),
+        h=eta,
+        scaling={beta: 1 - gamma * sp.sqrt(eta)},
+        time_step=sp.sqrt(eta),
+    )
+    assert heavy_ball.ode_text() == "X'' + gamma*X' + L'(X) = 0"
+    assert heavy_ball.ode_latex() == r"X'' + \gamma\,X' + L'{\left(X \right)} = 0"
+    nesterov = sd.continuous_limit(
+        sd.optimizers.nesterov(x**2 / 2, [x], lr=eta, momentum=(k - 1) / (k + 2), counter=k),
+        h=eta,
+        time_step=sp.sqrt(eta),
+    )
+    assert nesterov.ode_text() == "X'' + 3/t*X' + X = 0"
+    a, b = sp.symbols("a b", positive=True)
+    spiral = sd.models.resnet_block([-a * x - b * y, b * x - a * y], [x, y], eta)
+    text = sd.continuous_limit(spiral, h=eta).ode_text()
+    assert text == "X' + a*X + b*Y = 0\nY' + a*Y - b*X = 0"
+
+
+def test_error_order_is_stated_in_the_time_step_or_as_undecided():
+    """Heavy ball at τ = √η: the error is stated in τ, not in the step η. With fast variables
+    slaved (two momentum buffers, as AggMo) the order is undecided, and says why."""
+    limit = sd.continuous_limit(
+        sd.optimizers.heavy_ball(L(x), [x], lr=eta, momentum=beta),
+        h=eta,
+        scaling={beta: 1 - gamma * sp.sqrt(eta)},
+        time_step=sp.sqrt(eta),
+    )
+    assert limit.error_text() == f"O(τ^{limit.error_order}) in the time step τ = sqrt(eta)"
+    v1, v2 = sp.symbols("v1 v2", real=True)
+    b1, b2 = sp.symbols("beta1 beta2", positive=True)
+    aggmo = sd.UpdateRule(
+        [x, v1, v2],
+        [(v1, b1 * v1 - lam * x), (v2, b2 * v2 - lam * x), (x, x + eta * (v1 + v2) / 2)],
+        [eta, b1, b2],
+    )
+    slaved = sd.continuous_limit(aggmo, h=eta)
+    assert slaved.error_order is None and "slaved" in slaved.error_reason
+    assert slaved.error_text().startswith("undecided: the fast variables v1, v2")
+    text = slaved.derivation.to_markdown()
+    assert "undecided" in text and "None" not in text

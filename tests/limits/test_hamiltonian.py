@@ -202,3 +202,16 @@ def test_derivations_compile(tmp_path, pdflatex):
     for number, rule in enumerate(rules):
         pdf = sd.hamiltonian_form(rule).derivation.save(tmp_path / f"h{number}.pdf")
         assert pdf.stat().st_size > 0
+
+
+def test_derivation_defines_omega_and_the_potential_before_using_them():
+    """Ω is defined where it first appears; V, used in p⁺ = cp − s∇V(q), is displayed; and no
+    sympy text (Subs, Derivative) leaks into the prose of a non-conformal rule."""
+    heavy_ball = sd.optimizers.heavy_ball(L(x), [x], lr=eta, momentum=beta)
+    text = sd.hamiltonian_form(heavy_ball).derivation.to_markdown()
+    first = text.index("\\Omega")
+    assert text[first:].startswith("\\Omega = \\begin{pmatrix}")
+    assert text.index("$$V(q) = ") < text.index("$$H = ")
+    nesterov = sd.hamiltonian_form(sd.optimizers.nesterov(L(x), [x], lr=eta, momentum=beta))
+    prose = [s.text for s in nesterov.derivation.steps]
+    assert not any("Subs(" in p or "Derivative(" in p for p in prose)

@@ -125,3 +125,63 @@ def test_derivations_compile(tmp_path, pdflatex):
     for number, derivation in enumerate(derivations):
         pdf = derivation.save(tmp_path / f"d{number}.pdf")
         assert pdf.stat().st_size > 0
+
+
+# -- the recursion on Taylor coefficients, against the composite flow it replaced ----------
+
+
+def _composite_terms(rule, h, order):
+    """f_1 … f_order of a near-identity rule by the route modified_equation took before:
+    expand the exact flow of the truncated field Σ_(i<j) h^i f_(i+1) in h, order by order."""
+    state = sp.Matrix(rule.state)
+    step = sp.Matrix(rule.next_state) - state
+    increments = [step.applyfunc(lambda e, j=j: sp.expand(e).coeff(h, j)) for j in range(1, 4)]
+    terms = []
+    for j in range(1, order + 1):
+        field = sum((h**i * f for i, f in enumerate(terms)), sp.zeros(len(state), 1))
+        flow, power = sp.zeros(len(state), 1), field
+        for m in range(1, j + 1):
+            if m > 1:
+                power = (power.jacobian(state) * field).applyfunc(sp.expand)
+            flow += h**m / sp.factorial(m) * power
+        known = flow.applyfunc(lambda e, j=j: sp.expand(e).coeff(h, j))
+        terms.append(increments[j - 1] - known)
+    return terms
+
+
+z = sp.Symbol("z", real=True)
+CUBIC_3D = x**3 / 3 + x * y * z + y * z**2 / 2
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        sd.optimizers.gd(CUBIC_3D, [x, y, z], lr=eta),
+        sd.optimizers.gd(L(x), [x], lr=eta),
+        sd.UpdateRule([x, y], [(x, x - eta * y**3), (y, y + eta * x)], [eta], simultaneous=True),
+    ],
+    ids=["gd 3-D", "gd generic 1-D", "cubic game"],
+)
+def test_order_three_terms_equal_the_composite_flow_expansion(rule):
+    me = sd.modified_equation(rule, h=eta, order=3)
+    for ours, theirs in zip(me.terms, _composite_terms(rule, eta, 3), strict=True):
+        assert all(sp.expand(a - b) == 0 for a, b in zip(ours, theirs, strict=True))
+
+
+def test_order_three_field_in_three_dimensions_matches_one_step_to_fourth_order():
+    """The time-h flow of the order-3 field on a 3-D cubic against one GD step: the
+    local error falls as h⁴ (and the order-2 field's as h³, so the third term counts)."""
+    rule = sd.optimizers.gd(CUBIC_3D, [x, y, z], lr=eta)
+    start = np.array([0.6, -0.4, 0.5])
+    gradient = sp.lambdify([x, y, z], [sp.diff(CUBIC_3D, v) for v in (x, y, z)], "numpy")
+    steps = [0.04, 0.02, 0.01, 0.005]
+    for order in (2, 3):
+        me = sd.modified_equation(rule, h=eta, order=order)
+        field = sp.lambdify([x, y, z, eta], list(me.vector_field), "numpy")
+        errors = []
+        for h in steps:
+            flow = solve_ivp(
+                lambda _t, s, h=h, field=field: field(*s, h), (0, h), start, rtol=1e-13, atol=1e-16
+            ).y[:, -1]
+            errors.append(np.linalg.norm(start - h * np.array(gradient(*start)) - flow))
+        assert abs(_slope(steps, errors) - (order + 1)) < 0.3

@@ -96,3 +96,15 @@ def test_derivations_compile(tmp_path, pdflatex):
     for number, derivation in enumerate(derivations):
         pdf = derivation.save(tmp_path / f"d{number}.pdf")
         assert pdf.stat().st_size > 0
+
+
+def test_derivation_continues_the_limit_and_states_its_ode_once():
+    """The stability derivation carries on from the limit's own steps, so the ODE appears
+    once: a reader of limit + stability is not shown the same equations twice."""
+    a, b = sp.symbols("a b", positive=True)
+    spiral = sd.models.resnet_block([-a * x - b * y, b * x - a * y], [x, y], eta)
+    limit = sd.continuous_limit(spiral, h=eta)
+    derivation = sd.routh_hurwitz(limit).derivation
+    assert derivation.steps[: len(limit.derivation.steps)] == limit.derivation.steps
+    shown = [step for step in derivation.steps if step.math_items() == tuple(limit.ode)]
+    assert len(shown) == 1
