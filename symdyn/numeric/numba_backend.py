@@ -117,9 +117,9 @@ def numba_simulation(rule, keywords, counter):
     only notes whether a point would have left. The points that would have
     run that chunk again from its saved start, step by step, with the exact
     exit tests; the others keep their values, which are the same numbers.
-    The first step always runs the exact way, recording the first change; the
-    last step of each chunk keeps each point's change, so the empirical rate
-    is measured from the same changes as in the NumPy path. Scratch arrays
+    The last step of each chunk keeps each point's change (the first step of
+    the run, a chunk of its own, keeps it as the first change too), so the
+    empirical rate is measured from the same changes as in the NumPy path. Scratch arrays
     are allocated once per parallel part of ``PARTS``, not per block.
 
     The kernel runs steps ``begin + 1`` to ``end`` (the counter's values),
@@ -149,8 +149,12 @@ def numba_simulation(rule, keywords, counter):
             f"    for k in range({BLOCK}):",
             *_indent(step + store, 2),
             "tt = t + chunk",
-            f"for k in range({BLOCK}):",
-            *_indent(last + store, 1),
+            "if tt == 1:",  # the first step of the run: its change is the rate's first
+            f"    for k in range({BLOCK}):",
+            *_indent([*last, "firsts[k] = change[k]", *store], 2),
+            "else:",
+            f"    for k in range({BLOCK}):",
+            *_indent(last + store, 2),
         ]
 
     def leave(flag):
@@ -193,6 +197,7 @@ def numba_simulation(rule, keywords, counter):
         "    for part in prange(parts):",
         *(f"        {a} = np.empty({BLOCK})" for a in arrays),
         f"        change = np.zeros({BLOCK})",
+        f"        firsts = np.zeros({BLOCK})",
         f"        bad = np.zeros({BLOCK}, np.bool_)",
         f"        active = np.zeros({BLOCK}, np.bool_)",
         f"        redo = np.zeros({BLOCK}, np.bool_)",
@@ -212,21 +217,20 @@ def numba_simulation(rule, keywords, counter):
         "t = begin",
         "while t < end and remaining > 0:",
         f"    chunk = 1 if t == 0 else min({CHUNK}, end - t)",
-        "    if chunk == 1:",
-        f"        for k in range({BLOCK}):",
-        "            redo[k] = active[k]",
+        f"    for k in range({BLOCK}):",
+        *(f"        b{s[1:]}[k] = {s}[k]" for s in state),
+        "        bad[k] = False",
+        "    if tol > 0:",
+        *_indent(fast(True), 2),
         "    else:",
-        f"        for k in range({BLOCK}):",
-        *(f"            b{s[1:]}[k] = {s}[k]" for s in state),
-        "            bad[k] = False",
-        "        if tol > 0:",
-        *_indent(fast(True), 3),
-        "        else:",
-        *_indent(fast(False), 3),
-        f"        for k in range({BLOCK}):",
-        "            redo[k] = active[k] and bad[k]",
-        "            if redo[k]:",
-        *(f"                {s}[k] = b{s[1:]}[k]" for s in state),
+        *_indent(fast(False), 2),
+        "    if t == 0:",
+        "        for k in range(count):",
+        "            first[start + k] = firsts[k]",
+        f"    for k in range({BLOCK}):",
+        "        redo[k] = active[k] and bad[k]",
+        "        if redo[k]:",
+        *(f"            {s}[k] = b{s[1:]}[k]" for s in state),
         *_indent(exact, 1),
         "    t += chunk",
         "for k in range(count):",
