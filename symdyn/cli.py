@@ -208,12 +208,25 @@ def _limit_json(rule, limit, region):
     }
 
 
+def _unicode_equation(text):
+    """A paper-form ODE line with primes, a centred dot and Greek letters: X″ + γ·X′ = 0."""
+    from sympy.printing.pretty.pretty_symbology import pretty_symbol
+
+    text = text.replace("''", "″").replace("'", "′").replace("*", "·")
+    return re.sub(r"[A-Za-z]+", lambda word: pretty_symbol(word.group()), text)
+
+
 def _limit_lines(rule, limit, region, style):
     lines = [rule.name]
     lines += labelled("time step:", beside(limit.time_step, "  (h = ", limit.h, ")", style=style))
-    for equation in limit.ode:
-        lines += labelled("limit ODE:", beside(equation, style=style))
-    lines.append("order:".ljust(LABEL) + f"{limit.order}, error O(h^{limit.error_order})")
+    if style == "latex":
+        shown = limit.ode_latex().split(" \\\\ ")
+    else:
+        shown = limit.ode_text().splitlines()
+    for i, equation in enumerate(shown):
+        text = _unicode_equation(equation) if style == "unicode" else equation
+        lines.append(("limit ODE:" if i == 0 else "").ljust(LABEL) + text)
+    lines.append("order:".ljust(LABEL) + f"{limit.order}; error {limit.error_text()}")
     if limit.requires:
         pieces = ["followed where "]
         for i, requirement in enumerate(essential(limit.requires)):

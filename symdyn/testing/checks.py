@@ -69,13 +69,13 @@ def _run(check, strategy, body, examples):
     @given(strategy)
     def claim(case):
         nonlocal tried
-        tried += 1
         body(case)
+        tried += 1  # examples that were checked; those the body rejects are not counted
 
     try:
         claim()
     except AssertionError as error:
-        raise CheckFailure(check, tried, str(error).split("\n")[0]) from None
+        raise CheckFailure(check, tried + 1, str(error).split("\n")[0]) from None
     except Unsatisfiable:
         raise SymdynError(f"{check}: could not draw a single decisive example") from None
     return CheckReport(check, tried)
