@@ -11,8 +11,9 @@ Examples
 2*(beta + 1)/lambda
 """
 
-from symdyn import budget, games, models, optimizers
+from symdyn import budget, function_classes, games, models, optimizers
 from symdyn.catalogue.adaptive import PreconditionerError
+from symdyn.classes.certificates import RateCertificate, best_certified_rate, certify_rate
 from symdyn.curvature.chain_rule import gauss_newton, response_jacobian
 from symdyn.curvature.critical_points import critical_points
 from symdyn.derivation import Derivation, LatexError
@@ -21,6 +22,8 @@ from symdyn.errors import (
     AssignmentError,
     BudgetExceededError,
     ExpressionTypeError,
+    FunctionClassError,
+    GradientOracleError,
     NonDifferentiableError,
     ParseError,
     RuleError,
@@ -60,6 +63,8 @@ __all__ = [
     "Derivation",
     "ExpressionTypeError",
     "FiniteHorizonRate",
+    "FunctionClassError",
+    "GradientOracleError",
     "HamiltonianForm",
     "LatexError",
     "LimitStability",
@@ -74,6 +79,7 @@ __all__ = [
     "ParseError",
     "PreconditionerError",
     "Quadratic",
+    "RateCertificate",
     "RuleError",
     "SdeLimit",
     "ShapeError",
@@ -90,6 +96,8 @@ __all__ = [
     "UpdateRule",
     "WorstCaseRate",
     "as_optimizer",
+    "best_certified_rate",
+    "certify_rate",
     "budget",
     "charpoly",
     "continuous_limit",
@@ -98,6 +106,7 @@ __all__ = [
     "games",
     "gauss_newton",
     "grad",
+    "function_classes",
     "hamiltonian_form",
     "hurwitz_conditions",
     "integrate",

@@ -171,3 +171,12 @@ class UnknownRuleError(SymdynError, KeyError):
 
 class PreconditionerError(RuleError):
     """The preconditioner is not a fixed positive diagonal."""
+
+
+class FunctionClassError(SymdynError, ValueError):
+    """A function class is malformed: a constant that is not a positive rational, mu > L."""
+
+
+class GradientOracleError(RuleError):
+    """A rule's gradient calls are not ``grad(f(y), y)`` of one undefined function ``f`` at
+    points linear in the state, so it is not a linear system in feedback with ``grad f``."""
