@@ -93,7 +93,7 @@ class FunctionClass:
 class SmoothStronglyConvex(FunctionClass):
     """μ-strongly convex functions with L-Lipschitz gradient, S(μ, L), ``0 < mu <= L``."""
 
-    def __init__(self, mu, L):  # noqa: N803 - the field's name for the constant
+    def __init__(self, mu, L):
         object.__setattr__(self, "mu", mu)
         object.__setattr__(self, "L", L)
         self.__post_init__()
@@ -108,7 +108,7 @@ class SmoothStronglyConvex(FunctionClass):
 class SmoothConvex(FunctionClass):
     """Convex functions with L-Lipschitz gradient, F(0, L)."""
 
-    def __init__(self, L):  # noqa: N803
+    def __init__(self, L):
         object.__setattr__(self, "mu", 0)
         object.__setattr__(self, "L", L)
         self.__post_init__()
@@ -124,7 +124,7 @@ class SmoothConvex(FunctionClass):
 class Quadratics(FunctionClass):
     """Quadratics xᵀHx/2 − bᵀx with every eigenvalue of H in [μ, L], ``0 < mu <= L``."""
 
-    def __init__(self, mu, L):  # noqa: N803
+    def __init__(self, mu, L):
         object.__setattr__(self, "mu", mu)
         object.__setattr__(self, "L", L)
         self.__post_init__()
@@ -137,7 +137,4 @@ class Quadratics(FunctionClass):
 
     def describe(self):
         mu, big = sp.latex(self.mu), sp.latex(self.L)
-        return (
-            f"$f(x) = x^T H x / 2 - b^T x$ with every eigenvalue of $H$ in "
-            f"$[{mu}, {big}]$"
-        )
+        return f"$f(x) = x^T H x / 2 - b^T x$ with every eigenvalue of $H$ in $[{mu}, {big}]$"

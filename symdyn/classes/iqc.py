@@ -13,7 +13,7 @@ y_k and y_{k−1}, weighted by ρ², plus 1 − ρ² times the one with y*, it g
 
     p_kᵀ(q_k − ρ² q_{k−1}) ≥ G_k − ρ² G_{k−1}    (0 < ρ ≤ 1).
 
-The filter state ζ_k = q_{k−1} joins the state, ξ̂ = (ξ, ζ), and with multipliers
+The filter state ζ_k = q_{k−1}/L joins the state, ξ̂ = (ξ, ζ), and with multipliers
 λ, ν ≥ 0 per call the LMI in P is
 
     [Â B̂]ᵀ P [Â B̂] − ρ² [I 0]ᵀ P [I 0] + Σ λ Sector + Σ ν OffByOne ⪯ 0,
@@ -35,6 +35,8 @@ __all__ = ["Lmi", "lmi_of"]
 class Lmi:
     """The data of the LMI, exact: M(P, λ, ν) = Φᵀ P Φ − ρ² Πᵀ P Π + Σ λ_j S_j + Σ ν_j O_j.
 
+    Each form is kept as F⁰ + ρ² F¹ so that a solver can vary ρ without rebuilding.
+
     Attributes
     ----------
     rate : sympy.Rational
@@ -42,10 +44,12 @@ class Lmi:
         Φ = [Â B̂], the next augmented state from (ξ̂, u).
     current : sympy.ImmutableMatrix
         Π = [I 0], the augmented state from (ξ̂, u).
-    forms : tuple of (str, sympy.ImmutableMatrix)
-        The named quadratic forms S_j, O_j of the IQCs, in (ξ̂, u).
+    forms : tuple of (str, sympy.ImmutableMatrix, sympy.ImmutableMatrix)
+        The named quadratic forms S_j, O_j of the IQCs in (ξ̂, u), as (name, F⁰, F¹).
     size : int
         The size of P.
+    smoothness : sympy.Rational
+        L of the class (the scale of the gradients).
     """
 
     rate: sp.Rational
@@ -53,6 +57,7 @@ class Lmi:
     current: sp.ImmutableMatrix
     forms: tuple
     size: int
+    smoothness: sp.Rational
 
     def matrix(self, lyapunov, multipliers):
         """M for an exact P and multipliers (a mapping from the forms' names)."""
@@ -60,8 +65,8 @@ class Lmi:
             self.successor.T * lyapunov * self.successor
             - self.rate**2 * self.current.T * lyapunov * self.current
         )
-        for name, form in self.forms:
-            total += multipliers[name] * form
+        for name, constant, scaled in self.forms:
+            total += multipliers[name] * (constant + self.rate**2 * scaled)
         return sp.ImmutableMatrix(total)
 
 
@@ -99,21 +104,24 @@ def lmi_of(system, function_class, rate, off_by_one=True):
     p = u - mu * y
     q = big * y - u
     next_state = A * xi + B * u
-    successor = sp.Matrix.vstack(next_state, q) if off_by_one else next_state
+    # ζ_k = q_{k−1}/L: the filter state on the scale of y, which keeps the SDP well scaled
+    successor = sp.Matrix.vstack(next_state, q / big) if off_by_one else next_state
     current = sp.Matrix.vstack(xi, zeta) if off_by_one else xi
     forms = []
+    none = sp.ImmutableMatrix.zeros(successor.cols, successor.cols)
     for j in range(calls):
         tag = "" if calls == 1 else f"_{j + 1}"
-        forms.append((f"sector{tag}", _symmetric_product(p[j, :], q[j, :])))
+        forms.append((f"sector{tag}", _symmetric_product(p[j, :], q[j, :]), none))
     if off_by_one:
         for j in range(calls):
             tag = "" if calls == 1 else f"_{j + 1}"
-            shifted = q[j, :] - rate**2 * zeta[j, :]
-            forms.append((f"off_by_one{tag}", _symmetric_product(p[j, :], shifted)))
+            pq = _symmetric_product(p[j, :], q[j, :])
+            forms.append((f"off_by_one{tag}", pq, -big * _symmetric_product(p[j, :], zeta[j, :])))
     return Lmi(
         rate=rate,
         successor=sp.ImmutableMatrix(successor),
         current=sp.ImmutableMatrix(current),
         forms=tuple(forms),
         size=n + filters,
+        smoothness=big,
     )

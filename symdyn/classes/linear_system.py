@@ -218,7 +218,7 @@ def linear_system(rule, params=None):
             f"{rule.name}: the map depends on the step counter {rule.counter}; the "
             "certificates are for time-invariant methods"
         )
-    values = exact_values(params, rule.symbols, where=f"{rule.name}: params")
+    values = exact_values(params, rule.symbols, where=f"{rule.name}: params", closure=True)
     calls = gradient_calls(rule)
     points = list(dict.fromkeys(point for _, point in calls.values()))
     gradients = _gradient_symbols(len(points))

@@ -42,9 +42,9 @@ def _iqcs(function_class, rate):
     return derivation.then(
         f"Between $y_k$ and $y_{{k-1}}$, weighted by $\\rho^2 = {rho2}$, plus $1 - \\rho^2$ "
         "times the one between $y_k$ and $y^\\star$, it gives the weighted off-by-one IQC "
-        "(ibid., Lemma 10); the filter state $\\zeta_k = q_{k-1}$ joins the state, with "
+        "(ibid., Lemma 10); the filter state $\\zeta_k = q_{k-1}/L$ joins the state, with "
         "$y_{-1} = x^\\star$ so that $\\zeta_0 = \\zeta^\\star$ and $G_{-1} = 0$",
-        TeX(f"p_k^T (q_k - {rho2}\\, \\zeta_k) \\ge G_k - {rho2}\\, G_{{k-1}}"),
+        TeX(f"p_k^T (q_k - {rho2} L\\, \\zeta_k) \\ge G_k - {rho2}\\, G_{{k-1}}"),
     )
 
 
@@ -111,16 +111,20 @@ def _no_rate_below_one(system, function_class):
         quadratic = spectral_rate(system, function_class).rate
     except SymdynError:
         return Derivation("").then("Not even $\\rho = 1$ could be certified.")
-    return Derivation("").then(
-        "Not even $\\rho = 1$ could be certified, while on quadratics with spectrum in the "
-        "same interval the exact worst-case rate is",
-        sp.Eq(sp.Symbol(r"\rho_{\mathrm{quad}}"), quadratic),
-    ).then(
-        "These IQCs hold for every function of the class, so when they certify nothing the "
-        "class may hold a non-quadratic function on which the method does not converge. "
-        "This is what happens to heavy ball at Polyak's tuning: Lessard, Recht and "
-        "Packard (2016, Section 4.6) give an $f \\in \\mathcal{S}(1, 25)$ on which it "
-        "cycles, so no sound certificate below 1 can exist."
+    return (
+        Derivation("")
+        .then(
+            "Not even $\\rho = 1$ could be certified, while on quadratics with spectrum in the "
+            "same interval the exact worst-case rate is",
+            sp.Eq(sp.Symbol(r"\rho_{\mathrm{quad}}"), quadratic),
+        )
+        .then(
+            "These IQCs hold for every function of the class, so when they certify nothing the "
+            "class may hold a non-quadratic function on which the method does not converge. "
+            "This is what happens to heavy ball at Polyak's tuning: Lessard, Recht and "
+            "Packard (2016, Section 4.6) give an $f \\in \\mathcal{S}(1, 25)$ on which it "
+            "cycles, so no sound certificate below 1 can exist."
+        )
     )
 
 
