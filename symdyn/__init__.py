@@ -14,6 +14,7 @@ Examples
 from symdyn import budget, function_classes, games, models, optimizers
 from symdyn.catalogue.adaptive import PreconditionerError
 from symdyn.classes.certificates import RateCertificate, best_certified_rate, certify_rate
+from symdyn.classes.pep import PEPResult, pep
 from symdyn.curvature.chain_rule import gauss_newton, response_jacobian
 from symdyn.curvature.critical_points import critical_points
 from symdyn.derivation import Derivation, LatexError
@@ -76,6 +77,7 @@ __all__ = [
     "NonDifferentiableError",
     "NumericFunction",
     "Optimizer",
+    "PEPResult",
     "ParseError",
     "PreconditionerError",
     "Quadratic",
@@ -115,6 +117,7 @@ __all__ = [
     "modes",
     "modified_equation",
     "optimizers",
+    "pep",
     "quadratic",
     "response_jacobian",
     "routh_hurwitz",
