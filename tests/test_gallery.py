@@ -20,7 +20,7 @@ from tests.optional import require_program
 ROOT = Path(__file__).resolve().parent.parent
 GALLERY = ROOT / "derivations"
 # Scripts that take more than a few seconds; CI runs them all the same.
-SLOW = {"momentum", "diffusion", "edge_of_stability"}
+SLOW = {"momentum", "diffusion", "edge_of_stability", "nesterov_certificate"}
 
 
 def _scripts():

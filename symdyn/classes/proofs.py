@@ -11,12 +11,28 @@ from symdyn.escaping import plain
 __all__ = ["quadratic_proof", "rate_proof"]
 
 
+WIDE = 240
+"""LaTeX length past which a matrix is shown entry by entry (a line of a page)."""
+
+
+def _matrix_display(name, matrix):
+    """``name = matrix`` as one display, or entry by entry (upper triangle) when too wide."""
+    whole = f"{name} = {latex(matrix)}"
+    if len(whole) <= WIDE:
+        return TeX(whole)
+    return tuple(
+        TeX(f"{name}_{{{i + 1}{j + 1}}} = {latex(matrix[i, j])}")
+        for i in range(matrix.rows)
+        for j in range(i, matrix.cols)
+    )
+
+
 def _opening(system, function_class, rate_text):
     derivation = Derivation(f"A rate certificate for {plain(system.rule.name)}")
     derivation = derivation + system.derivation
     e = system.fixed_direction
     return derivation.then(
-        f"Let {function_class.describe()}, with minimiser $x^\\star$, and $\\rho = {rate_text}$. "
+        f"Suppose {function_class.describe()}, with minimiser $x^\\star$, and $\\rho = {rate_text}$. "
         "The fixed point with every gradient call at the minimiser is "
         "$\\xi^\\star = e \\otimes x^\\star$, $y^\\star = x^\\star$, $u^\\star = 0$, where",
         TeX(f"e = {latex(e)}, \\quad A e = e, \\quad C e = \\mathbf{{1}}"),
@@ -57,14 +73,14 @@ def _lmi_steps(lmi, found):
         "Take the Lyapunov function $V(\\hat\\xi) = (\\hat\\xi - \\hat\\xi^\\star)^T P "
         "(\\hat\\xi - \\hat\\xi^\\star)$ on $\\hat\\xi = (\\xi, \\zeta)$, the multipliers "
         f"${names}$ and",
-        TeX("P = " + latex(found["lyapunov"])),
+        _matrix_display("P", found["lyapunov"]),
     )
     rho2 = latex(lmi.rate**2)
     return derivation.then(
         "In the coordinates $(\\hat\\xi_k - \\hat\\xi^\\star, u_k)$, "
         f"$V(\\hat\\xi_{{k+1}}) - {rho2} V(\\hat\\xi_k)$ plus the multipliers times the "
         "left sides of the IQCs is the quadratic form of the exact matrix",
-        TeX("M = " + latex(found["lmi"])),
+        _matrix_display("M", found["lmi"]),
     )
 
 
@@ -75,13 +91,19 @@ def _verdict(found, lmi):
             f"The exact check fails: {found['reason']}. No rate is claimed: a numeric "
             "solution that fails the exact check is undecided, never a certificate."
         )
-    pivots = ", ".join(latex(p) for p in found["pivots"])
+    pivots = tuple(TeX(f"d_{{{k + 1}}} = {latex(p)}") for k, p in enumerate(found["pivots"]))
     offs = [v for n, v in found["multipliers"].items() if n.startswith("off_by_one")]
-    derivation = Derivation("").then(
-        "Exact LDL$^T$ elimination over the rationals decides both inequalities: every pivot "
-        f"of $P$ is positive, every multiplier is nonnegative, and the pivots of $-M$ are "
-        f"${pivots}$, all nonnegative (a zero pivot with a zero row), so",
-        TeX("P \\succ 0, \\qquad M \\preceq 0"),
+    derivation = (
+        Derivation("")
+        .then(
+            "Exact LDL$^T$ elimination over the rationals decides both inequalities: every pivot "
+            "of $P$ is positive, every multiplier is nonnegative, and the pivots of $-M$,",
+            pivots,
+        )
+        .then(
+            "are all nonnegative (a zero pivot comes with a zero row), so",
+            TeX("P \\succ 0, \\qquad M \\preceq 0"),
+        )
     )
     if all(v == 0 for v in offs):
         conclusion = TeX(f"V(\\xi_{{k+1}}) \\le {rho2}\\, V(\\xi_k)")
