@@ -32,7 +32,8 @@ def _opening(system, function_class, rate_text):
     derivation = derivation + system.derivation
     e = system.fixed_direction
     return derivation.then(
-        f"Suppose {function_class.describe()}, with minimiser $x^\\star$, and $\\rho = {rate_text}$. "
+        f"Suppose {function_class.describe()}, with minimiser $x^\\star$, and "
+        f"$\\rho = {rate_text}$. "
         "The fixed point with every gradient call at the minimiser is "
         "$\\xi^\\star = e \\otimes x^\\star$, $y^\\star = x^\\star$, $u^\\star = 0$, where",
         TeX(f"e = {latex(e)}, \\quad A e = e, \\quad C e = \\mathbf{{1}}"),
