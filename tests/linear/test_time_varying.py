@@ -61,3 +61,25 @@ def test_symbols_without_values_are_undecided():
     rule = sd.UpdateRule([x], [(x, x - L * lam * x / (k + 1))], counter=k, params=[L])
     with pytest.raises(sd.UndecidedError, match="params"):
         sd.worst_case_rate(rule, {lam: (1, 2)}, steps=3)
+
+
+def test_chebyshev_step_sizes():
+    """Young (1953): GD with the steps 1/η_i = (L+μ)/2 + (L−μ)/2 cos((2i+1)π/(2N)) has
+    θ_N(λ) = T_N((L+μ−2λ)/(L−μ)) / T_N((L+μ)/(L−μ)), worst case 1/T_N((κ+1)/(κ−1)); with
+    the steps rounded to 1e-12 the exact worst case agrees to rounding."""
+    mu, big, steps = 1, 10, 5
+
+    def rational(value):
+        return sp.nsimplify(value, rational=True, tolerance=1e-13)
+
+    sizes = [
+        rational(1 / ((big + mu) / 2 + (big - mu) / 2 * np.cos((2 * i + 1) * np.pi / (2 * steps))))
+        for i in range(steps)
+    ]
+    eta_k = sp.Piecewise(*[(s, sp.Eq(k, i)) for i, s in enumerate(sizes)], (0, True))
+    rule = sd.UpdateRule([x], [(x, x - eta_k * lam * x)], counter=k)
+    result = sd.worst_case_rate(rule, {lam: (mu, big)}, steps=steps)
+    kappa = big / mu
+    assert result.rate == pytest.approx(
+        1 / np.cosh(steps * np.arccosh((kappa + 1) / (kappa - 1))), rel=1e-9
+    )
