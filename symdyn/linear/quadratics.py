@@ -11,7 +11,7 @@ symbol :data:`EIGENVALUE`).
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 from sympy import QQ
@@ -24,9 +24,11 @@ from symdyn.rules.rule import as_expression
 
 __all__ = [
     "QUADRATIC_METRICS",
+    "PeriodicStability",
     "PositiveDiagonalMatrixSymbol",
     "Quadratic",
     "SymmetricMatrixSymbol",
+    "periodic_stability",
     "quadratic",
     "time_varying_worst_case",
 ]
@@ -353,4 +355,106 @@ def _time_varying_derivation(
             f"\\max = {float(value):.12g} \\quad\\text{{at}}\\quad {lam} = "
             f"{float(candidates[best]):.12g}"
         ),
+    )
+
+
+@dataclass(frozen=True)
+class PeriodicStability:
+    """Stability of a periodic schedule through the monodromy matrix of one period.
+
+    Attributes
+    ----------
+    rule : UpdateRule
+    period : int
+    eigenvalue : sympy.Symbol
+        λ (the curvature of the mode).
+    monodromy : sympy.ImmutableMatrix
+        M(λ) = J(λ, k₀ + p − 1) ⋯ J(λ, k₀), exact.
+    region : sympy.Boolean
+        Where ρ(M(λ)) < 1 (Schur–Cohn–Jury on its characteristic polynomial).
+    stability : StabilityResult
+        The analysis of M, whose ``is_stable`` decides a value of λ exactly.
+    derivation : Derivation
+    """
+
+    rule: object
+    period: int
+    eigenvalue: sp.Symbol
+    monodromy: sp.ImmutableMatrix
+    region: sp.Basic
+    stability: object
+    derivation: Derivation = field(repr=False)
+
+
+def periodic_stability(rule, period, spectrum=None, params=None, first_step=0):
+    """Stability of a rule whose counter-dependence repeats every ``period`` steps.
+
+    After one period the per-mode state is multiplied by the monodromy matrix
+    M(λ) = J(λ, k₀ + p − 1) ⋯ J(λ, k₀); the schedule is stable (geometrically, for that
+    mode) exactly when ρ(M(λ)) < 1, decided by the Schur–Cohn–Jury conditions on the
+    characteristic polynomial of M (:func:`symdyn.stability` of the matrix).
+
+    Parameters
+    ----------
+    rule : UpdateRule
+        With ``counter=k``, and J(λ, k + p) = J(λ, k) (checked).
+    period : int
+    spectrum : (mu, L) or {lam: (mu, L)}, optional
+        Only used to name the curvature symbol of a per-mode rule.
+    params : mapping, optional
+    first_step : int
+
+    Returns
+    -------
+    PeriodicStability
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> import symdyn as sd
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> x, lam = sp.Symbol("x", real=True), sp.Symbol("lambda", positive=True)
+    >>> steps = 1 + sp.Rational(1, 2) * (-1) ** k          # 3/2, 1/2, 3/2, ...
+    >>> rule = sd.UpdateRule([x], [(x, x - steps * lam * x)], counter=k)
+    >>> periodic_stability(rule, 2, spectrum={lam: (1, 2)}).monodromy
+    Matrix([[3*lambda**2/4 - 2*lambda + 1]])
+    """
+    from symdyn.linear.spectrum import parameter_values
+    from symdyn.linear.stability import stability
+
+    if not isinstance(period, numbers.Integral) or isinstance(period, bool) or period < 1:
+        raise ArgumentError(f"period must be a positive integer, got {period!r}", symbol="period")
+    spectrum = spectrum if spectrum is not None else (1, 1)
+    jacobian, eigenvalue, _, _, _ = _mode_jacobian(rule, spectrum)
+    values = parameter_values(rule, params, "periodic_stability(params=...)")
+    jacobian = sp.ImmutableMatrix(jacobian.xreplace(values))
+    counter = rule.counter
+    shifted = jacobian.xreplace({counter: counter + period}) - jacobian
+    if shifted.applyfunc(lambda e: sp.simplify(sp.expand_power_base(e))) != sp.zeros(
+        *jacobian.shape
+    ):
+        raise SpectrumError(
+            f"{rule.name}: J(lambda, k + {period}) differs from J(lambda, k), so the schedule "
+            f"does not have period {period}"
+        )
+    monodromy = sp.eye(jacobian.rows)
+    for step in range(first_step, first_step + period):
+        monodromy = jacobian.xreplace({counter: step}) * monodromy
+    monodromy = sp.ImmutableMatrix(monodromy.applyfunc(sp.expand))
+    result = stability(monodromy)
+    lam = safe_latex(eigenvalue)
+    derivation = Derivation(f"Periodic stability of {plain(rule.name)}").then(
+        f"Over one period of {period} steps the per-mode state is multiplied by the "
+        "monodromy matrix",
+        TeX(f"M({lam}) = " + safe_latex(monodromy)),
+    )
+    derivation = derivation + result.derivation
+    return PeriodicStability(
+        rule=rule,
+        period=int(period),
+        eigenvalue=eigenvalue,
+        monodromy=monodromy,
+        region=result.region,
+        stability=result,
+        derivation=derivation,
     )

@@ -83,3 +83,21 @@ def test_chebyshev_step_sizes():
     assert result.rate == pytest.approx(
         1 / np.cosh(steps * np.arccosh((kappa + 1) / (kappa - 1))), rel=1e-9
     )
+
+
+def test_periodic_schedule_through_the_monodromy_matrix():
+    """Steps 3/2, 1/2, 3/2, ...: over one period a mode is multiplied by
+    (1 − 3λ/2)(1 − λ/2), stable exactly when that has modulus below 1; the exact region
+    agrees with the growth of 200 simulated periods at 2000 eigenvalues."""
+    from symdyn.linear.quadratics import periodic_stability
+
+    eta_k = 1 + sp.Rational(1, 2) * (-1) ** k
+    rule = sd.UpdateRule([x], [(x, x - eta_k * lam * x)], counter=k)
+    result = periodic_stability(rule, 2, spectrum={lam: (1, 2)})
+    assert sp.expand(result.monodromy[0, 0] - (1 - 3 * lam / 2) * (1 - lam / 2)) == 0
+    for value in np.linspace(0.01, 3, 2000):
+        grown = abs((1 - 1.5 * value) * (1 - 0.5 * value)) ** 200
+        if abs(grown - 1) > 1e-6:
+            assert result.stability.is_stable({lam: value}) == (grown < 1)
+    with pytest.raises(sd.SpectrumError, match="period"):
+        periodic_stability(rule, 3, spectrum={lam: (1, 2)})
