@@ -13,9 +13,14 @@ Examples
 
 # Every public name and the module it lives in: loaded on first use (PEP 562), so
 # `import symdyn` and `symdyn list` do not pay for NumPy, SciPy, matplotlib, tqdm, ...
-_SUBMODULES = ("budget", "games", "models", "optimizers")
+_SUBMODULES = ("budget", "function_classes", "games", "models", "optimizers")
 _HOMES = {
     "PreconditionerError": "symdyn.catalogue.adaptive",
+    "RateCertificate": "symdyn.classes.certificates",  # cvxpy is imported when called
+    "best_certified_rate": "symdyn.classes.certificates",
+    "certify_rate": "symdyn.classes.certificates",
+    "PEPResult": "symdyn.classes.pep",  # PEPit is imported when called
+    "pep": "symdyn.classes.pep",
     "gauss_newton": "symdyn.curvature.chain_rule",
     "response_jacobian": "symdyn.curvature.chain_rule",
     "critical_points": "symdyn.curvature.critical_points",
@@ -32,6 +37,8 @@ _HOMES = {
     "SymdynError": "symdyn.errors",
     "UndecidedError": "symdyn.errors",
     "UnknownSymbolError": "symdyn.errors",
+    "FunctionClassError": "symdyn.errors",
+    "GradientOracleError": "symdyn.errors",
     "FrameworkError": "symdyn.errors",
     "FrameworkNotInstalledError": "symdyn.errors",
     "UnsupportedPrimitiveError": "symdyn.errors",
@@ -110,9 +117,11 @@ __all__ = [
     "NonDifferentiableError",
     "NumericFunction",
     "Optimizer",
+    "PEPResult",
     "ParseError",
     "PreconditionerError",
     "Quadratic",
+    "RateCertificate",
     "RuleError",
     "SdeLimit",
     "ShapeError",
@@ -130,7 +139,9 @@ __all__ = [
     "UpdateRule",
     "WorstCaseRate",
     "as_optimizer",
+    "best_certified_rate",
     "budget",
+    "certify_rate",
     "charpoly",
     "continuous_limit",
     "convergence",
@@ -148,6 +159,7 @@ __all__ = [
     "modes",
     "modified_equation",
     "optimizers",
+    "pep",
     "quadratic",
     "response_jacobian",
     "routh_hurwitz",

@@ -197,3 +197,12 @@ class FrameworkNotInstalledError(SymdynError, ImportError):
     def __init__(self, message="", *, extra=None, **fields):
         self.extra = extra
         super().__init__(message, **fields)
+
+
+class FunctionClassError(SymdynError, ValueError):
+    """A function class is malformed: a constant that is not a positive rational, mu > L."""
+
+
+class GradientOracleError(RuleError):
+    """A rule's gradient calls are not ``grad(f(y), y)`` of one undefined function ``f`` at
+    points linear in the state, so it is not a linear system in feedback with ``grad f``."""

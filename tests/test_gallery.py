@@ -24,7 +24,7 @@ from tests.optional import require_program
 ROOT = Path(__file__).resolve().parent.parent
 GALLERY = ROOT / "derivations"
 # Scripts that take more than a few seconds; CI runs them all the same.
-SLOW = {"momentum", "diffusion", "edge_of_stability", "rate_network"}
+SLOW = {"momentum", "diffusion", "edge_of_stability", "rate_network", "nesterov_certificate"}
 
 
 def _scripts():

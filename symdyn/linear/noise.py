@@ -48,6 +48,36 @@ class StationaryCovariance(Presented):
     derivation: Derivation = field(repr=False)
 
 
+def _gradient_temporaries(rule):
+    gradients = [t for t in rule.temporaries if t.name.startswith("g_")]
+    if not gradients:
+        raise SpectrumError(
+            f"{rule.name}: no gradient temporaries (named g_...) to add noise to; "
+            "pass noise={temporary: variance}"
+        )
+    return gradients
+
+
+def _covariance_matrix(rule, noise):
+    """(sources, Σ) for a full covariance of the gradient temporaries, in their order."""
+    matrix = (
+        sp.Matrix(np.asarray(noise, dtype=object).tolist())
+        if isinstance(noise, np.ndarray)
+        else sp.Matrix(noise)
+    )
+    sources = _gradient_temporaries(rule)
+    if matrix.shape != (len(sources), len(sources)):
+        raise SpectrumError(
+            f"{rule.name}: the noise covariance must be {len(sources)}x{len(sources)}, one row "
+            f"per gradient temporary {[str(g) for g in sources]}; got {matrix.shape}"
+        )
+    where = f"{rule.name}: stationary_covariance(noise=...)"
+    matrix = matrix.applyfunc(lambda v: exact_value(v, where=where))
+    if matrix != matrix.T:
+        raise SpectrumError(f"{rule.name}: the noise covariance is not symmetric")
+    return sources, sp.ImmutableMatrix(matrix)
+
+
 def _noise_sources(rule, noise):
     """{gradient temporary: variance} from a variance or a mapping."""
     if isinstance(noise, Mapping):
@@ -60,13 +90,7 @@ def _noise_sources(rule, noise):
                 f"{list(rule.temporaries)}"
             )
         return sources
-    gradients = [t for t in rule.temporaries if t.name.startswith("g_")]
-    if not gradients:
-        raise SpectrumError(
-            f"{rule.name}: no gradient temporaries (named g_...) to add noise to; "
-            "pass noise={temporary: variance}"
-        )
-    return dict.fromkeys(gradients, noise)
+    return dict.fromkeys(_gradient_temporaries(rule), noise)
 
 
 def _noisy(rule, sources):
@@ -114,10 +138,12 @@ def stationary_covariance(rule, noise, params=None):
     rule : UpdateRule
         Linear in its state, with gradient temporaries named ``g_...`` (the
         catalogue's convention), or give ``noise`` as a mapping.
-    noise : sympy.Expr or number or mapping
-        σ², or {temporary: variance}.
+    noise : sympy.Expr or number or mapping or matrix
+        σ², {temporary: variance}, or the full covariance Σ (a square sympy Matrix or
+        array) of the noise on the gradient temporaries ``g_...`` in their order.
     params : mapping, optional
-        Numeric values; outside the stability region they raise.
+        Numeric values; outside the stability region they raise. With them the
+        stability is decided at those values (``region`` is then ``True``).
     timeout : float, optional
         Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
@@ -143,9 +169,15 @@ def stationary_covariance(rule, noise, params=None):
     from symdyn.linear.modes import _mode_inputs
     from symdyn.linear.stability import stability
 
-    sources = _noise_sources(rule, noise)
+    if isinstance(noise, (sp.MatrixBase, np.ndarray, list, tuple)):
+        order, variances = _covariance_matrix(rule, noise)
+        sources = dict.fromkeys(order)
+    else:
+        sources = _noise_sources(rule, noise)
+        variances = sp.diag(
+            *[exact_value(sources[g], where=f"the variance of {g}") for g in sources]
+        )
     noisy, shocks = _noisy(rule, sources)
-    variances = sp.diag(*[exact_value(sources[g], where=f"the variance of {g}") for g in sources])
     values = parameter_values(rule, params, "stationary_covariance(params=...)")
     derivation = Derivation(f"Stationary covariance of {plain(rule.name)}")
     if any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
@@ -168,18 +200,18 @@ def stationary_covariance(rule, noise, params=None):
             TeX("\\Sigma = " + safe_latex(variances)),
         ),
     )
+    if values:  # numbers first: deciding stability at them is cheap, symbolically not
+        jac, inputs, variances = (
+            sp.ImmutableMatrix(m.subs(values)) for m in (jac, inputs, variances)
+        )
     result = stability(jac)  # the per-mode (or whole) linearisation decides existence
     if result.region is sp.false:
-        raise NoStationaryStateError(f"{rule.name} is stable for no parameter values")
-    if values:
-        if not result.is_stable(values):
+        if values:
             raise NoStationaryStateError(
                 f"{rule.name} is not stable at {values}, so the noise accumulates without "
                 "bound: no stationary covariance exists"
             )
-        jac, inputs, variances = (
-            sp.ImmutableMatrix(m.subs(values)) for m in (jac, inputs, variances)
-        )
+        raise NoStationaryStateError(f"{rule.name} is stable for no parameter values")
     forcing = inputs * variances * inputs.T
     numeric = not (jac.free_symbols | forcing.free_symbols)
     if numeric:

@@ -228,6 +228,10 @@ def worst_case_rate(rule, spectrum, steps=None, init=None, params=None):
     >>> round(worst_case_rate(gd, (1, 3), steps=2).rate, 12)
     0.25
     """
+    if steps is not None and rule.is_time_varying:  # a step counter: exact, in quadratics.py
+        from symdyn.linear.quadratics import time_varying_worst_case
+
+        return time_varying_worst_case(rule, spectrum, steps, init=init, params=params)
     jac, eigenvalue, state, scaling, derivation = _per_mode(rule)
     eigenvalue, mu, big = _interval(rule, spectrum, eigenvalue)
     values = parameter_values(rule, params, "worst_case_rate(params=...)")

@@ -32,6 +32,7 @@ from symdyn.linear.spectrum import (
     _coefficients,
     _interval,
     _per_mode,
+    _radius,
     parameter_values,
 )
 from symdyn.rules.factoring import factor
@@ -152,6 +153,8 @@ def tune(rule, spectrum, over=None, params=None):
     coefficients = _coefficients(jac, eigenvalue)
     if coefficients is not None and all(_affine_in(c, eigenvalue) for c in coefficients):
         exact = _tune_exact(rule, coefficients, eigenvalue, mu, big, over, derivation)
+        if exact is None:
+            exact = _tune_nesterov(rule, coefficients, eigenvalue, mu, big, over, derivation)
         if exact is not None:
             return exact
     return _tune_numeric(rule, jac, eigenvalue, mu, big, over, values, derivation)
@@ -222,6 +225,67 @@ def _tune_exact(rule, coefficients, eigenvalue, mu, big, over, derivation):
         (*(sp.Eq(k, v) for k, v in solution.items()), sp.Eq(sp.Symbol(r"\rho^{*}"), rate)),
     )
     return Tuning(rule, (mu, big), solution, sp.simplify(rate), True, None, derivation)
+
+
+def _nesterov_family(coefficients, eigenvalue):
+    """(b, a) with T = (1 + b)(1 − aλ), D = b(1 − aλ), or None."""
+    if len(coefficients) != 2:
+        return None
+    trace, det = coefficients
+    t0, d0 = trace.subs(eigenvalue, 0), det.subs(eigenvalue, 0)
+    t1, d1 = sp.diff(trace, eigenvalue), sp.diff(det, eigenvalue)
+    if sp.simplify(t0 - d0 - 1) != 0 or sp.simplify(t1 * d0 - d1 * t0) != 0 or d0 == 0:
+        return None
+    return d0, sp.simplify(-t1 / t0)
+
+
+def _attains(family, eigenvalue, mu, big, rate):
+    """Whether the tuned family has spectral radius exactly ``rate`` at λ = μ and λ = L.
+
+    Written in s = √(3κ + 1) = 2 + t (t > 0), every quantity is rational in t and the
+    radius is decided exactly; by quasi-convexity the end points are the worst case."""
+    t = sp.Dummy("t", positive=True)
+    s = 2 + t
+    scale = {} if big.is_number and mu.is_number else {big: mu * (s**2 - 1) / 3}
+    b, a = (sp.simplify(v.subs(scale)) for v in family)
+    target = sp.simplify(rate.subs(scale))
+    for end in (mu, big):
+        c = 1 - a * end.subs(scale)
+        radius = _radius((sp.simplify((1 + b) * c), sp.simplify(b * c)))
+        if sp.simplify(radius - target) != 0:
+            return False
+    return True
+
+
+def _tune_nesterov(rule, coefficients, eigenvalue, mu, big, over, derivation):
+    """Nesterov's family: α = 4/(3L + μ), β = (√(3κ+1) − 2)/(√(3κ+1) + 2)."""
+    family = _nesterov_family(coefficients, eigenvalue)
+    if family is None or len(over) != 2:
+        return None
+    root = sp.sqrt(3 * big / mu + 1)
+    step, momentum = 4 / (3 * big + mu), (root - 2) / (root + 2)
+    rate = 1 - 2 / root
+    solution = _solve_for([(family[0], momentum), (family[1], step)], over, rule)
+    if not _attains((momentum, step), eigenvalue, mu, big, rate):
+        return None
+    b, a = sp.Symbol("b"), sp.Symbol("a")
+    derivation = derivation.then(
+        "Per mode the characteristic polynomial is Nesterov's, "
+        "$z^2 - (1 + b)(1 - a\\lambda) z + b(1 - a\\lambda)$, with",
+        (sp.Eq(b, family[0]), sp.Eq(a, family[1])),
+    ).then(
+        "Its optimal tuning over $[\\mu, L]$ (Lessard, Recht and Packard 2016, Section 2.2) "
+        "is the following; with $s = \\sqrt{3\\kappa + 1}$ the mode at $\\lambda = \\mu$ "
+        "is critically damped with both roots at $(s - 2)/s$, and at $\\lambda = L$ the "
+        "largest root is $-(s - 2)/s$ (checked here exactly), so by quasi-convexity the "
+        "worst-case rate is $1 - 2/s$",
+        (sp.Eq(a, step), sp.Eq(b, momentum)),
+    )
+    derivation = derivation.then(
+        "Solving for the tuned parameters gives the choice and its rate",
+        (*(sp.Eq(k, v) for k, v in solution.items()), sp.Eq(sp.Symbol(r"\rho^{*}"), rate)),
+    )
+    return Tuning(rule, (mu, big), solution, rate, True, None, derivation)
 
 
 def _tune_numeric(rule, jac, eigenvalue, mu, big, over, values, derivation):

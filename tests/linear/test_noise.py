@@ -85,3 +85,32 @@ def test_covariance_with_a_frozen_preconditioner_is_refused():
     rule = sd.UpdateRule([x], [(x, x - eta * lam * x)], [eta])
     with pytest.raises(sd.SpectrumError, match="g_"):
         sd.stationary_covariance(rule, noise=1)
+
+
+def test_full_noise_covariance_against_scipy_and_exactly():
+    """GD on (x² + xy + 2y²)/2 with correlated gradient noise Σ: C = J C Jᵀ + η² Σ, against
+    SciPy's solver (numeric) and as an exact identity (symbolic)."""
+    from scipy.linalg import solve_discrete_lyapunov
+
+    y = sp.Symbol("y", real=True)
+    rule = sd.optimizers.gd((x**2 + x * y + 2 * y**2) / 2, [x, y], eta)
+    covariance = [[1, sp.Rational(3, 10)], [sp.Rational(3, 10), 2]]
+    result = sd.stationary_covariance(rule, noise=sp.Matrix(covariance), params={eta: 0.2})
+    jac = np.eye(2) - 0.2 * np.array([[1, 0.5], [0.5, 2]])
+    expected = solve_discrete_lyapunov(jac, 0.04 * np.array(covariance, dtype=float))
+    assert np.allclose(result.covariance, expected, rtol=1e-12, atol=1e-14)
+
+    s = sp.Symbol("s", real=True)
+    exact = sd.stationary_covariance(rule, noise=sp.Matrix([[1, s], [s, 2]])).covariance
+    J = sp.eye(2) - eta * sp.Matrix([[1, sp.Rational(1, 2)], [sp.Rational(1, 2), 2]])
+    residual = J * exact * J.T + eta**2 * sp.Matrix([[1, s], [s, 2]]) - exact
+    assert residual.applyfunc(sp.simplify) == sp.zeros(2, 2)
+
+
+def test_full_noise_covariance_is_checked():
+    y = sp.Symbol("y", real=True)
+    rule = sd.optimizers.gd((x**2 + y**2) / 2, [x, y], eta)
+    with pytest.raises(sd.SpectrumError, match="2x2"):
+        sd.stationary_covariance(rule, noise=sp.eye(3))
+    with pytest.raises(sd.SpectrumError, match="symmetric"):
+        sd.stationary_covariance(rule, noise=sp.Matrix([[1, 0], [1, 1]]))
