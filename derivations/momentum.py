@@ -97,13 +97,19 @@ def main():
         "verbatim."
     )
     derivation = derivation + hb_bound.derivation + tuned.derivation + nag_bound.derivation
+    nesterov_tuning = (
+        "Nesterov's optimal tuning on $[\\mu, L] = [1, 100]$ is found in closed form, as in "
+        "Lessard, Recht and Packard (2016):"
+        if nag_tuned.exact
+        else "Nesterov is tuned numerically on $[\\mu, L] = [1, 100]$; the optimum agrees "
+        "with Lessard, Recht and Packard (2016) to $10^{-8}$:"
+    )
     derivation = derivation.then(
-        "Nesterov is tuned numerically on $[\\mu, L] = [1, 100]$; the optimum agrees with "
-        "Lessard, Recht and Packard (2016) to $10^{-8}$:",
+        nesterov_tuning,
         (
-            sp.Eq(sp.Symbol(r"\eta^*"), sp.Float(nag_tuned.params[eta], 6)),
-            sp.Eq(sp.Symbol(r"\beta^*"), sp.Float(nag_tuned.params[beta], 6)),
-            sp.Eq(sp.Symbol(r"\rho^*"), sp.Float(nag_tuned.rate, 6)),
+            sp.Eq(sp.Symbol(r"\eta^*"), nag_tuned.params[eta]),
+            sp.Eq(sp.Symbol(r"\beta^*"), sp.radsimp(nag_tuned.params[beta])),
+            sp.Eq(sp.Symbol(r"\rho^*"), nag_tuned.rate),
         ),
     )
     derivation = derivation.then(
