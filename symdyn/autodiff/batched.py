@@ -214,11 +214,9 @@ class BatchedTracer(ForwardTracer):
     __slots__ = ()
 
     def push(self, primitive, argnums, tangents, ans, args, kwargs):
-        if primitive in ELEMENTWISE:
-            rule = _elementwise
-        else:
-            rule = RULES.get(primitive, _one_by_one)
-        return BatchedTracer(ans, self.level, rule(primitive, argnums, tangents, ans, args, kwargs))
+        rule = _elementwise if primitive in ELEMENTWISE else RULES.get(primitive, _one_by_one)
+        tangent = rule(primitive, argnums, tangents, ans, args, kwargs)
+        return BatchedTracer(ans, self.level, tangent)
 
 
 def batch_jvp(f, x, tangents):

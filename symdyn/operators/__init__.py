@@ -2,7 +2,8 @@
 
 Import as ``from symdyn import operators as ops``. A model is a
 :class:`Recurrence` (a batched step h_t = F(h_{t-1}, x_{t-1}, θ) written
-with :mod:`symdyn.autodiff`); :func:`ntk`, :func:`nto`, :func:`K` and
+with :mod:`symdyn.autodiff`, or a PyTorch / JAX model through
+:meth:`Recurrence.from_torch` and :meth:`Recurrence.from_jax`); :func:`ntk`, :func:`nto`, :func:`K` and
 :func:`P` give ``scipy.sparse.linalg.LinearOperator``s on its [B, T, H]
 trajectory tensors whose matvecs are JVPs and VJPs.
 
@@ -25,7 +26,7 @@ True
 from .dynamics import finite_time_lyapunov, gradient_norms, lyapunov_spectrum
 from .model import NoParametersError, OperatorError, Recurrence, SpectrumSizeError
 from .rules import from_rule
-from .sharpness import hessian_operator, sharpness
+from .sharpness import hessian_operator, sharpness, training_loss
 from .spectra import SVDResult, TraceEstimate, average, effective_rank, svd, trace
 from .symbolic import GradientThroughTime, gradient_through_time
 from .tangent import K, P, TensorOperator, ntk, nto, parameter_jacobian
@@ -55,4 +56,5 @@ __all__ = [
     "sharpness",
     "svd",
     "trace",
+    "training_loss",
 ]

@@ -27,8 +27,9 @@ FUNCTIONS = {
     ),
     "total": lambda x: ad.sum(x**2) + ad.max(x),
     "shapes": lambda x: ad.transpose(ad.broadcast_to(x, (4, 2, 3)), (2, 0, 1)).T,
-    "indexing": lambda x: ad.concatenate([x[:, 1:], x[::-1, :1] ** 2, x[[0, 1, 1], [2, 0, 1]]
-                                          [:, None][:2]], axis=1),
+    "indexing": lambda x: ad.concatenate(
+        [x[:, 1:], x[::-1, :1] ** 2, x[[0, 1, 1], [2, 0, 1]][:, None][:2]], axis=1
+    ),
     "softmax": lambda x: ad.softmax(x, axis=-1) + ad.logsumexp(x, axis=0),
 }
 
@@ -55,6 +56,7 @@ def test_identity_tangents_give_the_jacobian_and_nest_under_grad():
     np.testing.assert_allclose(
         columns.reshape(6, 6).T, ad.jacobian(f)(x).reshape(6, 6), rtol=1e-13, atol=1e-14
     )
+
     # Under reverse mode: d/dx of sum over tangents, against the gradient of the sum of JVPs
     def batched(x):
         return ad.sum(ad.batch_jvp(f, x, np.ones((2, 2, 3)))[1])
