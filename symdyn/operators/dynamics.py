@@ -5,7 +5,8 @@ state-transition matrix is M_t = A_t ⋯ A_1 = ∂h_t/∂h_0. Its singular value
 give finite-time Lyapunov exponents log σᵢ(M_T)/T and the gradient norms
 ‖∂h_t/∂h_0‖ of backpropagation through time; the QR (Benettin) method gets
 the Lyapunov spectrum without forming M_T, which over- or underflows for
-long horizons. Jacobian columns come from JVPs of ``step``.
+long horizons. The k tangent columns go through ``step`` as one batched
+JVP per step (:func:`symdyn.autodiff.batch_jvp`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def _state(h0, where):
 
 
 def _push(step, h, columns, where):
-    """step(h) and the Jacobian times each column of ``columns`` (one JVP per column)."""
+    """step(h) and the Jacobian times the columns of ``columns``, in one batched JVP."""
 
     def traced(x):
         out = step(x)
@@ -42,11 +43,8 @@ def _push(step, h, columns, where):
         # + 0·x keeps a map that ignores its state traced (its Jacobian is zero)
         return ad.add(out, ad.multiply(0.0, x))
 
-    pushed = np.empty_like(columns)
-    value = None
-    for j in range(columns.shape[1]):
-        value, pushed[:, j] = ad.jvp(traced, h, columns[:, j])
-    return np.asarray(value), pushed
+    value, pushed = ad.batch_jvp(traced, h, columns.T)
+    return np.asarray(value), np.asarray(pushed).T
 
 
 def _steps(steps, where):

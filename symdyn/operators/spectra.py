@@ -22,6 +22,9 @@ __all__ = ["SVDResult", "TraceEstimate", "average", "effective_rank", "svd", "tr
 # Below this size an operator is made dense (one matvec per column) and
 # decomposed by LAPACK: exact, and ARPACK needs k < n anyway.
 DENSE_LIMIT = 64
+# An operator that builds its matrix at once (batched JVPs, jacrev: NTKs and
+# Grams of small models) is made dense up to this many entries.
+FAST_DENSE_ENTRIES = 2**20
 
 AXES = {"batch": 0, "time": 1, "hidden": 2}
 
@@ -52,7 +55,16 @@ def _shapes(op):
 
 
 def _dense(op):
+    if isinstance(op, TensorOperator):
+        return op.to_matrix()
     return op @ np.eye(op.shape[1])
+
+
+def _small(op, k):
+    if max(op.shape) <= DENSE_LIMIT or k >= min(op.shape) - 1:
+        return True
+    fast = getattr(op, "dense", None) is not None
+    return fast and op.shape[0] * op.shape[1] <= FAST_DENSE_ENTRIES
 
 
 def svd(op: LinearOperator, k: int = 6, tol: float = 0.0, seed: int = 0) -> SVDResult:
@@ -62,7 +74,10 @@ def svd(op: LinearOperator, k: int = 6, tol: float = 0.0, seed: int = 0) -> SVDR
     (``op.symmetric``: Θ, Φ, K and their reduced views) goes to Lanczos on
     its eigenvalues (``eigsh``), which needs half the matvecs of ``svds``;
     any other goes to ``svds``. At most ``DENSE_LIMIT`` columns, or when k
-    is the full dimension, it is made dense and decomposed exactly.
+    is the full dimension, it is made dense and decomposed exactly; so is
+    an operator that builds its matrix at once (``TensorOperator.dense``:
+    an NTK or Gram of a small model, from batched JVPs or ``jacrev``) of at
+    most ``FAST_DENSE_ENTRIES`` entries.
 
     Parameters
     ----------
@@ -94,7 +109,7 @@ def svd(op: LinearOperator, k: int = 6, tol: float = 0.0, seed: int = 0) -> SVDR
         )
     in_shape, out_shape = _shapes(op)
     symmetric = getattr(op, "symmetric", False)
-    if max(op.shape) <= DENSE_LIMIT or k >= n - 1:
+    if _small(op, k):
         u, s, vt = np.linalg.svd(_dense(op))
         left, values, right = u[:, :k].T, s[:k], vt[:k]
     elif symmetric:

@@ -27,6 +27,10 @@ from .model import Recurrence
 
 __all__ = ["K", "P", "TensorOperator", "ntk", "nto", "parameter_jacobian"]
 
+# A Gram J Jᵀ builds its matrix at once (J by batched JVPs or jacrev) only
+# while J has at most this many entries (32 MB in float64).
+GRAM_ENTRIES = 2**22
+
 
 class TensorOperator(LinearOperator):
     """A LinearOperator between tensor spaces, applied through functions.
@@ -209,8 +213,17 @@ def _gram(jac, name):
         jacobian = jac.to_matrix()
         return jacobian @ jacobian.T
 
+    # J itself must fit: only then is the Gram built at once
+    cheap = jac.shape[0] * jac.shape[1] <= GRAM_ENTRIES
     return TensorOperator(
-        forward, forward, jac.out_shape, jac.out_shape, True, name, jac.dtype, dense
+        forward,
+        forward,
+        jac.out_shape,
+        jac.out_shape,
+        True,
+        name,
+        jac.dtype,
+        dense if cheap else None,
     )
 
 
