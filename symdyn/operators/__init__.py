@@ -3,8 +3,8 @@
 Import as ``from symdyn import operators as ops``. A model is a
 :class:`Recurrence` (a batched step h_t = F(h_{t-1}, x_{t-1}, θ) written
 with :mod:`symdyn.autodiff`, or a PyTorch / JAX model through
-:meth:`Recurrence.from_torch` and :meth:`Recurrence.from_jax`); :func:`ntk`, :func:`nto`, :func:`K` and
-:func:`P` give ``scipy.sparse.linalg.LinearOperator``s on its [B, T, H]
+:meth:`Recurrence.from_torch` and :meth:`Recurrence.from_jax`); :func:`ntk`,
+:func:`nto`, :func:`K` and :func:`P` give ``scipy.sparse.linalg.LinearOperator``s on its [B, T, H]
 trajectory tensors whose matvecs are JVPs and VJPs.
 
 Examples
