@@ -23,6 +23,17 @@ Examples
 True
 """
 
+from .algebra import (
+    Alignment,
+    Comparison,
+    add,
+    adjoint,
+    alignment,
+    compare,
+    compose,
+    scale,
+    symmetric_part,
+)
 from .dynamics import finite_time_lyapunov, gradient_norms, lyapunov_spectrum
 from .model import NoParametersError, OperatorError, Recurrence, SpectrumSizeError
 from .rules import from_rule
@@ -32,6 +43,8 @@ from .symbolic import GradientThroughTime, gradient_through_time
 from .tangent import K, P, TensorOperator, ntk, nto, parameter_jacobian
 
 __all__ = [
+    "Alignment",
+    "Comparison",
     "GradientThroughTime",
     "K",
     "NoParametersError",
@@ -42,7 +55,12 @@ __all__ = [
     "SpectrumSizeError",
     "TensorOperator",
     "TraceEstimate",
+    "add",
+    "adjoint",
+    "alignment",
     "average",
+    "compare",
+    "compose",
     "effective_rank",
     "finite_time_lyapunov",
     "from_rule",
@@ -53,8 +71,10 @@ __all__ = [
     "ntk",
     "nto",
     "parameter_jacobian",
+    "scale",
     "sharpness",
     "svd",
+    "symmetric_part",
     "trace",
     "training_loss",
 ]

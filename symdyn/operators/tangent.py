@@ -139,6 +139,34 @@ class TensorOperator(LinearOperator):
             return np.asarray(self.dense(), dtype=self.dtype)
         return self @ np.eye(self.shape[1], dtype=self.dtype)
 
+    # Algebra between TensorOperators keeps the tensor shapes (scipy's would drop them).
+    def dot(self, x):
+        if isinstance(x, TensorOperator):
+            from .algebra import compose
+
+            return compose(self, x)
+        if np.isscalar(x):
+            from .algebra import scale
+
+            return scale(self, x)
+        return super().dot(x)
+
+    def __add__(self, other):
+        if isinstance(other, TensorOperator):
+            from .algebra import add
+
+            return add(self, other)
+        return super().__add__(other)
+
+    def __rmul__(self, x):
+        return self.dot(x) if np.isscalar(x) else super().__rmul__(x)
+
+    def __neg__(self):
+        return self.dot(-1.0)
+
+    def __sub__(self, other):
+        return self + (-other)
+
     def apply(self, tensor):
         """The operator applied to a tensor of shape ``in_shape``; returns ``out_shape``."""
         return self._matvec(tensor).reshape(self.out_shape)
