@@ -23,6 +23,7 @@ Examples
 True
 """
 
+from . import plot
 from .algebra import (
     Alignment,
     Comparison,
@@ -31,6 +32,7 @@ from .algebra import (
     alignment,
     compare,
     compose,
+    kernel_alignment,
     scale,
     symmetric_part,
 )
@@ -41,8 +43,10 @@ from .sharpness import hessian_operator, sharpness, training_loss
 from .spectra import SVDResult, TraceEstimate, average, effective_rank, svd, trace
 from .symbolic import GradientThroughTime, gradient_through_time
 from .tangent import K, P, TensorOperator, ntk, nto, parameter_jacobian
+from .tracking import MEASURES, Tracking, track
 
 __all__ = [
+    "MEASURES",
     "Alignment",
     "Comparison",
     "GradientThroughTime",
@@ -55,6 +59,7 @@ __all__ = [
     "SpectrumSizeError",
     "TensorOperator",
     "TraceEstimate",
+    "Tracking",
     "add",
     "adjoint",
     "alignment",
@@ -67,14 +72,17 @@ __all__ = [
     "gradient_norms",
     "gradient_through_time",
     "hessian_operator",
+    "kernel_alignment",
     "lyapunov_spectrum",
     "ntk",
     "nto",
     "parameter_jacobian",
+    "plot",
     "scale",
     "sharpness",
     "svd",
     "symmetric_part",
     "trace",
+    "track",
     "training_loss",
 ]

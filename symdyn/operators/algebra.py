@@ -34,6 +34,7 @@ __all__ = [
     "alignment",
     "compare",
     "compose",
+    "kernel_alignment",
     "scale",
     "symmetric_part",
 ]
@@ -204,6 +205,27 @@ def _subspace(op, k, seed):
     return svd(op, k=k, seed=seed).left.reshape(k, -1).T
 
 
+def kernel_alignment(a, b, samples: int = 64, seed: int = 0) -> tuple:
+    """⟨A, B⟩_F / (‖A‖_F ‖B‖_F) from ``samples`` Rademacher probes: (value, stderr).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.sparse.linalg import aslinearoperator
+    >>> A, B = aslinearoperator(np.eye(3)), aslinearoperator(2 * np.eye(3))
+    >>> value, stderr = kernel_alignment(A, B)
+    >>> round(value, 12), stderr
+    (1.0, 0.0)
+    """
+    av, bv = _probes(a, b, samples, seed, "alignment")
+    return _jackknife(
+        lambda ab, aa, bb: ab / np.sqrt(aa * bb),
+        np.sum(av * bv, axis=0),
+        np.sum(av * av, axis=0),
+        np.sum(bv * bv, axis=0),
+    )
+
+
 def alignment(a, b, k: int = 5, samples: int = 64, seed: int = 0) -> Alignment:
     """Principal angles between the top-``k`` singular subspaces, and the kernel alignment.
 
@@ -216,13 +238,7 @@ def alignment(a, b, k: int = 5, samples: int = 64, seed: int = 0) -> Alignment:
     >>> np.round(result.angles, 8).tolist(), round(result.kernel, 12), result.stderr
     ([0.0, 0.0], 1.0, 0.0)
     """
-    av, bv = _probes(a, b, samples, seed, "alignment")
-    kernel, stderr = _jackknife(
-        lambda ab, aa, bb: ab / np.sqrt(aa * bb),
-        np.sum(av * bv, axis=0),
-        np.sum(av * av, axis=0),
-        np.sum(bv * bv, axis=0),
-    )
+    kernel, stderr = kernel_alignment(a, b, samples, seed)
     cosines = np.linalg.svd(_subspace(a, k, seed).T @ _subspace(b, k, seed), compute_uv=False)
     angles = np.sort(np.arccos(np.clip(cosines, -1.0, 1.0)))
     return Alignment(
