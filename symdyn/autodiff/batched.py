@@ -76,6 +76,29 @@ def _elementwise(primitive, argnums, tangents, ans, args, kwargs):
     return _full(total, ans, _count(tangents))
 
 
+def _linear(signs):
+    """The batched rule of add / subtract / negative: a signed sum of the tangents."""
+
+    def rule(primitive, argnums, tangents, ans, args, kwargs):
+        ndim = np.ndim(ans)
+        total = None
+        for i, t in zip(argnums, tangents, strict=True):
+            part = _padded(t, ndim)
+            if total is None:
+                total = part if signs[i] > 0 else p.negative(part)
+            else:
+                total = p.add(total, part) if signs[i] > 0 else p.subtract(total, part)
+        return _full(total, ans, _count(tangents))
+
+    return rule
+
+
+def _flat_matmul(t, b):
+    """[k, m, n] @ [n, p] as one [k·m, n] @ [n, p] product (one GEMM, not k)."""
+    k, m, n = np.shape(t)
+    return p.reshape(p.matmul(p.reshape(t, (k * m, n)), b), (k, m, -1))
+
+
 def _matmul(primitive, argnums, tangents, ans, args, kwargs):
     a, b = args
     ndim = max(np.ndim(a), np.ndim(b))
@@ -83,6 +106,10 @@ def _matmul(primitive, argnums, tangents, ans, args, kwargs):
     for i, t in zip(argnums, tangents, strict=True):
         if np.ndim(a) == np.ndim(b) == 1:
             part = p.sum(p.multiply(t, b if i == 0 else a), axis=-1)
+        elif i == 0 and np.ndim(t) == 3 and np.ndim(b) == 2:
+            part = _flat_matmul(t, b)
+        elif i == 1 and np.ndim(a) == 2 and np.ndim(t) == 3:  # a (tᵀ)ᵀ: one GEMM again
+            part = p.transpose(_flat_matmul(p.transpose(t, (0, 2, 1)), p.transpose(a)), (0, 2, 1))
         elif i == 0:
             part = p.matmul(_padded(t, ndim), b)
         elif np.ndim(b) == 1:  # A (k columns of) vector(s): make them [k, ..., n, 1]
@@ -183,6 +210,9 @@ def _one_by_one(primitive, argnums, tangents, ans, args, kwargs):
 
 
 RULES = {
+    p.add: _linear({0: 1, 1: 1}),
+    p.subtract: _linear({0: 1, 1: -1}),
+    p.negative: _linear({0: -1}),
     p.matmul: _matmul,
     p.sum: _sum,
     p.amax: _extremum,
@@ -214,7 +244,7 @@ class BatchedTracer(ForwardTracer):
     __slots__ = ()
 
     def push(self, primitive, argnums, tangents, ans, args, kwargs):
-        rule = _elementwise if primitive in ELEMENTWISE else RULES.get(primitive, _one_by_one)
+        rule = RULES.get(primitive) or (_elementwise if primitive in ELEMENTWISE else _one_by_one)
         tangent = rule(primitive, argnums, tangents, ans, args, kwargs)
         return BatchedTracer(ans, self.level, tangent)
 
