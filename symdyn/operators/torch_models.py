@@ -117,12 +117,16 @@ class TorchBackend:
         return self.evaluate(f, x), self.numpy(func.vmap(push)(self.native(tangents)))
 
     def jacobian(self, f, x):
-        """Dense [f(x).size, x.size]: ``jacrev`` for fewer outputs than inputs, else ``jacfwd``."""
+        """Dense [f(x).size, x.size]: reverse mode (vmap of one pullback) for fewer outputs
+        than inputs, else ``jacfwd``."""
         func = _torch().func
         x = self.native(x)
-        out_size = int(np.prod(self.evaluate(f, x).shape))
-        transform = func.jacrev if out_size < x.numel() else func.jacfwd
-        return self.numpy(transform(f)(x)).reshape(out_size, x.numel())
+        value, pull = func.vjp(f, x)
+        if value.numel() < x.numel():
+            basis = _torch().eye(value.numel(), dtype=value.dtype).reshape(-1, *value.shape)
+            rows = func.vmap(pull)(basis)[0]
+            return self.numpy(rows).reshape(value.numel(), x.numel())
+        return self.numpy(func.jacfwd(f)(x)).reshape(value.numel(), x.numel())
 
 
 def _flat_parameters(named):
