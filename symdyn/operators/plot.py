@@ -91,4 +91,5 @@ def eigenfunctions_figure(
             ax.plot(np.arange(1, len(curve) + 1), curve, label=f"trial {b}")
         ax.set(title=f"step {tracking.steps[c]}", xlabel="t")
     axes[0].set_ylabel(f"{measure} eigenfunction {index}")
+    axes[0].legend(fontsize="small")
     return figure
