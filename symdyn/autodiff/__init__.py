@@ -3,7 +3,8 @@
 Functions written with the operators and the functions of this module (a
 NumPy-like namespace) are differentiated by the transforms :func:`grad`,
 :func:`value_and_grad`, :func:`vjp`, :func:`jvp`, :func:`jacobian`,
-:func:`hessian` and :func:`hvp`, which nest freely. :func:`checkpoint`
+:func:`hessian` and :func:`hvp`, which nest freely; :func:`batch_jvp`
+pushes k tangents through one forward pass. :func:`checkpoint`
 trades recomputation for memory, :func:`to_dot` draws the graph, and
 :data:`namespace` lets ``sympy.lambdify`` emit code that runs on traced values.
 
@@ -18,6 +19,7 @@ array([0.        , 0.63970001])
 """
 
 from . import operators  # noqa: F401  (gives Tracer its Python operators)
+from .batched import BatchedTracer, batch_jvp
 from .checkpoint import checkpoint
 from .core import ForwardTracer, Primitive, ReverseTracer, Tracer, defjvp, defvjp
 from .dot import to_dot
@@ -69,6 +71,7 @@ from .second_order import hvp_at
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 
 __all__ = [
+    "BatchedTracer",
     "ForwardTracer",
     "Primitive",
     "ReverseTracer",
@@ -76,6 +79,7 @@ __all__ = [
     "abs",
     "add",
     "array",
+    "batch_jvp",
     "broadcast_to",
     "checkpoint",
     "clip",

@@ -129,6 +129,13 @@ class ForwardTracer(Tracer):
         super().__init__(value, level)
         self.tangent = tangent
 
+    def push(self, primitive, argnums, tangents, ans, args, kwargs):
+        """The traced result of ``primitive``: its tangent from the primitive's forward rule.
+
+        Batched forward mode (:mod:`~symdyn.autodiff.batched`) overrides this.
+        """
+        return ForwardTracer(ans, self.level, primitive.jvp(argnums, tangents, ans, args, kwargs))
+
 
 class Node:
     """One primitive application recorded by reverse mode.
@@ -237,8 +244,7 @@ class Primitive:
         if self.jvp is None:
             raise AutodiffError(f"no forward-mode rule (JVP) is defined for {self.name}")
         tangents = [args[i].tangent for i in argnums]
-        tangent = self.jvp(argnums, tangents, ans, raw, kwargs)
-        return ForwardTracer(ans, level, tangent)
+        return top.push(self, argnums, tangents, ans, raw, kwargs)
 
 
 def _per_argument(primitive, rules, kind):

@@ -5,7 +5,8 @@ state-transition matrix is M_t = A_t ⋯ A_1 = ∂h_t/∂h_0. Its singular value
 give finite-time Lyapunov exponents log σᵢ(M_T)/T and the gradient norms
 ‖∂h_t/∂h_0‖ of backpropagation through time; the QR (Benettin) method gets
 the Lyapunov spectrum without forming M_T, which over- or underflows for
-long horizons. Jacobian columns come from JVPs of ``step``.
+long horizons. The k tangent columns go through ``step`` as one batched
+JVP per step (:func:`symdyn.autodiff.batch_jvp`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ import numpy as np
 import symdyn.autodiff as ad
 from symdyn.errors import ShapeError
 
-from .model import SpectrumSizeError
+from .driven import (
+    driven_finite_time_lyapunov,
+    driven_gradient_norms,
+    driven_lyapunov_spectrum,
+)
+from .model import Recurrence, SpectrumSizeError
 
 __all__ = ["finite_time_lyapunov", "gradient_norms", "lyapunov_spectrum"]
 
@@ -30,7 +36,7 @@ def _state(h0, where):
 
 
 def _push(step, h, columns, where):
-    """step(h) and the Jacobian times each column of ``columns`` (one JVP per column)."""
+    """step(h) and the Jacobian times the columns of ``columns``, in one batched JVP."""
 
     def traced(x):
         out = step(x)
@@ -42,11 +48,8 @@ def _push(step, h, columns, where):
         # + 0·x keeps a map that ignores its state traced (its Jacobian is zero)
         return ad.add(out, ad.multiply(0.0, x))
 
-    pushed = np.empty_like(columns)
-    value = None
-    for j in range(columns.shape[1]):
-        value, pushed[:, j] = ad.jvp(traced, h, columns[:, j])
-    return np.asarray(value), pushed
+    value, pushed = ad.batch_jvp(traced, h, columns.T)
+    return np.asarray(value), np.asarray(pushed).T
 
 
 def _steps(steps, where):
@@ -56,7 +59,7 @@ def _steps(steps, where):
 
 
 def lyapunov_spectrum(
-    step: Callable, h0, steps: int, k: int | None = None, discard: int = 0
+    step: Callable, h0=None, steps: int | None = None, k: int | None = None, discard: int = 0
 ) -> np.ndarray:
     """The top-``k`` Lyapunov exponents of ``step`` along the orbit of ``h0``, by QR.
 
@@ -68,8 +71,11 @@ def lyapunov_spectrum(
 
     Parameters
     ----------
-    step : callable
+    step : callable or Recurrence
         Maps a state [H] to the next state [H]; written with :mod:`symdyn.autodiff`.
+        Or a model (any backend, with or without inputs): then the exponents
+        are those of each trial along its driven trajectory, [B, k]
+        (``h0`` and ``steps`` are the model's; T − ``discard`` steps count).
     h0 : array_like, shape [H]
     steps : int
         Number of steps whose growth is averaged.
@@ -80,7 +86,7 @@ def lyapunov_spectrum(
 
     Returns
     -------
-    ndarray, shape [k]
+    ndarray, shape [k] (a map) or [B, k] (a model)
         Exponents, descending (natural log per step).
 
     Guarantee
@@ -95,6 +101,8 @@ def lyapunov_spectrum(
     >>> np.round(lyapunov_spectrum(lambda h: W @ h, np.zeros(2), steps=200, discard=50), 6)
     array([ 0.693147, -0.693147])
     """
+    if isinstance(step, Recurrence):
+        return driven_lyapunov_spectrum(step, k, discard)
     h = _state(h0, "lyapunov_spectrum")
     steps = _steps(steps, "lyapunov_spectrum")
     k = h.size if k is None else k
@@ -125,8 +133,11 @@ def _transition(step, h0, steps, where):
     return out
 
 
-def finite_time_lyapunov(step: Callable, h0, steps: int) -> np.ndarray:
+def finite_time_lyapunov(step: Callable, h0=None, steps: int | None = None) -> np.ndarray:
     """log σᵢ(∂h_T/∂h_0) / T, descending: the finite-time Lyapunov exponents.
+
+    For a :class:`~symdyn.operators.Recurrence`, those of each trial along
+    its trajectory, [B, H].
 
     The product is formed explicitly, so keep T·|λ| below the float range
     (~700); use :func:`lyapunov_spectrum` for long horizons. The two agree as
@@ -138,13 +149,18 @@ def finite_time_lyapunov(step: Callable, h0, steps: int) -> np.ndarray:
     >>> np.round(finite_time_lyapunov(lambda h: 0.5 * h, np.ones(2), steps=10), 6)
     array([-0.693147, -0.693147])
     """
+    if isinstance(step, Recurrence):
+        return driven_finite_time_lyapunov(step)
     m = _transition(step, h0, steps, "finite_time_lyapunov")[-1]
     with np.errstate(divide="ignore"):
         return np.log(np.linalg.svd(m, compute_uv=False)) / steps
 
 
-def gradient_norms(step: Callable, h0, steps: int, ord=2) -> np.ndarray:
+def gradient_norms(step: Callable, h0=None, steps: int | None = None, ord=2) -> np.ndarray:
     """‖∂h_t/∂h_0‖ for t = 1 … ``steps``: do gradients through time vanish or explode?
+
+    For a :class:`~symdyn.operators.Recurrence`, per trial along its
+    trajectory: [B, T].
 
     ``ord`` is passed to ``numpy.linalg.norm`` (2: the spectral norm, the
     largest gain of a backpropagated error).
@@ -156,6 +172,8 @@ def gradient_norms(step: Callable, h0, steps: int, ord=2) -> np.ndarray:
     >>> gradient_norms(lambda h: W @ h, np.zeros(2), steps=3)
     array([2., 0., 0.])
     """
+    if isinstance(step, Recurrence):
+        return driven_gradient_norms(step, ord)
     return np.array(
         [np.linalg.norm(m, ord) for m in _transition(step, h0, steps, "gradient_norms")]
     )

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-import symdyn.autodiff as ad
 from symdyn.errors import (
     NoParametersError,
     OperatorError,
@@ -22,14 +21,18 @@ from symdyn.errors import (
     SpectrumSizeError,
 )
 
+from .backends import AUTODIFF
+
 __all__ = ["NoParametersError", "OperatorError", "Recurrence", "SpectrumSizeError"]
 
 
-def _float_array(value, name):
+def _float_array(value, name, dtype=None):
     array = np.asarray(value)
     if array.dtype.kind not in "fiu":
         raise ShapeError(f"Recurrence: {name} must be a numeric array, got dtype {array.dtype}")
-    return array.astype(float)
+    if dtype is None:
+        dtype = array.dtype if array.dtype in (np.float32, np.float64) else np.float64
+    return array.astype(dtype)
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +59,12 @@ class Recurrence:
         by default. Used by :func:`~symdyn.operators.ntk`.
     time_dependent : bool
         Pass the time index to ``step`` (an MLP: one layer per time).
+    backend : AutodiffBackend, optional
+        How ``step`` is differentiated; symdyn's autodiff by default.
+        :meth:`from_torch` and :meth:`from_jax` set the framework's.
+
+    The dtype is θ's (float32 stays float32; anything else is float64);
+    ``h0`` and the inputs are cast to it.
 
     Attributes
     ----------
@@ -79,7 +88,23 @@ class Recurrence:
     steps: int | None = None
     readout: Callable | None = None
     time_dependent: bool = False
+    backend: object = AUTODIFF
     trajectory: np.ndarray = field(init=False, repr=False)
+
+    @classmethod
+    def from_torch(cls, step, theta, h0, inputs=None, **options):
+        """A Recurrence of a torch function or ``nn.Module`` cell; see
+        :func:`symdyn.operators.torch_models.from_torch`."""
+        from .torch_models import from_torch
+
+        return from_torch(step, theta, h0, inputs, **options)
+
+    @classmethod
+    def from_jax(cls, step, theta, h0, inputs=None, **options):
+        """A Recurrence of a JAX function; see :func:`symdyn.operators.jax_models.from_jax`."""
+        from .jax_models import from_jax
+
+        return from_jax(step, theta, h0, inputs, **options)
 
     def __post_init__(self):
         theta = _float_array(self.theta, "theta")
@@ -87,13 +112,13 @@ class Recurrence:
             raise ShapeError(
                 f"Recurrence: theta must be one flat vector [M], got shape {theta.shape}"
             )
-        h0 = _float_array(self.h0, "h0")
+        h0 = _float_array(self.h0, "h0", theta.dtype)
         if h0.ndim != 2:
             raise ShapeError(f"Recurrence: h0 must have shape [B, H], got {h0.shape}")
         inputs = self.inputs
         steps = self.steps
         if inputs is not None:
-            inputs = _float_array(inputs, "inputs")
+            inputs = _float_array(inputs, "inputs", theta.dtype)
             if inputs.ndim != 3 or inputs.shape[0] != h0.shape[0]:
                 raise ShapeError(
                     f"Recurrence: inputs must have shape [B, T, I] with B = {h0.shape[0]} "
@@ -113,7 +138,11 @@ class Recurrence:
             ("steps", int(steps)),
         ):
             object.__setattr__(self, name, value)
-        object.__setattr__(self, "trajectory", self._unroll(theta))
+        native = self.backend.native
+        object.__setattr__(self, "_native_h0", native(h0))
+        object.__setattr__(self, "_native_inputs", None if inputs is None else native(inputs))
+        trajectory = self.backend.evaluate(self._unroll, theta)
+        object.__setattr__(self, "trajectory", trajectory)
 
     @property
     def shape(self):
@@ -122,20 +151,38 @@ class Recurrence:
         return (batch, self.steps, hidden)
 
     @property
+    def dtype(self):
+        """The floating dtype of θ, the states and the operators."""
+        return self.theta.dtype
+
+    @property
     def size(self):
         """B·T·H, the dimension the operators act on."""
         return int(np.prod(self.shape))
 
     def input_at(self, t):
-        """The inputs x_t [B, I] (``None`` without inputs)."""
-        return None if self.inputs is None else self.inputs[:, t]
+        """The inputs x_t [B, I] in the backend's arrays (``None`` without inputs)."""
+        return None if self.inputs is None else self._native_inputs[:, t]
 
     def apply_step(self, h, t, theta=None):
-        """F(h, x_t, θ) for states [B, H]; θ defaults to the model's."""
-        theta = self.theta if theta is None else theta
+        """F(h, x_t, θ) for states [B, H] (the backend's arrays); θ defaults to the model's."""
+        theta = self.backend.native(self.theta) if theta is None else theta
         if self.time_dependent:
             return self.step(h, self.input_at(t), theta, t)
         return self.step(h, self.input_at(t), theta)
+
+    def state_step(self, h, x_or_t):
+        """F(h, x_t, θ) + 0·h as a function of the state, for the propagator P.
+
+        ``x_or_t`` is the time index for a time-dependent model, else the
+        inputs x_t (backend arrays, or None). Adding 0·h keeps the map traced
+        when F ignores the state (an MLP's first layer): its Jacobian is zero.
+        """
+        if self.time_dependent:
+            out = self.apply_step(h, x_or_t)
+        else:
+            out = self.step(h, x_or_t, self.backend.native(self.theta))
+        return self.backend.traced(out, h)
 
     def _checked(self, out, t, h_shape):
         if np.shape(out) != h_shape:
@@ -146,15 +193,15 @@ class Recurrence:
         return out
 
     def _unroll(self, theta):
-        h = self.h0
+        h = self._native_h0
         states = []
         for t in range(self.steps):
             h = self._checked(self.apply_step(h, t, theta), t, self.h0.shape)
             states.append(h)
-        return ad.stack(states, axis=1)
+        return self.backend.stack(states, axis=1)
 
     def unroll(self, theta):
-        """The trajectory [B, T, H] as a function of θ (traceable)."""
+        """The trajectory [B, T, H] as a function of θ (traceable by the backend)."""
         return self._unroll(theta)
 
     def velocity(self, theta):
@@ -164,15 +211,16 @@ class Recurrence:
         the map whose Jacobian in θ defines K.
         """
         batch, steps, hidden = self.shape
+        native = self.backend.native
         previous = self.previous_states
         if self.time_dependent:
-            return ad.stack(
-                [self.apply_step(previous[:, t], t, theta) for t in range(steps)], axis=1
+            return self.backend.stack(
+                [self.apply_step(native(previous[:, t]), t, theta) for t in range(steps)], axis=1
             )
-        flat_h = previous.reshape(batch * steps, hidden)
-        x = None if self.inputs is None else self.inputs.reshape(batch * steps, -1)
+        flat_h = native(previous.reshape(batch * steps, hidden))
+        x = None if self.inputs is None else native(self.inputs.reshape(batch * steps, -1))
         out = self.step(flat_h, x, theta)
-        return ad.reshape(out, (batch, steps, hidden))
+        return self.backend.reshape(out, (batch, steps, hidden))
 
     @property
     def previous_states(self):

@@ -12,19 +12,40 @@ from collections.abc import Callable
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-import symdyn.autodiff as ad
 from symdyn.errors import ShapeError
 
-from .model import NoParametersError, SpectrumSizeError
+from .backends import AUTODIFF
+from .model import NoParametersError, Recurrence, SpectrumSizeError
 
-__all__ = ["hessian_operator", "sharpness"]
+__all__ = ["hessian_operator", "sharpness", "training_loss"]
 
 # Up to this many parameters the Hessian is formed from HVPs and LAPACK decides.
 DENSE_LIMIT = 32
 
 
+def training_loss(loss: Callable, theta):
+    """The loss as a function of θ, the point and the backend that differentiates it.
+
+    ``theta`` is a point (``loss`` a function of θ written with
+    :mod:`symdyn.autodiff`) or a :class:`~symdyn.operators.Recurrence`
+    (``loss`` a function of its outputs, in the model's framework:
+    L(θ) = loss(readout(unroll(θ), θ))).
+    """
+    if isinstance(theta, Recurrence):
+        model = theta
+
+        def of_theta(point):
+            return loss(model.outputs(point))
+
+        return of_theta, model.theta, model.backend
+    return loss, np.asarray(theta, dtype=float), AUTODIFF
+
+
 def hessian_operator(loss: Callable, theta) -> LinearOperator:
     """∇²loss(θ) as a symmetric LinearOperator on flat vectors: v ↦ HVP (forward over reverse).
+
+    ``theta`` is a point, or a model whose outputs ``loss`` maps to a scalar
+    (see :func:`training_loss`): then the HVPs are the model framework's.
 
     Examples
     --------
@@ -34,16 +55,19 @@ def hessian_operator(loss: Callable, theta) -> LinearOperator:
     >>> H @ np.array([1.0, 1.0])
     array([ 3., 12.])
     """
-    theta = np.asarray(theta, dtype=float)
+    f, theta, backend = training_loss(loss, theta)
     if theta.size == 0:
         raise NoParametersError("hessian_operator: theta is empty; there is no Hessian")
     shape = theta.shape
+    product = backend.hvp_fn(f)
 
     def matvec(v):
-        v = np.asarray(v, dtype=float).reshape(shape)
-        return np.asarray(ad.hvp(loss, theta, v)).ravel()
+        v = np.asarray(v, dtype=theta.dtype).reshape(shape)
+        return np.asarray(product(theta, v)).ravel()
 
-    return LinearOperator((theta.size, theta.size), matvec=matvec, rmatvec=matvec, dtype=float)
+    return LinearOperator(
+        (theta.size, theta.size), matvec=matvec, rmatvec=matvec, dtype=theta.dtype
+    )
 
 
 def sharpness(loss: Callable, theta, k: int = 1, tol: float = 0.0, seed: int = 0) -> np.ndarray:
@@ -56,9 +80,11 @@ def sharpness(loss: Callable, theta, k: int = 1, tol: float = 0.0, seed: int = 0
     Parameters
     ----------
     loss : callable
-        A scalar function of θ written with :mod:`symdyn.autodiff`.
-    theta : array_like
-        The point (any shape; treated as a flat vector).
+        A scalar function of θ written with :mod:`symdyn.autodiff`; or, with
+        a model for ``theta``, a scalar function of the model's outputs.
+    theta : array_like or Recurrence
+        The point (any shape; treated as a flat vector), or a model (its θ,
+        differentiated by its framework).
     k : int
         1 ≤ k ≤ θ.size.
     tol : float
@@ -80,7 +106,8 @@ def sharpness(loss: Callable, theta, k: int = 1, tol: float = 0.0, seed: int = 0
         raise SpectrumSizeError(
             f"sharpness: asked for k = {k!r} eigenvalues of a Hessian of dimension {n}"
         )
-    value = loss(np.asarray(theta, dtype=float))
+    f, point, backend = training_loss(loss, theta)
+    value = backend.evaluate(f, point)
     if np.shape(value) != ():
         raise ShapeError(f"sharpness: the loss must return a scalar, got shape {np.shape(value)}")
     if n <= DENSE_LIMIT or k >= n - 1:

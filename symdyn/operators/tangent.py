@@ -21,12 +21,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-import symdyn.autodiff as ad
 from symdyn.errors import ShapeError
 
 from .model import Recurrence
 
 __all__ = ["K", "P", "TensorOperator", "ntk", "nto", "parameter_jacobian"]
+
+# A Gram J Jᵀ builds its matrix at once (J by batched JVPs or jacrev) only
+# while J has at most this many entries (32 MB in float64).
+GRAM_ENTRIES = 2**22
 
 
 class TensorOperator(LinearOperator):
@@ -42,6 +45,12 @@ class TensorOperator(LinearOperator):
         Whether the operator is symmetric positive semidefinite by
         construction (spectra then use Lanczos on eigenvalues).
     name : str
+    dtype : numpy dtype
+        float64, or float32 for a float32 model.
+    dense : callable, optional
+        Builds the matrix [out size, in size] at once (batched JVPs or a
+        framework's ``jacrev``) for :meth:`to_matrix`; without it the matrix
+        is one matvec per column.
 
     Examples
     --------
@@ -51,17 +60,28 @@ class TensorOperator(LinearOperator):
     ((6, 6), array([2., 2.]))
     """
 
-    def __init__(self, matvec, rmatvec, in_shape, out_shape, symmetric=False, name=""):
+    def __init__(
+        self,
+        matvec,
+        rmatvec,
+        in_shape,
+        out_shape,
+        symmetric=False,
+        name="",
+        dtype=np.float64,
+        dense=None,
+    ):
+        self.dense = dense
         self.in_shape = tuple(in_shape)
         self.out_shape = tuple(out_shape)
         self.symmetric = symmetric
         self.name = name
         self._apply = matvec
         self._apply_adjoint = rmatvec
-        super().__init__(float, (int(np.prod(out_shape)), int(np.prod(in_shape))))
+        super().__init__(np.dtype(dtype), (int(np.prod(out_shape)), int(np.prod(in_shape))))
 
     def _check(self, x, shape):
-        x = np.asarray(x, dtype=float)
+        x = np.asarray(x, dtype=self.dtype)
         if x.size != int(np.prod(shape)):
             raise ShapeError(
                 f"{self.name}: got a vector of {x.size} entries, expected a tensor of "
@@ -108,7 +128,44 @@ class TensorOperator(LinearOperator):
             self.in_shape,
             self.symmetric,
             f"{self.name}*",
+            self.dtype,
+            None if self.dense is None else lambda: self.dense().T,
         )
+
+    def to_matrix(self):
+        """The dense matrix [out size, in size]: at once where the operator knows how
+        (``dense``), else one matvec per column."""
+        if self.dense is not None:
+            return np.asarray(self.dense(), dtype=self.dtype)
+        return self @ np.eye(self.shape[1], dtype=self.dtype)
+
+    # Algebra between TensorOperators keeps the tensor shapes (scipy's would drop them).
+    def dot(self, x):
+        if isinstance(x, TensorOperator):
+            from .algebra import compose
+
+            return compose(self, x)
+        if np.isscalar(x):
+            from .algebra import scale
+
+            return scale(self, x)
+        return super().dot(x)
+
+    def __add__(self, other):
+        if isinstance(other, TensorOperator):
+            from .algebra import add
+
+            return add(self, other)
+        return super().__add__(other)
+
+    def __rmul__(self, x):
+        return self.dot(x) if np.isscalar(x) else super().__rmul__(x)
+
+    def __neg__(self):
+        return self.dot(-1.0)
+
+    def __sub__(self, other):
+        return self + (-other)
 
     def apply(self, tensor):
         """The operator applied to a tensor of shape ``in_shape``; returns ``out_shape``."""
@@ -149,16 +206,29 @@ def parameter_jacobian(model: Recurrence, of: str = "hidden") -> TensorOperator:
     if of not in functions:
         raise ShapeError(f"parameter_jacobian: of must be one of {sorted(functions)}, got {of!r}")
     f = functions[of]
-    theta = model.theta
-    out_shape = model.shape if of != "output" else np.shape(model.outputs(theta))
+    theta, backend = model.theta, model.backend
+    out_shape = model.shape
+    if of == "output":
+        out_shape = tuple(np.shape(backend.evaluate(f, theta)))
+
+    push, pull = backend.jvp_fn(f), backend.vjp_fn(f)
 
     def forward(v):
-        return ad.jvp(f, theta, v)[1]
+        return push(theta, v)
 
     def backward(u):
-        return ad.vjp(f, theta)[1](u)
+        return pull(theta, u)
 
-    return TensorOperator(forward, backward, theta.shape, out_shape, False, f"d{of}/dθ")
+    return TensorOperator(
+        forward,
+        backward,
+        theta.shape,
+        out_shape,
+        False,
+        f"d{of}/dθ",
+        model.dtype,
+        lambda: backend.jacobian(f, theta),
+    )
 
 
 def _gram(jac, name):
@@ -167,7 +237,22 @@ def _gram(jac, name):
     def forward(v):
         return jac._apply(jac._apply_adjoint(v))
 
-    return TensorOperator(forward, forward, jac.out_shape, jac.out_shape, True, name)
+    def dense():
+        jacobian = jac.to_matrix()
+        return jacobian @ jacobian.T
+
+    # J itself must fit: only then is the Gram built at once
+    cheap = jac.shape[0] * jac.shape[1] <= GRAM_ENTRIES
+    return TensorOperator(
+        forward,
+        forward,
+        jac.out_shape,
+        jac.out_shape,
+        True,
+        name,
+        jac.dtype,
+        dense if cheap else None,
+    )
 
 
 def nto(model: Recurrence) -> TensorOperator:
@@ -224,6 +309,17 @@ def ntk(model: Recurrence) -> TensorOperator:
     return _gram(parameter_jacobian(model, "output"), "Θ")
 
 
+def _state_maps(model):
+    """δh ↦ A_t δh and μ ↦ A_tᵀ μ as backend maps of (h, v, argument(t)).
+
+    The step's second argument is the time index (a static value) for a
+    time-dependent model, else the inputs x_t, so that one map serves every t.
+    """
+    backend, step = model.backend, model.state_step
+    static, argument = ((0,), int) if model.time_dependent else ((), model.input_at)
+    return backend.jvp_fn(step, static), backend.vjp_fn(step, static), argument
+
+
 def P(model: Recurrence) -> TensorOperator:
     """The propagator δf ↦ δh on [B, T, H], and (as ``.H``) its adjoint P*.
 
@@ -246,29 +342,26 @@ def P(model: Recurrence) -> TensorOperator:
     model = _checked_model(model, "P")
     previous = model.previous_states
     steps = model.steps
-
-    def step(h, t):
-        # + 0·h keeps the map traced when F ignores the state (an MLP's first layer)
-        return ad.add(model.apply_step(h, t), ad.multiply(0.0, h))
+    push, pull, argument = _state_maps(model)
 
     def forward(df):
-        dh = np.zeros(model.h0.shape)
-        out = np.empty(model.shape)
+        dh = np.zeros(model.h0.shape, model.dtype)
+        out = np.empty(model.shape, model.dtype)
         for t in range(steps):
             if t > 0:
-                dh = ad.jvp(lambda h, t=t: step(h, t), previous[:, t], dh)[1]
+                dh = push(previous[:, t], dh, argument(t))
             dh = dh + df[:, t]
             out[:, t] = dh
         return out
 
     def backward(g):
-        mu = np.zeros(model.h0.shape)
-        out = np.empty(model.shape)
+        mu = np.zeros(model.h0.shape, model.dtype)
+        out = np.empty(model.shape, model.dtype)
         for t in reversed(range(steps)):
             if t < steps - 1:
-                mu = ad.vjp(lambda h, t=t: step(h, t + 1), previous[:, t + 1])[1](mu)
+                mu = pull(previous[:, t + 1], mu, argument(t + 1))
             mu = mu + g[:, t]
             out[:, t] = mu
         return out
 
-    return TensorOperator(forward, backward, model.shape, model.shape, False, "P")
+    return TensorOperator(forward, backward, model.shape, model.shape, False, "P", model.dtype)

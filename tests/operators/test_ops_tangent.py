@@ -143,3 +143,17 @@ def test_operators_are_symmetric_and_adjoints_consistent():
     Phi = dense(ops.nto(model))
     np.testing.assert_allclose(Phi, Phi.T, atol=TOL)
     assert np.linalg.eigvalsh(Phi).min() > -1e-10
+
+
+@pytest.mark.parametrize("make", [tanh_rnn, mlp], ids=["tanh_rnn", "mlp"])
+def test_small_matrices_built_at_once_equal_the_matvec_matrices(make):
+    """to_matrix (one batched JVP over the parameter basis) against one matvec per column."""
+    model = make(5)
+    for op in (ops.nto(model), ops.K(model), ops.ntk(model), ops.parameter_jacobian(model)):
+        assert op.dense is not None
+        np.testing.assert_allclose(op.to_matrix(), dense(op), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(
+        ops.svd(ops.ntk(model), k=2).values,
+        np.linalg.svd(dense(ops.ntk(model)), compute_uv=False)[:2],
+        rtol=1e-12,
+    )
