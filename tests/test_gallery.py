@@ -170,9 +170,7 @@ def test_the_definition_check_finds_a_symbol_used_first():
         pytest.param(
             p,
             id=p.stem,
-            marks=[pytest.mark.slow] * (p.stem in SLOW)
-            + [pytest.mark.xfail(strict=True, reason="limits helper defines Ω and V")]
-            * (p.stem == "hamiltonian"),
+            marks=[pytest.mark.slow] * (p.stem in SLOW),
         )
         for p in _scripts()
     ],

@@ -29,6 +29,7 @@ from symdyn.classes.iqc import lmi_of
 from symdyn.classes.linear_system import LinearSystem, linear_system
 from symdyn.classes.proofs import quadratic_proof, rate_proof
 from symdyn.classes.sdp import DENOMINATORS, Proposer, rationalised
+from symdyn.derivation import Presented
 from symdyn.errors import ArgumentError, FunctionClassError
 from symdyn.frozen import FrozenMapping, freeze_fields
 from symdyn.rules.rule import UpdateRule
@@ -39,7 +40,7 @@ __all__ = ["RateCertificate", "best_certified_rate", "certify_rate", "verify"]
 
 
 @dataclass(frozen=True)
-class RateCertificate:
+class RateCertificate(Presented):
     """A proof (or the failure to find one) that a method converges at a rate on a class.
 
     Attributes

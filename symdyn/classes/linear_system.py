@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from symdyn.derivation import Derivation, TeX, latex
+from symdyn.derivation import Derivation, Presented, TeX, latex
 from symdyn.errors import GradientOracleError
 from symdyn.escaping import plain
 from symdyn.rules.rule import UpdateRule
@@ -40,7 +40,7 @@ __all__ = ["LinearSystem", "gradient_calls", "linear_system"]
 
 
 @dataclass(frozen=True)
-class LinearSystem:
+class LinearSystem(Presented):
     """The matrices of a method in feedback with ∇f, exact rationals.
 
     Attributes

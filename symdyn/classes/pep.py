@@ -29,7 +29,7 @@ from symdyn.classes.function_classes import FunctionClass
 from symdyn.classes.linear_system import linear_system
 from symdyn.classes.pep_certificate import Form, check_dual, interpolation
 from symdyn.classes.sdp import CLARABEL_SETTINGS
-from symdyn.derivation import Derivation, TeX, latex
+from symdyn.derivation import Derivation, Presented, TeX, latex
 from symdyn.errors import ArgumentError, FunctionClassError, GradientOracleError
 from symdyn.escaping import plain
 from symdyn.rules.rule import UpdateRule
@@ -50,7 +50,7 @@ PERTURBATION = 1e-7
 
 
 @dataclass(frozen=True)
-class PEPResult:
+class PEPResult(Presented):
     """The worst case after N steps over a function class.
 
     Attributes

@@ -350,16 +350,14 @@ def _euler_form(rule, coordinates, step, d):
     damping = sp.simplify(-sp.log(contraction) / s)
     rescaled = {pk: m / s for pk, m in zip(p, momenta, strict=True)}
     d = d.then(
-        f"With the step $s = {safe_latex(s)}${assumption_tex} and momenta rescaled by "
-        "$1/s$, "
-        "the update is "
-        "$p^+ = c\\,p - s\\nabla V(q)$, $q^+ = q + s\\,p^+$ with the potential $V$ below: "
-        "conformal symplectic Euler for $H = |p|^2/2 + V(q)$, that is",
-        (
-            TeX("V(q) = " + safe_latex(potential)),
-            TeX("H = " + safe_latex(H)),
-            *(sp.Eq(k, v) for k, v in rescaled.items()),
-        ),
+        f"With the step $s = {safe_latex(s)}${assumption_tex}, momenta rescaled by $1/s$ "
+        "and the potential",
+        TeX("V(q) = " + safe_latex(potential)),
+    )
+    d = d.then(
+        "the update is $p^+ = c\\,p - s\\nabla V(q)$, $q^+ = q + s\\,p^+$: conformal "
+        "symplectic Euler for $H = |p|^2/2 + V(q)$, that is",
+        (TeX("H = " + safe_latex(H)), *(sp.Eq(k, v) for k, v in rescaled.items())),
     )
     d = d.then("with damping $c = e^{-\\gamma s}$, i.e.", sp.Eq(sp.Symbol("\\gamma"), damping))
     reason += f"; conformal symplectic Euler for H = {H} with step {s}{assumption}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy import QQ
 
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import ArgumentError, ShapeError, SpectrumError, UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.rules.matrix_symbols import PositiveDiagonalMatrixSymbol, SymmetricMatrixSymbol
@@ -359,7 +359,7 @@ def _time_varying_derivation(
 
 
 @dataclass(frozen=True)
-class PeriodicStability:
+class PeriodicStability(Presented):
     """Stability of a periodic schedule through the monodromy matrix of one period.
 
     Attributes

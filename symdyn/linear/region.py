@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symdyn.budget import phase
-from symdyn.derivation import Derivation, TeX
+from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import RuleError
 from symdyn.escaping import safe_latex
 from symdyn.linear.criteria import (
@@ -57,7 +57,7 @@ class Schur:
 
 
 @dataclass(frozen=True)
-class Analysis:
+class Analysis(Presented):
     """Everything :func:`analyse` found, and the derivation that says how."""
 
     factored: Factored

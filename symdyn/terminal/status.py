@@ -93,4 +93,3 @@ class Status:
         finally:
             stop.set()
             ticker.join()
-
