@@ -229,7 +229,7 @@ def worst_case_rate(rule, spectrum, steps=None, init=None, params=None):
     0.25
     """
     if steps is not None and rule.is_time_varying:  # a step counter: exact, in quadratics.py
-        from symdyn.linear.quadratics import time_varying_worst_case
+        from symdyn.linear.time_varying import time_varying_worst_case
 
         return time_varying_worst_case(rule, spectrum, steps, init=init, params=params)
     jac, eigenvalue, state, scaling, derivation = _per_mode(rule)

@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 
 import symdyn as sd
-from symdyn.linear.quadratics import time_varying_worst_case
+from symdyn.linear.time_varying import time_varying_worst_case
 
 k = sp.Symbol("k", integer=True, nonnegative=True)
 x, v = sp.symbols("x v", real=True)
@@ -89,7 +89,7 @@ def test_periodic_schedule_through_the_monodromy_matrix():
     """Steps 3/2, 1/2, 3/2, ...: over one period a mode is multiplied by
     (1 − 3λ/2)(1 − λ/2), stable exactly when that has modulus below 1; the exact region
     agrees with the growth of 200 simulated periods at 2000 eigenvalues."""
-    from symdyn.linear.quadratics import periodic_stability
+    from symdyn.linear.time_varying import periodic_stability
 
     eta_k = 1 + sp.Rational(1, 2) * (-1) ** k
     rule = sd.UpdateRule([x], [(x, x - eta_k * lam * x)], counter=k)
