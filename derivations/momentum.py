@@ -75,7 +75,7 @@ def main():
     gallery.claim(
         all(abs(float(nag_tuned.params[s]) - v) < 1e-8 for s, v in expected.items())
         and abs(float(nag_tuned.rate) - (1 - 2 / np.sqrt(3 * kappa + 1))) < 1e-8,
-        "Nesterov's numeric tuning on [1, 100] matches Lessard et al. (2016) to 1e-8",
+        "Nesterov's tuning on [1, 100] matches Lessard et al. (2016) to 1e-8",
     )
 
     # Simulation agrees with the exact region on a grid (λ = 1).
@@ -98,12 +98,12 @@ def main():
     )
     derivation = derivation + hb_bound.derivation + tuned.derivation + nag_bound.derivation
     derivation = derivation.then(
-        "Nesterov is tuned numerically on $[\\mu, L] = [1, 100]$; the optimum agrees with "
+        "Nesterov is tuned on $[\\mu, L] = [1, 100]$; the optimum agrees with "
         "Lessard, Recht and Packard (2016) to $10^{-8}$:",
         (
-            sp.Eq(sp.Symbol(r"\eta^*"), sp.Float(nag_tuned.params[eta], 6)),
-            sp.Eq(sp.Symbol(r"\beta^*"), sp.Float(nag_tuned.params[beta], 6)),
-            sp.Eq(sp.Symbol(r"\rho^*"), sp.Float(nag_tuned.rate, 6)),
+            sp.Eq(sp.Symbol(r"\eta^*"), sp.Float(float(nag_tuned.params[eta]), 6)),
+            sp.Eq(sp.Symbol(r"\beta^*"), sp.Float(float(nag_tuned.params[beta]), 6)),
+            sp.Eq(sp.Symbol(r"\rho^*"), sp.Float(float(nag_tuned.rate), 6)),
         ),
     )
     derivation = derivation.then(
