@@ -75,7 +75,7 @@ def main():
     gallery.claim(
         all(abs(float(nag_tuned.params[s]) - v) < 1e-8 for s, v in expected.items())
         and abs(float(nag_tuned.rate) - (1 - 2 / np.sqrt(3 * kappa + 1))) < 1e-8,
-        "Nesterov's numeric tuning on [1, 100] matches Lessard et al. (2016) to 1e-8",
+        "Nesterov's tuning on [1, 100] matches Lessard et al. (2016) to 1e-8",
     )
 
     # Simulation agrees with the exact region on a grid (λ = 1).
