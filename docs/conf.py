@@ -65,8 +65,18 @@ html_title = f"symdyn {release}"
 # pages render their mathematics offline; without it, Sphinx's default (a CDN) is used.
 LOCAL_MATHJAX = Path("/usr/share/javascript/mathjax")
 MATHJAX_PARTS = ("MathJax.js", "config", "extensions", "jax", "fonts")
+STATIC = ROOT / "build" / "docs-static"
 if (LOCAL_MATHJAX / "MathJax.js").exists():
-    html_static_path = [str(ROOT / "build" / "docs-static")]
+    html_static_path = [str(STATIC)]
+    _mathjax = STATIC / "mathjax"  # copied now: Sphinx checks the static path before any event
+    if not (_mathjax / "MathJax.js").exists():
+        _mathjax.mkdir(parents=True, exist_ok=True)
+        for _part in MATHJAX_PARTS:
+            _source = LOCAL_MATHJAX / _part
+            if _source.is_dir():
+                shutil.copytree(_source, _mathjax / _part, dirs_exist_ok=True)
+            else:
+                shutil.copy2(_source, _mathjax / _part)
     mathjax_path = "mathjax/MathJax.js?config=TeX-AMS_CHTML"
     # myst-nb marks its pages tex2jax_ignore and its maths by class: process those classes.
     mathjax2_config = {
@@ -143,14 +153,6 @@ def _docstring(app, what, name, obj, options, lines):
 
 
 def _generate(app):
-    if (LOCAL_MATHJAX / "MathJax.js").exists():
-        static = ROOT / "build" / "docs-static" / "mathjax"
-        if not static.exists():
-            static.mkdir(parents=True)
-            for part in MATHJAX_PARTS:
-                source = LOCAL_MATHJAX / part
-                copy = shutil.copytree if source.is_dir() else shutil.copy2
-                copy(source, static / part)
     GENERATED.mkdir(parents=True, exist_ok=True)
     for old in GENERATED.glob("*.png"):
         old.unlink()

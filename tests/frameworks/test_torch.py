@@ -78,8 +78,23 @@ def test_adam_step_bound_from_torch_code():
     assert bound.derivation.equations[0] == placed  # torch: ε added after the root
 
 
-def _run(rule, factory, values):
-    return check_against_torch(rule, factory, QUADRATIC, [x], values, steps=100, rtol=1e-12)
+def _run(rule, factory, values, from_torch_state=False):
+    return check_against_torch(
+        rule,
+        factory,
+        QUADRATIC,
+        [x],
+        values,
+        steps=100,
+        rtol=1e-12,
+        from_torch_state=from_torch_state,
+    )
+
+
+def _run_adaptive(rule, factory, values):
+    """Adaptive steps divide small numbers near the minimum, so free-running float64 codes
+    drift apart in their last bits; each of the 100 steps is compared from torch's state."""
+    return _run(rule, factory, values, from_torch_state=True)
 
 
 @settings(max_examples=4, deadline=None)
@@ -95,7 +110,7 @@ def test_sgd_runs_like_torch(lr, momentum, dampening, curvature):
 
 
 @settings(max_examples=4, deadline=None)
-@given(lr=small, b1=unit, b2=st.floats(0.5, 0.999), decay=st.floats(0.01, 0.5))
+@given(lr=unit, b1=unit, b2=st.floats(0.5, 0.999), decay=st.floats(0.01, 0.5))
 def test_adam_and_adamw_run_like_torch(lr, b1, b2, decay):
     values = {eta: lr, beta1: b1, beta2: b2, omega: decay, lam: 1.5}
     for optimizer in (torch.optim.Adam, torch.optim.AdamW):
@@ -104,11 +119,11 @@ def test_adam_and_adamw_run_like_torch(lr, b1, b2, decay):
         def factory(p, optimizer=optimizer):
             return optimizer(p, lr=lr, betas=(b1, b2), weight_decay=decay, foreach=False)
 
-        assert _run(rule, factory, values).passed
+        assert _run_adaptive(rule, factory, values).passed
 
 
 @settings(max_examples=4, deadline=None)
-@given(lr=small, a=st.floats(0.5, 0.99), momentum=unit)
+@given(lr=unit, a=st.floats(0.5, 0.99), momentum=unit)
 def test_rmsprop_and_adagrad_run_like_torch(lr, a, momentum):
     rule = sd.from_torch(torch.optim.RMSprop, lr=eta, alpha=alpha, momentum=mu)
     values = {eta: lr, alpha: a, mu: momentum, lam: 1.0}
@@ -116,11 +131,22 @@ def test_rmsprop_and_adagrad_run_like_torch(lr, a, momentum):
     def rmsprop(p):
         return torch.optim.RMSprop(p, lr=lr, alpha=a, momentum=momentum, foreach=False)
 
-    assert _run(rule, rmsprop, values).passed
+    assert _run_adaptive(rule, rmsprop, values).passed
     rule = sd.from_torch(torch.optim.Adagrad, lr=eta)
-    assert _run(
+    assert _run_adaptive(
         rule, lambda p: torch.optim.Adagrad(p, lr=lr, foreach=False), {eta: lr, lam: 1.0}
     ).passed
+
+
+def test_a_wrong_adaptive_rule_fails_step_by_step_from_torchs_state():
+    adam = sd.from_torch(torch.optim.Adam, lr=eta, betas=(beta1, beta2), weight_decay=omega)
+    values = {eta: 0.1, beta1: 0.9, beta2: 0.99, omega: 0.1, lam: 1.5}
+    with pytest.raises(AssertionError):  # AdamW decays the weights apart from the gradient
+        _run_adaptive(
+            adam,
+            lambda p: torch.optim.AdamW(p, lr=0.1, betas=(0.9, 0.99), weight_decay=0.1),
+            values,
+        )
 
 
 def test_a_wrong_rule_fails_against_torch():
