@@ -25,7 +25,7 @@ def paper_equation(eq, latex):
     for m in range(order, 0, -1):
         coefficient = expr.coeff(primes[m])
         if coefficient != 0 and not coefficient.has(*primes.values()):
-            pieces.append((_readable(coefficient, names), primes[m]))
+            pieces.append((_readable(_fewer_signs(coefficient), names), primes[m]))
             expr = sp.expand(expr - coefficient * primes[m])
     if expr != 0:
         pieces.extend(_split(_readable(expr, names)))
@@ -42,6 +42,14 @@ def paper_equation(eq, latex):
     for placeholder, (plain, tex) in names.items():
         text = text.replace(f"\\operatorname{{{placeholder}}}", tex).replace(placeholder, plain)
     return text + " = 0"
+
+
+def _fewer_signs(coefficient):
+    """``-λ/(β - 1)`` as ``λ/(1 - β)``: a denominator that can shed its minus sign does."""
+    numerator, denominator = sp.fraction(sp.together(coefficient))
+    if numerator.could_extract_minus_sign() and isinstance(denominator, sp.Add):
+        return (-numerator) / (-denominator)
+    return coefficient
 
 
 def _term(coefficient, part, render, times):
@@ -116,7 +124,7 @@ def _split(expr):
     for term in sp.Add.make_args(expr):
         coefficient, part = term.as_independent(*curves, *functions, as_Add=False)
         grouped[part] = grouped.get(part, sp.S.Zero) + coefficient
-    return [(sp.factor(c), part) for part, c in grouped.items() if c != 0]
+    return [(_fewer_signs(sp.factor(c)), part) for part, c in grouped.items() if c != 0]
 
 
 def _text(expr):
