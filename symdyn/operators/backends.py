@@ -31,15 +31,39 @@ import numpy as np
 
 import symdyn.autodiff as ad
 
-__all__ = ["AUTODIFF", "AutodiffBackend"]
+__all__ = ["AUTODIFF", "AutodiffBackend", "Products"]
 
 # Tangents pushed through one forward pass at a time when a dense Jacobian is
 # built column by column: bounds the memory to CHUNK copies of the values.
 CHUNK = 512
 
 
+class Products:
+    """``jvp_fn``, ``vjp_fn`` and ``hvp_fn`` of a backend from its ``jvp``, ``vjp`` and
+    ``hvp``: functions of (x, v, *args) that the operators call once per product. A
+    backend that compiles its products (JAX) gives its own."""
+
+    def jvp_fn(self, f, static=()):
+        def tangent(x, v, *args):
+            return self.jvp(lambda x: f(x, *args), x, v)[1]
+
+        return tangent
+
+    def vjp_fn(self, f, static=()):
+        def cotangent(x, u, *args):
+            return self.vjp(lambda x: f(x, *args), x)[1](u)
+
+        return cotangent
+
+    def hvp_fn(self, f):
+        def product(x, v):
+            return self.hvp(f, x, v)
+
+        return product
+
+
 @dataclass(frozen=True)
-class AutodiffBackend:
+class AutodiffBackend(Products):
     """symdyn's NumPy autodiff engine (:mod:`symdyn.autodiff`): the default backend.
 
     Examples
@@ -84,24 +108,6 @@ class AutodiffBackend:
 
     def hvp(self, f, x, v):
         return np.asarray(ad.hvp(f, x, v))
-
-    def jvp_fn(self, f, static=()):
-        def tangent(x, v, *args):
-            return np.asarray(ad.jvp(lambda x: f(x, *args), x, v)[1])
-
-        return tangent
-
-    def vjp_fn(self, f, static=()):
-        def cotangent(x, u, *args):
-            return np.asarray(ad.vjp(lambda x: f(x, *args), x)[1](u))
-
-        return cotangent
-
-    def hvp_fn(self, f):
-        def product(x, v):
-            return self.hvp(f, x, v)
-
-        return product
 
     def value_and_grad(self, f, x):
         value, gradient = ad.value_and_grad(f)(x)

@@ -18,6 +18,7 @@ import numpy as np
 
 from symdyn.errors import OperatorError, ShapeError
 
+from .backends import Products
 from .model import Recurrence
 
 __all__ = ["TorchBackend", "from_torch"]
@@ -35,7 +36,7 @@ def _torch():
 
 
 @dataclass(frozen=True)
-class TorchBackend:
+class TorchBackend(Products):
     """Differentiation by ``torch.func``; values are CPU tensors of ``dtype``.
 
     Examples
@@ -84,24 +85,6 @@ class TorchBackend:
     def hvp(self, f, x, v):
         func = _torch().func
         return self.numpy(func.jvp(func.grad(f), (self.native(x),), (self.native(v),))[1])
-
-    def jvp_fn(self, f, static=()):
-        def tangent(x, v, *args):
-            return self.jvp(lambda x: f(x, *args), x, v)[1]
-
-        return tangent
-
-    def vjp_fn(self, f, static=()):
-        def cotangent(x, u, *args):
-            return self.vjp(lambda x: f(x, *args), x)[1](u)
-
-        return cotangent
-
-    def hvp_fn(self, f):
-        def product(x, v):
-            return self.hvp(f, x, v)
-
-        return product
 
     def value_and_grad(self, f, x):
         gradient, value = _torch().func.grad_and_value(f)(self.native(x))
