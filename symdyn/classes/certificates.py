@@ -104,15 +104,24 @@ def _checked_class(function_class):
 
 
 def _exact_check(lmi, lyapunov, multipliers):
-    """(verified, M, pivots of −M, reason) for one rational candidate."""
+    """The outcome for one rational candidate, as the certificate's fields: ``verified``,
+    ``lyapunov`` (P), ``multipliers``, ``lmi`` (M), ``pivots`` (of −M) and ``reason``."""
     positive = semidefinite(lyapunov, strict=True)
     matrix = lmi.matrix(lyapunov, multipliers)
     negative = semidefinite(-matrix)
+    reason = ""
     if not positive.holds:
-        return False, matrix, negative.pivots, f"P is not positive definite ({positive.reason})"
-    if not negative.holds:
-        return False, matrix, negative.pivots, f"the LMI matrix is not <= 0 ({negative.reason})"
-    return True, matrix, negative.pivots, ""
+        reason = f"P is not positive definite ({positive.reason})"
+    elif not negative.holds:
+        reason = f"the LMI matrix is not <= 0 ({negative.reason})"
+    return dict(
+        verified=not reason,
+        lyapunov=lyapunov,
+        multipliers=multipliers,
+        lmi=matrix,
+        pivots=negative.pivots,
+        reason=reason,
+    )
 
 
 def _certify(system, function_class, rate, proposer=None):
@@ -130,17 +139,8 @@ def _certify(system, function_class, rate, proposer=None):
     phase("the exact LDL^T check")
     attempt = None
     for denominator in DENOMINATORS:
-        lyapunov, multipliers = rationalised(numeric_p, numeric_multipliers, denominator)
-        verified, matrix, pivots, reason = _exact_check(lmi, lyapunov, multipliers)
-        attempt = dict(
-            verified=verified,
-            lyapunov=lyapunov,
-            multipliers=multipliers,
-            lmi=matrix,
-            pivots=pivots,
-            reason=reason,
-        )
-        if verified:
+        attempt = _exact_check(lmi, *rationalised(numeric_p, numeric_multipliers, denominator))
+        if attempt["verified"]:
             break
     if not attempt["verified"]:
         attempt["reason"] = (
@@ -308,23 +308,21 @@ def verify(certificate):
     multipliers = dict(certificate.multipliers)
     negative = [name for name, value in multipliers.items() if value < 0]
     if negative or set(multipliers) != {name for name, _, _ in lmi.forms}:
-        verified, matrix, pivots = False, sp.ImmutableMatrix.zeros(0, 0), ()
-        reason = f"the multipliers {negative or sorted(multipliers)} are not valid"
+        found = dict(
+            verified=False,
+            lyapunov=lyapunov,
+            multipliers=multipliers,
+            lmi=sp.ImmutableMatrix.zeros(0, 0),
+            pivots=(),
+            reason=f"the multipliers {negative or sorted(multipliers)} are not valid",
+        )
     else:
-        verified, matrix, pivots, reason = _exact_check(lmi, lyapunov, multipliers)
-    found = dict(
-        verified=verified,
-        lyapunov=lyapunov,
-        multipliers=multipliers,
-        lmi=matrix,
-        pivots=pivots,
-        reason=reason,
-    )
+        found = _exact_check(lmi, lyapunov, multipliers)
     return dataclasses.replace(
         certificate,
-        verified=verified,
-        lmi=matrix,
-        pivots=pivots,
-        reason=reason,
+        verified=found["verified"],
+        lmi=found["lmi"],
+        pivots=found["pivots"],
+        reason=found["reason"],
         derivation=rate_proof(certificate.system, certificate.function_class, lmi, found),
     )
