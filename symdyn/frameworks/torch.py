@@ -55,7 +55,7 @@ from symdyn.rules.rule import as_expression, symbols_of
 __all__ = ["from_torch", "trace_torch"]
 
 COUNTER_KEY = "step"
-_STAND_IN = 0.5  # what the constructor sees for a symbol (it validates values)
+_STAND_IN = 0.5  # what the constructor sees for a symbol, signed as the expression
 
 
 def _torch():
@@ -235,8 +235,8 @@ def _numeric(value):
         return tuple(_numeric(v) for v in value)
     if isinstance(value, sp.Expr) and value.is_number:
         return int(value) if value.is_Integer else float(value)
-    if isinstance(value, sp.Expr):
-        return _STAND_IN
+    if isinstance(value, sp.Expr):  # torch refuses lr = -eta as it refuses lr = -0.5
+        return -_STAND_IN if value.is_negative else _STAND_IN
     return value
 
 

@@ -149,6 +149,13 @@ def test_a_wrong_adaptive_rule_fails_step_by_step_from_torchs_state():
         )
 
 
+def test_a_negative_symbolic_hyperparameter_is_refused_as_torch_refuses_a_negative_number():
+    with pytest.raises(sd.FrameworkError, match="Invalid learning rate"):
+        sd.from_torch(torch.optim.SGD, lr=-eta)
+    with pytest.raises(sd.FrameworkError, match="Invalid momentum"):
+        sd.from_torch(torch.optim.SGD, lr=eta, momentum=-mu)
+
+
 def test_a_wrong_rule_fails_against_torch():
     rule = sd.optimizers.heavy_ball(QUADRATIC, [x], eta, mu, convention="ema")
     with pytest.raises(AssertionError):
