@@ -44,6 +44,15 @@ def test_wrong_step_bound_is_caught():
         testing.check_step_bound(HB, eta, bound=(1 + beta) / lam)
 
 
+def test_a_step_bound_at_the_edge_of_its_requires_is_undecided_not_failed():
+    """Heavy ball's bound 2(1 + β)/λ requires β < 1; at β = 1 − 2⁻⁵² the radius is 1 to
+    within rounding on both sides of the bound, so no draw decides (hypothesis once drew
+    such a β and the check reported a counterexample to a true bound)."""
+    with pytest.raises(sd.SymdynError, match="could not draw a single decisive example"):
+        testing.check_step_bound(HB, eta, params={beta: 1 - 2.0**-52}, examples=20)
+    assert testing.check_step_bound(HB, eta, params={beta: 0.999}, examples=20).passed
+
+
 def test_wrong_fixed_point_is_caught():
     rule = sd.UpdateRule([x], [(x, x - eta * (x**2 - 1))], [eta])
     with pytest.raises(testing.CheckFailure, match="maps to"):
