@@ -67,6 +67,20 @@ def _small(op, k):
     return fast and op.shape[0] * op.shape[1] <= FAST_DENSE_ENTRIES
 
 
+def _dense_svd(matrix):
+    """LAPACK's divide and conquer (gesdd), or the QR iteration (gesvd) where it fails.
+
+    gesdd can fail to converge on a well-conditioned matrix (OpenBLAS 0.3.31 did on a
+    480 x 480 kernel of the K-P flow gallery experiment); gesvd is slower and robust.
+    """
+    try:
+        return np.linalg.svd(matrix)
+    except np.linalg.LinAlgError:
+        import scipy.linalg
+
+        return scipy.linalg.svd(matrix, lapack_driver="gesvd")
+
+
 def svd(op: LinearOperator, k: int = 6, tol: float = 0.0, seed: int = 0) -> SVDResult:
     """Top-``k`` singular values and functions of a LinearOperator, matrix-free.
 
@@ -110,7 +124,7 @@ def svd(op: LinearOperator, k: int = 6, tol: float = 0.0, seed: int = 0) -> SVDR
     in_shape, out_shape = _shapes(op)
     symmetric = getattr(op, "symmetric", False)
     if _small(op, k):
-        u, s, vt = np.linalg.svd(_dense(op))
+        u, s, vt = _dense_svd(_dense(op))
         left, values, right = u[:, :k].T, s[:k], vt[:k]
     elif symmetric:
         v0 = np.random.default_rng(seed).standard_normal(n)

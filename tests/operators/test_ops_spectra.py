@@ -54,6 +54,23 @@ def test_small_operators_are_decomposed_densely_up_to_full_rank():
     np.testing.assert_allclose(result.values, [3.0, 2.0, 1.0])
 
 
+def test_a_dense_svd_that_lapack_fails_to_converge_falls_back_to_gesvd(monkeypatch):
+    """OpenBLAS 0.3.31's gesdd failed to converge on a well-conditioned 480 x 480 kernel."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((6, 4))
+
+    def fails(*args, **kwargs):
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    exact = np.linalg.svd(A, compute_uv=False)
+    monkeypatch.setattr(np.linalg, "svd", fails)
+    result = ops.svd(aslinearoperator(A), k=3)
+    np.testing.assert_allclose(result.values, exact[:3], rtol=1e-12)
+    np.testing.assert_allclose(
+        np.abs(result.left @ A @ result.right.T), np.diag(exact[:3]), atol=1e-12
+    )
+
+
 @given(st.lists(st.floats(0.01, 100.0), min_size=1, max_size=20), st.floats(0.1, 10.0))
 def test_effective_rank_bounds_and_scale_invariance(values, scale):
     values = np.array(values)
