@@ -29,7 +29,7 @@ import sympy as sp
 
 from symdyn.budget import bounded
 from symdyn.derivation import Derivation, Presented, TeX
-from symdyn.errors import SpectrumError, UndecidedError
+from symdyn.errors import ArgumentError, SpectrumError, UndecidedError
 from symdyn.escaping import plain, safe_latex
 from symdyn.linear.criteria import sign_of
 from symdyn.linear.finite_horizon import FiniteHorizonRate, finite_horizon_rate
@@ -175,7 +175,7 @@ def _radius(coefficients):
 
 
 @bounded("worst_case_rate")
-def worst_case_rate(rule, spectrum, steps=None, init=None, params=None):
+def worst_case_rate(rule, spectrum, steps=None, init=None, params=None, metric=None):
     """Worst case of ``rule`` over every eigenvalue λ in [μ, L].
 
     Asymptotic (``steps=None``): max over λ ∈ [μ, L] of ρ(J(λ)), exact when
@@ -202,6 +202,10 @@ def worst_case_rate(rule, spectrum, steps=None, init=None, params=None):
         Other state variable → its initial value as a multiple of θ₀ (default 0).
     params : mapping, optional
         Values for the rule's parameters (floats become exact rationals).
+    metric : {"ratio", "distance", "function_value", "gradient_norm"}, optional
+        With ``steps``: what is maximised after N steps per unit ‖x₀ − x*‖², as for
+        :func:`symdyn.linear.time_varying.time_varying_worst_case` (exact, by real-root
+        isolation; every parameter needs a value). Default: |θ_N|/|θ₀|.
     timeout : float, optional
         Seconds the analysis may take (default :func:`symdyn.budget.default_timeout`).
 
@@ -227,11 +231,21 @@ def worst_case_rate(rule, spectrum, steps=None, init=None, params=None):
     >>> gd = sd.optimizers.gd(q.loss, [q.theta], lr=sp.Rational(1, 2))
     >>> round(worst_case_rate(gd, (1, 3), steps=2).rate, 12)
     0.25
+    >>> float(worst_case_rate(gd, (1, 3), steps=2, metric="function_value").rate)
+    0.09375
     """
-    if steps is not None and rule.is_time_varying:  # a step counter: exact, in quadratics.py
+    if metric is not None and steps is None:
+        raise ArgumentError(
+            f"{rule.name}: metric={metric!r} needs steps=N (the asymptotic rate is the same "
+            "for every metric)",
+            symbol="metric",
+        )
+    if steps is not None and (rule.is_time_varying or metric is not None):
         from symdyn.linear.time_varying import time_varying_worst_case
 
-        return time_varying_worst_case(rule, spectrum, steps, init=init, params=params)
+        return time_varying_worst_case(
+            rule, spectrum, steps, init=init, params=params, metric=metric or "ratio"
+        )
     jac, eigenvalue, state, scaling, derivation = _per_mode(rule)
     eigenvalue, mu, big = _interval(rule, spectrum, eigenvalue)
     values = parameter_values(rule, params, "worst_case_rate(params=...)")

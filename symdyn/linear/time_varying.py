@@ -41,7 +41,7 @@ def _mode_jacobian(rule, spectrum):
     from symdyn.linear.spectrum import _interval
 
     if any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
-        reduction = modes(_counter_as_parameter(rule))
+        reduction = modes(_counter_as_parameter(rule) if rule.counter is not None else rule)
         eigenvalue, mu, big = _interval(rule, spectrum, reduction.eigenvalue)
         return reduction.jacobian, eigenvalue, reduction.state, reduction.scaling, (mu, big)
     eigenvalue, mu, big = _interval(rule, spectrum, None)
