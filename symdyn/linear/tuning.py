@@ -59,6 +59,10 @@ class Tuning(Presented):
         For numeric tuning: the rate of the returned parameters checked on a
         fine λ grid (``grid``, ``max_on_grid``, ``rate``).
     derivation : Derivation
+    optimality : {"global", "local"}
+        ``"global"`` when the derivation proves that no parameters do better (the closed
+        forms); ``"local"`` for numeric tuning, a minimum found by Nelder–Mead from
+        several starts with no proof that none is lower.
     """
 
     rule: UpdateRule
@@ -68,6 +72,7 @@ class Tuning(Presented):
     exact: bool
     certificate: dict | None
     derivation: Derivation = field(repr=False)
+    optimality: str = "global"
 
     def __post_init__(self):
         freeze_fields(self, "params", "certificate")
@@ -352,6 +357,7 @@ def _tune_numeric(rule, jac, eigenvalue, mu, big, over, values, derivation):
         tuple(sp.Eq(k, sp.Float(v, 10)) for k, v in solution.items()),
     ).then(
         f"Certificate: at these values the spectral radius is at most {checked:.10g} on a "
-        f"grid of {len(fine)} eigenvalues in [{low:g}, {high:g}]."
+        f"grid of {len(fine)} eigenvalues in [{low:g}, {high:g}]. This is a local minimum "
+        "of the worst rate: nothing here proves that no other values do better."
     )
-    return Tuning(rule, (mu, big), solution, checked, False, certificate, derivation)
+    return Tuning(rule, (mu, big), solution, checked, False, certificate, derivation, "local")

@@ -108,3 +108,31 @@ def test_nesterov_tuning_beats_every_tuning_on_a_grid():
         roots = np.maximum(np.abs((trace + disc) / 2), np.abs((trace - disc) / 2))
         worst = np.maximum(worst, roots)
     assert worst.min() >= expected - 1e-12
+
+
+def test_closed_forms_are_global_optima():
+    assert sd.tune(GD, (mu, L)).optimality == "global"
+    rule = sd.optimizers.nesterov(Q.loss, [Q.theta], eta, beta)
+    assert sd.tune(rule, (1, 100)).optimality == "global"
+
+
+def test_numeric_tuning_is_a_local_optimum_that_brute_force_confirms():
+    """Heavy ball with β = 1/2 fixed, η tuned over [1, 10]: no closed form applies, so
+    Nelder–Mead finds it and says the optimum is local; brute force over 2·10⁵ step sizes
+    (end-point radii by NumPy, which decide by quasi-convexity) finds none better."""
+    rule = sd.optimizers.heavy_ball(Q.loss, [Q.theta], eta, beta)
+    result = sd.tune(rule, (1, 10), over=[eta], params={beta: sp.Rational(1, 2)})
+    assert not result.exact and result.optimality == "local"
+    assert "local minimum" in result.derivation.to_markdown()
+    steps = np.linspace(1e-3, 2.0, 200001)
+    worst = np.zeros_like(steps)
+    for end in (1.0, 10.0):
+        trace, det = 1.5 - steps * end, 0.5
+        disc = np.sqrt((trace**2 - 4 * det).astype(complex))
+        worst = np.maximum(worst, np.maximum(abs(trace + disc), abs(trace - disc)) / 2)
+    assert result.rate == pytest.approx(worst.min(), abs=1e-6)
+    assert result.rate >= worst.min() - 1e-9
+    # the optimum is a plateau (both end modes complex, radius √β): check the value returned
+    tuned = float(result.params[eta])
+    at_tuned = np.interp(tuned, steps, worst)
+    assert at_tuned == pytest.approx(result.rate, abs=1e-6)
