@@ -6,7 +6,8 @@ the slow manifold's composition expanded whole and each order solved by
 ``sp.solve``. Both routes are timed with sympy's cache cleared before each run, on
 GD and heavy ball in 1-D and 3-D at order 3; the ratio old / new is printed, and
 every pair of results is compared (they must be identical). The issue's target,
-order 3 in 3-D under 5 s, is checked at the end.
+order 3 in 3-D under 5 s, is checked at the end on every 3-D case run. Polynomial rules
+(the quartics) take the sparse-ring route of ``symdyn.limits._ring_series``.
 
 Run: ``PYTHONPATH=. python benchmarks/modified.py`` (``--quick`` skips heavy ball in 3-D,
 whose old route takes minutes).
@@ -169,10 +170,10 @@ def main():
         ours = None if me.slow_manifold is None else dict(me.slow_manifold)
         same = me.terms == terms and me.modified_loss == loss and ours == manifold
         print(f"  {name:28s} {new:8.2f}s {old:8.2f}s {old / new:8.1f}  {same}")
-        if name.startswith("GD") and len(me.variables) == 3:
+        if len(me.variables) == 3:
             slowest_3d = max(slowest_3d, new)
     verdict = "ok" if slowest_3d < 5 else "SLOW"
-    print(f"target (issue 20): GD at order 3 in 3-D under 5 s: {slowest_3d:.2f} s ({verdict})")
+    print(f"target (issue 20): order 3 in 3-D under 5 s: slowest {slowest_3d:.2f} s ({verdict})")
 
 
 if __name__ == "__main__":

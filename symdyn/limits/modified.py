@@ -24,6 +24,7 @@ from symdyn.escaping import plain, safe_latex
 from symdyn.frozen import freeze_fields
 from symdyn.limits._chain import jacobian
 from symdyn.limits._potential import _potential
+from symdyn.limits._ring_series import polynomial_modified
 from symdyn.limits._taylor import _is_zero, _shifted_series, _taylor
 from symdyn.rules.factoring import factor
 from symdyn.rules.printing import opening
@@ -157,20 +158,13 @@ def modified_equation(rule, h, order=2):
             "backward error analysis needs an autonomous rule"
         )
     h = resolve_symbol(h, rule.symbols, where=f"{rule.name}: modified_equation(h=...)")
-    step = sp.Matrix(rule.next_state) - sp.Matrix(rule.state)
-    manifold = None
-    if all(_is_zero(e) for e in step.subs(h, 0)):
-        variables = list(rule.state)
+    polynomial = polynomial_modified(rule, h, order)
+    if polynomial is not None:
+        variables, increments, terms, manifold = polynomial
+        terms = [sp.ImmutableMatrix(f.applyfunc(lambda e: _tidy(e, variables))) for f in terms]
     else:
-        phase("eliminating the fast variables (slow manifold)")
-        variables, step, manifold = _slow_manifold(rule, h, order)
+        variables, increments, terms, manifold = _expression_route(rule, h, order)
     state = sp.Matrix(variables)
-    phase("Taylor coefficients of the step")
-    increments = [
-        sp.ImmutableMatrix(step.applyfunc(lambda e, j=j: _taylor(e, h, j)))
-        for j in range(1, order + 1)
-    ]
-    terms = _field_terms(increments, state, variables, h)
     vector_field = sp.ImmutableMatrix(
         sum((h**i * f for i, f in enumerate(terms)), sp.zeros(len(state), 1))
     )
@@ -193,6 +187,25 @@ def modified_equation(rule, h, order=2):
         reason,
         derivation,
     )
+
+
+def _expression_route(rule, h, order):
+    """(variables, increments, terms, manifold) for any differentiable rule, on sympy
+    expressions (:mod:`symdyn.limits._ring_series` is the fast route for polynomial ones)."""
+    step = sp.Matrix(rule.next_state) - sp.Matrix(rule.state)
+    manifold = None
+    if all(_is_zero(e) for e in step.subs(h, 0)):
+        variables = list(rule.state)
+    else:
+        phase("eliminating the fast variables (slow manifold)")
+        variables, step, manifold = _slow_manifold(rule, h, order)
+    phase("Taylor coefficients of the step")
+    increments = [
+        sp.ImmutableMatrix(step.applyfunc(lambda e, j=j: _taylor(e, h, j)))
+        for j in range(1, order + 1)
+    ]
+    terms = _field_terms(increments, sp.Matrix(variables), variables, h)
+    return variables, increments, terms, manifold
 
 
 def _slow_manifold(rule, h, order):

@@ -4,6 +4,8 @@ against ODE solves of one step, on and off the slow manifold."""
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 import symdyn as sd
@@ -185,3 +187,46 @@ def test_order_three_field_in_three_dimensions_matches_one_step_to_fourth_order(
             ).y[:, -1]
             errors.append(np.linalg.norm(start - h * np.array(gradient(*start)) - flow))
         assert abs(_slope(steps, errors) - (order + 1)) < 0.3
+
+
+# -- the sparse-ring route for polynomial rules, against the expression route ----------------
+
+MONOMIALS = [x, y, x**2, x * y, y**2, x**3, x**2 * y, x * y**3, y**4, x**2 * y**2]
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    coefficients=st.lists(st.integers(-3, 3), min_size=len(MONOMIALS), max_size=len(MONOMIALS)),
+    momentum=st.booleans(),
+)
+def test_the_polynomial_ring_route_equals_the_expression_route(coefficients, momentum):
+    """A random polynomial loss in 2-D, GD or heavy ball with β symbolic, order 3: the
+    slow manifold, the step's Taylor coefficients and the field's terms from
+    symdyn.limits._ring_series are those of the expression route, exactly."""
+    from symdyn.limits._ring_series import polynomial_modified
+    from symdyn.limits.modified import _expression_route
+
+    loss = sum((c * m for c, m in zip(coefficients, MONOMIALS, strict=True)), sp.S.Zero)
+    loss = loss + x**2 + y**2  # never constant
+    if momentum:
+        rule = sd.optimizers.heavy_ball(loss, [x, y], lr=eta, momentum=beta)
+    else:
+        rule = sd.optimizers.gd(loss, [x, y], lr=eta)
+    ring = polynomial_modified(rule, eta, 3)
+    assert ring is not None
+    expression = _expression_route(rule, eta, 3)
+    assert ring[0] == expression[0]
+    for ours, theirs in zip([*ring[1], *ring[2]], [*expression[1], *expression[2]], strict=True):
+        assert all(sp.cancel(a - b) == 0 for a, b in zip(ours, theirs, strict=True))
+    if momentum:
+        assert all(sp.cancel(ring[3][a] - expression[3][a]) == 0 for a in expression[3])
+    else:
+        assert ring[3] is None and expression[3] is None
+
+
+def test_rules_that_are_not_polynomial_take_the_expression_route():
+    from symdyn.limits._ring_series import polynomial_modified
+
+    assert polynomial_modified(sd.optimizers.gd(sp.cos(x), [x], lr=eta), eta, 2) is None
+    assert polynomial_modified(sd.optimizers.gd(L(x), [x], lr=eta), eta, 2) is None
+    assert polynomial_modified(sd.optimizers.gd(x**4, [x], lr=1 / (1 + eta)), eta, 2) is None
