@@ -48,8 +48,20 @@ def _at(name):
 
 
 def flat(values, shape, size):
-    """Each value as a 1-D float array of ``size`` (scalars as a zero-stride view, no copy)."""
-    return [np.broadcast_to(np.asarray(v, dtype=float), shape).reshape(size) for v in values]
+    """Each value as a contiguous, writeable 1-D float array of ``size`` (copied if need be).
+
+    numba compiles a kernel once per type of its arguments, and an array's layout and
+    read-only flag are part of its type: a zero-stride read-only view of a scalar, then
+    the compacted copies after a segment, would each cost a compilation of seconds,
+    where a copy costs 8 bytes a point.
+    """
+    return [
+        np.require(
+            np.broadcast_to(np.asarray(v, dtype=float), shape).reshape(size),
+            requirements=["C_CONTIGUOUS", "WRITEABLE"],
+        )
+        for v in values
+    ]
 
 
 def numba_map(args, expressions):

@@ -77,6 +77,30 @@ def test_numba_simulation_leaves_exactly_where_numpy_does(
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-300)
 
 
+def test_one_compilation_serves_scalars_arrays_and_progress_segments():
+    """numba types an array by layout and read-only flag: a zero-stride view of a scalar,
+    a read-only array and the compacted copies between progress segments all reach the
+    kernel as the same type, so it is compiled once (each compilation takes seconds)."""
+    require_module("numba")
+    from symdyn.numeric.codegen import lambdify
+    from symdyn.numeric.numba_backend import numba_simulation
+
+    rule = rule_of("heavy-ball")
+    frozen = np.linspace(-1, 1, 7)
+    frozen.flags.writeable = False
+    calls = [
+        ({x: 1.0, "v_x": 0.0}, {eta: 0.5, beta: 0.5, lam: 1.0}, False),
+        ({x: frozen, "v_x": 0.0}, {eta: np.linspace(0.1, 4, 7), beta: 0.9, lam: 1.0}, True),
+        ({x: np.ones(3), "v_x": np.zeros(3)}, {eta: 4.4, beta: np.full(3, 0.2), lam: 2.0}, True),
+    ]
+    for init, params, progress in calls:
+        sd.simulate(
+            rule, init, params, 40, backend="numba", progress=progress, progress_file=io.StringIO()
+        )
+    kernel = numba_simulation(rule, lambdify(rule, "map").keywords, rule.counter)
+    assert len(kernel.signatures) == 1
+
+
 def test_numba_simulation_of_a_time_varying_rule():
     require_module("numba")
     k = sp.Symbol("k", integer=True, positive=True)
