@@ -7,6 +7,7 @@ which its iterates approach that solution, to compare with ``error_order``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sympy as sp
@@ -51,21 +52,44 @@ def integrate(limit, init, t_span, values=None, rtol=1e-10, atol=1e-12):
     return _solver(limit, values)(init, t_span, rtol, atol)
 
 
-def _solver(limit, values):
-    """``solve(init, t_span, rtol, atol)`` for ``limit.ode`` at ``values``.
+@functools.lru_cache(maxsize=32)
+def _compiled_rates(limit, keys):
+    """(phase variables, symbols still free, rates(t, y, key values)) of ``limit.ode``:
+    the symbolic set-up, once per limit and set of value symbols (a check solves the
+    same limit at many drawn values)."""
+    phase, dummies, fields = limit.first_order_system()
+    fields = [f.doit() for f in fields]
+    loose = set().union(*(f.free_symbols for f in fields)) - set(dummies) - {T} - set(keys)
+    return phase, loose, sp.lambdify([T, dummies, list(keys)], fields, "numpy")
 
-    The symbolic set-up (first-order system, substitution, lambdify) is done
-    once here, so that :func:`convergence` can solve many times with it.
-    """
+
+@functools.lru_cache(maxsize=32)
+def _compiled_step(limit, keys):
+    """(the rule's state roles, its map in its scaling lambdified in (state, h, key
+    values)), once per limit and set of value symbols."""
+    rule = limit.rule
+    next_state = [e.subs(limit.scaling) for e in rule.next_state]
+    step = sp.lambdify([list(rule.state), limit.h, list(keys)], next_state, "math")
+    return state_roles(rule), step
+
+
+def _keys(values):
+    return tuple(sorted(values, key=sp.default_sort_key))
+
+
+def _solver(limit, values):
+    """``solve(init, t_span, rtol, atol)`` for ``limit.ode`` at ``values``."""
     import numpy as np
     from scipy.integrate import solve_ivp
 
-    phase, dummies, fields = limit.first_order_system()
-    fields = [f.subs(values).doit() for f in fields]
-    loose = set().union(*(f.free_symbols for f in fields)) - set(dummies) - {T}
+    keys = _keys(values)
+    phase, loose, compiled = _compiled_rates(limit, keys)
     if loose:
         raise UndecidedError(f"integrate needs values for {sorted(map(str, loose))}")
-    rates = sp.lambdify([T, dummies], fields, "numpy")
+    numbers = [float(values[k]) for k in keys]
+
+    def rates(time, y):
+        return compiled(time, y, numbers)
 
     def solve(init, t_span, rtol=1e-10, atol=1e-12):
         start = [float(init.get(variable, 0.0)) for variable in phase]
@@ -139,14 +163,19 @@ def convergence(limit, init, t_end, steps, values=None):
     if rule.is_time_varying:
         raise RuleError(f"{rule.name}: convergence supports autonomous rules only")
     values = limit.values(values, f"{rule.name}: convergence(values=...)")
-    roles = state_roles(rule)
-    phase, _, _ = limit.first_order_system()
+    roles, _ = _compiled_step(limit, _keys(values))
+    phase = _compiled_rates(limit, _keys(values))[0]
     # Positions the ODE moves; the others were slaved to them (fast variables on their manifold).
     functions = {x: limit.functions[x] for x in roles.positions if limit.functions[x] in phase}
     slaved = {x: limit.functions[x] for x in roles.positions if x not in functions}
     init = limit.values(init, f"{rule.name}: convergence(init=...)", functions=True)
-    next_state = [e.subs(limit.scaling).subs(values) for e in rule.next_state]
-    step_map = sp.lambdify([list(rule.state), limit.h], next_state, "math")
+    keys = _keys(values)
+    roles, compiled_step = _compiled_step(limit, keys)
+    numbers = [float(values[k]) for k in keys]
+
+    def step_map(state, h):
+        return compiled_step(state, h, numbers)
+
     solve = _solver(limit, values)
     row = {f: phase.index(f) for f in functions.values()}
     depth = max([j for _, j in roles.lags.values()] + [1])
