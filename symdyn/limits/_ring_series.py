@@ -28,7 +28,7 @@ __all__ = ["polynomial_modified"]
 def _ring(rule, h, extra):
     """(ring, generators) over ℚ(other symbols) for rule.state + [h] + extra, or None."""
     generators = [*rule.state, h, *extra]
-    present = set().union(*(sp.sympify(e).free_symbols for e in rule.next_state))
+    present = set().union(*(e.free_symbols for e in rule.next_state))
     others = sorted(present - set(generators), key=sp.default_sort_key)
     domain = sp.QQ.frac_field(*others) if others else sp.QQ
     ring, elements = xring(generators, domain)
