@@ -29,6 +29,7 @@ from symdyn.derivation import Derivation, Presented, TeX
 from symdyn.errors import ArgumentError, NonCommutingError
 from symdyn.escaping import plain, safe_latex
 from symdyn.linear.blocks import blocks_of, full_jacobian, matrices_in, matrix_state
+from symdyn.linear.counter_limit import counter_limit
 from symdyn.linear.quadratics import (
     EIGENVALUE,
     PositiveDiagonalMatrixSymbol,
@@ -77,6 +78,9 @@ class ModalReduction(Presented):
         True when the rule is time-varying and ``jacobian`` is its limit as
         the step counter grows.
     derivation : Derivation
+    requires : tuple of sympy.Relational
+        Where the limit exists, when the assumptions do not decide it (β < 1 for Adam's
+        bias correction with β only positive); the region holds under these.
     """
 
     rule: UpdateRule
@@ -88,6 +92,7 @@ class ModalReduction(Presented):
     full: bool
     asymptotic: bool
     derivation: Derivation = field(repr=False)
+    requires: tuple = ()
 
 
 M = sp.Symbol("M", commutative=False)
@@ -110,21 +115,27 @@ def _similar_to_function_of(blocks, H, P, M):
 
 
 def _time_limit(jac, counter, derivation):
-    """Replace b**k by 0 (for 0 < b < 1) and say so."""
-    powers = {p for p in jac.atoms(sp.Pow) if p.exp == counter or counter in p.exp.free_symbols}
-    limit = sp.ImmutableMatrix(jac.xreplace({p: 0 for p in powers}))
-    if counter in limit.free_symbols:
-        return None, derivation
-    bases = ", ".join(f"${safe_latex(p.base)}$" for p in sorted(powers, key=str))
+    """J_∞ as the counter grows (:mod:`symdyn.linear.counter_limit`), and say so."""
+    found = counter_limit(jac, counter)
+    if found is None:
+        return None, (), derivation
+    bases = ", ".join(f"${safe_latex(b)}$" for b in found.bases)
+    where = (
+        " Where " + " and ".join(f"${safe_latex(r)}$" for r in found.requires) + " fails the "
+        "limit does not exist, so the region holds under it."
+        if found.requires
+        else ""
+    )
     derivation = derivation.then(
         f"The rule is time-varying: its Jacobian depends on the step counter "
-        f"${safe_latex(counter)}$ through powers of {bases}. For bases in $(0, 1)$ these tend "
-        "to zero, so the Jacobian converges; when the limit contracts, the time-varying rule "
-        "eventually contracts too (a small perturbation of a contraction is a contraction). "
-        "The region below is therefore the asymptotic region, that of the limit",
-        TeX("J_\\infty = " + safe_latex(limit)),
+        f"${safe_latex(counter)}$ through powers ${safe_latex(counter)}$ of {bases}, which "
+        "tend to zero, so the Jacobian converges; when the limit contracts, the "
+        "time-varying rule eventually contracts too (a small perturbation of a contraction "
+        f"is a contraction).{where} The region below is therefore the asymptotic region, "
+        "that of the limit",
+        TeX("J_\\infty = " + safe_latex(found.jacobian)),
     )
-    return limit, derivation
+    return found.jacobian, found.requires, derivation
 
 
 def _mode_symbol(state, rescaled=False):
@@ -189,9 +200,9 @@ def modes(rule, eigenvalue=EIGENVALUE):
     if found is None:
         return _full(rule, read, derivation)
     jac, eigenvalue, derivation = _per_mode(read, found, eigenvalue, derivation)
-    asymptotic = False
+    asymptotic, requires = False, ()
     if rule.counter is not None and rule.counter in jac.free_symbols:
-        limit, derivation = _time_limit(jac, rule.counter, derivation)
+        limit, requires, derivation = _time_limit(jac, rule.counter, derivation)
         if limit is not None:
             jac, asymptotic = limit, True
     if found.matrix is not None:
@@ -214,6 +225,7 @@ def modes(rule, eigenvalue=EIGENVALUE):
         jacobian=jac,
         full=False,
         asymptotic=asymptotic,
+        requires=requires,
         derivation=derivation,
     )
 

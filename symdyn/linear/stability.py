@@ -247,7 +247,7 @@ def _stability(rule, at):
         # Quadratics of any dimension: one k×k system per eigenvalue (symdyn.linear.modes).
         reduction = per_mode_jacobian(rule)
         derivation = Derivation(f"Linear stability of {plain(rule.name)}") + reduction.derivation
-        return _analyse(rule, {}, reduction.jacobian, derivation)
+        return _analyse(rule, {}, reduction.jacobian, derivation, reduction.requires)
     if isinstance(rule, UpdateRule):
         title = f"Linear stability of {plain(rule.name)}"
         phase("the fixed point to linearise at")
@@ -277,16 +277,22 @@ def _stability(rule, at):
     return _analyse(rule, point, jac, derivation)
 
 
-def _analyse(rule, point, jac, derivation):
+def _analyse(rule, point, jac, derivation, requires=()):
+    """The result for ``jac``; ``requires``: where a time-varying rule's limit J_∞ exists,
+    which the region is intersected with."""
     found = analyse(rule, jac, derivation)
+    conditions, region = found.conditions, found.region
+    if requires:
+        conditions = (*conditions, *(c for c in requires if c not in conditions))
+        region = sp.And(region, *requires)
     return StabilityResult(
         rule=rule,
         point=point,
         jacobian=sp.ImmutableMatrix(jac),
         charpoly=found.factored.poly,
         factors=found.factored.factors,
-        conditions=found.conditions,
-        region=found.region,
+        conditions=conditions,
+        region=region,
         spectral_radius=found.spectral_radius,
         derivation=found.derivation,
         _raw=found.schur.raw if found.schur.closed else None,

@@ -11,7 +11,7 @@ import functools
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import symdyn as sd
@@ -211,3 +211,54 @@ def test_rescaled_state_and_scalar_modes():
     assert not reduction.full and reduction.eigenvalue == lam
     with pytest.raises(sd.ShapeError):
         sd.modes(sd.optimizers.gd(lam * x**2 / 2, [x], eta))
+
+
+# -- time-varying rules: the limit of the Jacobian as the counter grows -------------------
+
+K = sp.Symbol("k", integer=True, positive=True)
+
+
+def _scheduled(factor):
+    q = sd.quadratic("theta", n=N)
+    theta = q.theta
+    return sd.UpdateRule(
+        [theta], [(theta, theta - eta * factor * sd.grad(q.loss, theta))], counter=K
+    )
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    base=st.fractions(min_value=-0.95, max_value=0.95).filter(lambda b: b != 0),
+    scale=st.fractions(min_value=-3, max_value=3).filter(lambda c: c != 0),
+    inverted=st.booleans(),
+)
+def test_the_limit_of_a_geometric_schedule_is_the_jacobian_at_large_k(base, scale, inverted):
+    """η_k = η(1 + c·bᵏ) (or c/(1/b)ᵏ, the same number written with a base above 1): the
+    asymptotic Jacobian equals the per-mode Jacobian evaluated at k = 400 to 1e-12."""
+    b = sp.Rational(base)
+    power = 1 / (1 / b) ** K if inverted else b**K
+    reduction = sd.modes(_scheduled(1 + sp.Rational(scale) * power))
+    assert reduction.asymptotic and reduction.requires == ()
+    at_large_k = 1 - eta * (1 + float(scale) * float(base) ** 400) * lam
+    for value in (0.3, 1.7):
+        got = float(reduction.jacobian[0].subs({eta: value, lam: 1}))
+        assert got == pytest.approx(float(at_large_k.subs({eta: value, lam: 1})), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "factor",
+    [1 + (-1) ** K / 2, 1 + 2**K, K / (K + 1)],
+    ids=["oscillating (-1)^k", "growing 2^k", "rational in k"],
+)
+def test_a_jacobian_without_a_limit_symdyn_can_take_is_undecided(factor):
+    """(−1)ᵏ has no limit (steps 3η/2, η/2 alternate: stable up to ηλ < 8/3, not 2), 2ᵏ grows
+    without bound; before, each power was replaced by 0 and the region ηλ < 2 claimed."""
+    with pytest.raises(sd.UndecidedError, match="no limit"):
+        sd.stability(_scheduled(factor))
+
+
+def test_an_undecided_base_is_a_condition_of_the_region():
+    """1 + βᵏ with β only positive: the limit needs β < 1, and the region says so."""
+    result = sd.stability(_scheduled(1 + beta**K))
+    assert result.region == sp.And(beta < 1, eta * lam < 2)
+    assert "limit does not exist" in result.derivation.to_markdown()
