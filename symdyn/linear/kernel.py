@@ -159,7 +159,8 @@ def per_mode_jacobian(rule) -> ModalReduction:
     if rule.counter is not None and rule.counter in reduction.jacobian.free_symbols:
         raise UndecidedError(
             f"{rule.name}: the per-mode Jacobian depends on the step counter {rule.counter} "
-            "and has no limit symdyn can take; substitute a value to study one step"
+            "and has no limit symdyn can take; substitute a value to study one step, or use "
+            "symdyn.linear.time_varying.periodic_stability for a periodic schedule such as (-1)**k"
         )
     return reduction
 
