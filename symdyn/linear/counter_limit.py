@@ -7,8 +7,9 @@ b^d/(1/B)ᵏ when |B| > 1); Bᵏ is replaced by a symbol u, each entry becomes a
 function of the u's, and the limit is its value at u = 0, taken only where the
 denominator does not vanish there. A base whose modulus is 1 without being 1 ((−1)ᵏ), or
 a counter anywhere else (k/(k + 2)), has no limit here: the caller says it is undecided.
-Where |B| < 1 is not decided by the assumptions (β positive, not below 1), it is returned
-as a condition the region must be intersected with.
+Where |B| < 1 is not decided by the assumptions (β positive, not below 1), the limit is
+taken under it, and it is returned as a condition the region must be intersected with
+(for a number above 1 the limit differs: substitute it first).
 
 Examples
 --------

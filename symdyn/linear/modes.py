@@ -121,8 +121,9 @@ def _time_limit(jac, counter, derivation):
         return None, (), derivation
     bases = ", ".join(f"${safe_latex(b)}$" for b in found.bases)
     where = (
-        " Where " + " and ".join(f"${safe_latex(r)}$" for r in found.requires) + " fails the "
-        "limit does not exist, so the region holds under it."
+        " The powers vanish where "
+        + " and ".join(f"${safe_latex(r)}$" for r in found.requires)
+        + ", which the limit is taken under, so the region holds under it too."
         if found.requires
         else ""
     )

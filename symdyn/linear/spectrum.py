@@ -257,10 +257,25 @@ def worst_case_rate(rule, spectrum, steps=None, init=None, params=None, metric=N
         TeX(f"{safe_latex(mu)} \\le {safe_latex(eigenvalue)} \\le {safe_latex(big)}"),
     )
     if steps is None:
+        limit_holds(rule, values)
         return _asymptotic(rule, jac, eigenvalue, mu, big, derivation)
     return finite_horizon_rate(
         rule, jac, eigenvalue, state, scaling, (mu, big), values, steps, init, derivation
     )
+
+
+def limit_holds(rule, values):
+    """Refuse an asymptotic analysis of a time-varying rule at ``values`` outside the
+    conditions its limit J_∞ was taken under (β < 1 for βᵏ → 0 in Adam's 1/(1 − βᵏ))."""
+    if not rule.is_time_varying or not any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
+        return
+    for condition in per_mode_jacobian(rule).requires:
+        if condition.subs(values) == sp.false:
+            raise UndecidedError(
+                f"{rule.name}: at these values {condition} fails, and the Jacobian's limit as "
+                f"{rule.counter} grows was taken under it; substitute the values into the rule "
+                "first (rule.subs) to take the limit there"
+            )
 
 
 def _asymptotic(rule, jac, eigenvalue, mu, big, derivation):

@@ -33,6 +33,7 @@ from symdyn.linear.spectrum import (
     _interval,
     _per_mode,
     _radius,
+    limit_holds,
     parameter_values,
 )
 from symdyn.rules.factoring import factor
@@ -152,6 +153,7 @@ def tune(rule, spectrum, over=None, params=None):
     eigenvalue, mu, big = _interval(rule, spectrum, eigenvalue)
     over = tuple(rule.params if over is None else over)
     values = parameter_values(rule, params, "tune(params=...)")
+    limit_holds(rule, values)
     if values:
         jac = sp.ImmutableMatrix(jac.subs(values))
     derivation = Derivation(f"Tuning {plain(rule.name)} over a spectrum") + reduction

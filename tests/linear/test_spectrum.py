@@ -131,3 +131,14 @@ def test_finite_horizon_needs_numbers():
         sd.worst_case_rate(HB, (1, 2), steps=3)
     with pytest.raises(sd.SpectrumError, match="positive integer"):
         sd.worst_case_rate(HB, (1, 2), steps=0, params={eta: 0.1, beta: 0.1})
+
+
+def test_an_asymptotic_rate_outside_the_conditions_of_the_limit_is_refused():
+    """Bias-corrected Adam's J_∞ takes β₁ᵏ → 0, under β₁ < 1; at β₁ = 3/2 the correction
+    tends to 0 instead, so the rate of that J_∞ would be wrong there and is refused."""
+    eta_, beta_ = sp.symbols("eta beta", positive=True)
+    q = sd.quadratic("theta", n=sp.Symbol("n"))
+    adam = sd.optimizers.adam(q.loss, [q.theta], eta_, beta_, bias_correction=True)
+    assert sd.worst_case_rate(adam, (1, 10), params={eta_: 0.1, beta_: 0.5}).rate < 1
+    with pytest.raises(sd.UndecidedError, match="beta < 1 fails"):
+        sd.worst_case_rate(adam, (1, 10), params={eta_: 0.1, beta_: 1.5})
