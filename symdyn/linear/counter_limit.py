@@ -97,15 +97,15 @@ def counter_limit(jacobian, counter):
             return None
         numerator, denominator = sp.fraction(rational)
         # the sign (−1)ᵏ takes both values forever: the limit must not depend on it
-        ends = set()
+        ends = []
         for sign in (1, -1):
             at_zero = {SIGN: sign, **{u: 0 for u in symbols.values()}}
             bottom = sp.simplify(denominator.subs(at_zero))
             if bottom.has(sp.zoo, sp.nan) or sign_of(bottom) not in (1, -1):
                 return None  # the entry may grow without bound as k → ∞
-            ends.add(sp.simplify(numerator.subs(at_zero) / bottom))
-        if len(ends) > 1 and sp.simplify(sp.Add(*ends) - 2 * next(iter(ends))) != 0:
+            ends.append(sp.simplify(numerator.subs(at_zero) / bottom))
+        if sp.simplify(ends[0] - ends[1]) != 0:
             return None
-        entries.append(ends.pop())
+        entries.append(ends[0])
     limit = sp.ImmutableMatrix(jacobian.rows, jacobian.cols, entries)
     return CounterLimit(limit, tuple(requires), tuple(symbols))

@@ -119,7 +119,7 @@ def _time_limit(jac, counter, derivation):
     found = counter_limit(jac, counter)
     if found is None:
         return None, (), derivation
-    bases = ", ".join(f"${safe_latex(b)}$" for b in found.bases)
+    bases = ", ".join(f"${safe_latex(b)}$" for b in found.bases) or "constants"
     where = (
         " The powers vanish where "
         + " and ".join(f"${safe_latex(r)}$" for r in found.requires)
