@@ -96,7 +96,8 @@ def test_tutorial_and_notebook_outputs_are_what_symdyn_prints(site):
     assert "cell_output" in tutorial
     assert str(sd.stability(rule).region) in tutorial
     bound = sd.step_bound(rule, step=eta)
-    assert f"{bound.upper} {bound.requires}" in tutorial
+    printed = [line for line in tutorial.splitlines() if "/lambda" in line]
+    assert f"{bound.upper} {bound.requires}" in tutorial, printed
     notebook = entities.unescape((site / "notebook.html").read_text(encoding="utf-8"))
     assert notebook.count("cell_output") >= 3 and "Substituting" in notebook
 
