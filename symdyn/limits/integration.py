@@ -163,14 +163,13 @@ def convergence(limit, init, t_end, steps, values=None):
     if rule.is_time_varying:
         raise RuleError(f"{rule.name}: convergence supports autonomous rules only")
     values = limit.values(values, f"{rule.name}: convergence(values=...)")
-    roles, _ = _compiled_step(limit, _keys(values))
-    phase = _compiled_rates(limit, _keys(values))[0]
+    keys = _keys(values)
+    roles, compiled_step = _compiled_step(limit, keys)
+    phase = _compiled_rates(limit, keys)[0]
     # Positions the ODE moves; the others were slaved to them (fast variables on their manifold).
     functions = {x: limit.functions[x] for x in roles.positions if limit.functions[x] in phase}
     slaved = {x: limit.functions[x] for x in roles.positions if x not in functions}
     init = limit.values(init, f"{rule.name}: convergence(init=...)", functions=True)
-    keys = _keys(values)
-    roles, compiled_step = _compiled_step(limit, keys)
     numbers = [float(values[k]) for k in keys]
 
     def step_map(state, h):
