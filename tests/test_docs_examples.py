@@ -11,7 +11,6 @@ that needs an optional module or program skips locally without it (never under C
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.optional import require_module, require_program
@@ -28,15 +27,22 @@ NEEDS = {
 }
 
 PROMISES = {
-    "autodiff.md": lambda ns: ns["ad"].grad(ns["ad"].grad(ns["cube"]))(2.0) == 12.0
-    and Path("loss.svg").stat().st_size > 0,
-    "continuous.md": lambda ns: abs(ns["res"].order - ns["res"].predicted) < 0.15
-    and ns["form"].contraction == ns["beta"],
-    "numerics.md": lambda ns: abs(float(ns["big"].stable.mean().compute()) - 0.5) < 1e-3
-    and ns["exact"].agreement(ns["sim"]) > 0.99,
+    "autodiff.md": lambda ns: (
+        ns["ad"].grad(ns["ad"].grad(ns["cube"]))(2.0) == 12.0
+        and Path("loss.svg").stat().st_size > 0
+    ),
+    "continuous.md": lambda ns: (
+        abs(ns["res"].order - ns["res"].predicted) < 0.15 and ns["form"].contraction == ns["beta"]
+    ),
+    "numerics.md": lambda ns: (
+        abs(float(ns["big"].stable.mean().compute()) - 0.5) < 1e-3
+        and ns["exact"].agreement(ns["sim"]) > 0.99
+    ),
 }
 
-PAGES = sorted(page.name for page in DOCS.glob("*.md") if "```python" in page.read_text(encoding="utf-8"))
+PAGES = sorted(
+    page.name for page in DOCS.glob("*.md") if "```python" in page.read_text(encoding="utf-8")
+)
 
 
 def python_blocks(text):
@@ -52,7 +58,10 @@ def run(blocks, name):
 
 
 def test_blocks_are_found_not_run_is_honoured_and_a_failing_block_fails():
-    page = "```python\nx = 1\n```\n% not run: why\n\n```python\nx = 2\n```\n```python\nraise ValueError('no')\n```\n"
+    page = (
+        "```python\nx = 1\n```\n% not run: why\n\n```python\nx = 2\n```\n"
+        "```python\nraise ValueError('no')\n```\n"
+    )
     blocks = python_blocks(page)
     assert blocks == ["x = 1\n", "raise ValueError('no')\n"]
     with pytest.raises(ValueError):
@@ -60,7 +69,9 @@ def test_blocks_are_found_not_run_is_honoured_and_a_failing_block_fails():
 
 
 def test_every_page_with_python_examples_is_covered():
-    assert {"autodiff.md", "continuous.md", "frameworks.md", "numerics.md", "trust.md"} <= set(PAGES)
+    assert {"autodiff.md", "continuous.md", "frameworks.md", "numerics.md", "trust.md"} <= set(
+        PAGES
+    )
 
 
 @pytest.mark.parametrize("page", PAGES)
