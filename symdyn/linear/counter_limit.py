@@ -48,8 +48,9 @@ class CounterLimit:
 
 
 def _vanishing_power(power, counter):
-    """(b^d, B, inverted) with power = b^d·Bᵏ (inverted: b^d/Bᵏ) and |B| < 1 or undecided,
-    B = 1 for a constant power and B = −1 for a sign (−1)ᵏ, or None when it has no limit."""
+    """(b^d, B, inverted, decided) with power = b^d·Bᵏ (inverted: b^d/Bᵏ) and |B| < 1,
+    ``decided`` False where the assumptions leave |B| < 1 open; B = 1 for a constant power
+    and B = −1 for a sign (−1)ᵏ; None when the power has no limit."""
     base, exponent = power.base, power.exp
     slope = sp.diff(exponent, counter)
     offset = sp.expand(exponent - slope * counter)
@@ -57,13 +58,13 @@ def _vanishing_power(power, counter):
         return None
     per_step = sp.simplify(base**slope)
     if per_step in (1, -1):
-        return base**offset, per_step, False
+        return base**offset, per_step, False, True
     below = sign_of(1 - sp.Abs(per_step))
     if below == 0:  # another B on the unit circle
         return None
     if below == -1:
-        return base**offset, sp.simplify(1 / per_step), True
-    return base**offset, per_step, False
+        return base**offset, sp.simplify(1 / per_step), True, True
+    return base**offset, per_step, False, below == 1
 
 
 def counter_limit(jacobian, counter):
@@ -77,7 +78,7 @@ def counter_limit(jacobian, counter):
         found = _vanishing_power(power, counter)
         if found is None:
             return None
-        constant, per_step, inverted = found
+        constant, per_step, inverted, decided = found
         if per_step == 1:
             replacements[power] = constant
             continue
@@ -86,7 +87,7 @@ def counter_limit(jacobian, counter):
             continue
         if per_step not in symbols:
             symbols[per_step] = sp.Dummy("u", positive=True)
-            if sign_of(1 - sp.Abs(per_step)) != 1:
+            if not decided:
                 requires.append(sp.simplify(sp.Abs(per_step) < 1))
         u = symbols[per_step]
         replacements[power] = constant / u if inverted else constant * u

@@ -181,7 +181,7 @@ def stationary_covariance(rule, noise, params=None):
     values = parameter_values(rule, params, "stationary_covariance(params=...)")
     derivation = Derivation(f"Stationary covariance of {plain(rule.name)}")
     if any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
-        jac, _, state, _, reduction = _per_mode(rule)
+        jac, _, state, _, reduction = _per_mode(rule, values)
         inputs = _mode_inputs(noisy, list(shocks.values()))
         derivation = derivation + reduction
         what = "per mode"

@@ -69,9 +69,27 @@ class WorstCaseRate(Presented):
 # -- the per-mode system -------------------------------------------------------------------
 
 
+def _per_mode(rule, values):
+    """(J(λ), λ or None, per-mode state, scaling, derivation) for a linear rule.
+
+    A time-varying rule's J(λ) is its limit as the counter grows, which is refused at
+    ``values`` outside the conditions that limit was taken under (β < 1 for βᵏ → 0 in
+    Adam's 1/(1 − βᵏ); at β = 3/2 the correction tends to 0 instead).
+    """
+    *reduction, requires = _reduction(rule)
+    for condition in requires:
+        if condition.subs(values) == sp.false:
+            raise UndecidedError(
+                f"{rule.name}: at these values {condition} fails, and the Jacobian's limit "
+                f"as {rule.counter} grows was taken under it; substitute the values into "
+                "the rule first (rule.subs) to take the limit there"
+            )
+    return tuple(reduction)
+
+
 @functools.lru_cache(maxsize=64)
-def _per_mode(rule):
-    """(J(λ), λ or None, per-mode state, scaling, derivation) for a linear rule."""
+def _reduction(rule):
+    """:func:`_per_mode`'s five items and the conditions of a time-varying rule's limit."""
     if any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
         reduction = per_mode_jacobian(rule)
         if reduction.full:
@@ -85,6 +103,7 @@ def _per_mode(rule):
             reduction.state,
             reduction.scaling,
             reduction.derivation,
+            reduction.requires,
         )
     if not rule.is_affine:
         raise SpectrumError(
@@ -97,7 +116,7 @@ def _per_mode(rule):
     derivation = Derivation(f"Modes of {plain(rule.name)}").then(
         "Per mode, the rule is linear with Jacobian", TeX("J = " + safe_latex(jac))
     )
-    return jac, None, rule.state, (0,) * len(rule.state), derivation
+    return jac, None, rule.state, (0,) * len(rule.state), derivation, ()
 
 
 def parameter_values(rule, params, where):
@@ -246,9 +265,9 @@ def worst_case_rate(rule, spectrum, steps=None, init=None, params=None, metric=N
         return time_varying_worst_case(
             rule, spectrum, steps, init=init, params=params, metric=metric or "ratio"
         )
-    jac, eigenvalue, state, scaling, derivation = _per_mode(rule)
-    eigenvalue, mu, big = _interval(rule, spectrum, eigenvalue)
     values = parameter_values(rule, params, "worst_case_rate(params=...)")
+    jac, eigenvalue, state, scaling, derivation = _per_mode(rule, values)
+    eigenvalue, mu, big = _interval(rule, spectrum, eigenvalue)
     if values and steps is None:
         jac = sp.ImmutableMatrix(jac.subs(values))
     derivation = Derivation(f"Worst case of {plain(rule.name)} over a spectrum") + derivation
@@ -257,25 +276,10 @@ def worst_case_rate(rule, spectrum, steps=None, init=None, params=None, metric=N
         TeX(f"{safe_latex(mu)} \\le {safe_latex(eigenvalue)} \\le {safe_latex(big)}"),
     )
     if steps is None:
-        limit_holds(rule, values)
         return _asymptotic(rule, jac, eigenvalue, mu, big, derivation)
     return finite_horizon_rate(
         rule, jac, eigenvalue, state, scaling, (mu, big), values, steps, init, derivation
     )
-
-
-def limit_holds(rule, values):
-    """Refuse an asymptotic analysis of a time-varying rule at ``values`` outside the
-    conditions its limit J_∞ was taken under (β < 1 for βᵏ → 0 in Adam's 1/(1 − βᵏ))."""
-    if not rule.is_time_varying or not any(isinstance(s, sp.MatrixSymbol) for s in rule.state):
-        return
-    for condition in per_mode_jacobian(rule).requires:
-        if condition.subs(values) == sp.false:
-            raise UndecidedError(
-                f"{rule.name}: at these values {condition} fails, and the Jacobian's limit as "
-                f"{rule.counter} grows was taken under it; substitute the values into the rule "
-                "first (rule.subs) to take the limit there"
-            )
 
 
 def _asymptotic(rule, jac, eigenvalue, mu, big, derivation):

@@ -33,7 +33,6 @@ from symdyn.linear.spectrum import (
     _interval,
     _per_mode,
     _radius,
-    limit_holds,
     parameter_values,
 )
 from symdyn.rules.factoring import factor
@@ -149,11 +148,10 @@ def tune(rule, spectrum, over=None, params=None):
     ----------
     Polyak (1964), Theorem 9; Lessard, Recht & Packard (2016), §2.
     """
-    jac, eigenvalue, _, _, reduction = _per_mode(rule)
+    values = parameter_values(rule, params, "tune(params=...)")
+    jac, eigenvalue, _, _, reduction = _per_mode(rule, values)
     eigenvalue, mu, big = _interval(rule, spectrum, eigenvalue)
     over = tuple(rule.params if over is None else over)
-    values = parameter_values(rule, params, "tune(params=...)")
-    limit_holds(rule, values)
     if values:
         jac = sp.ImmutableMatrix(jac.subs(values))
     derivation = Derivation(f"Tuning {plain(rule.name)} over a spectrum") + reduction

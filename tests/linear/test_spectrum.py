@@ -142,3 +142,5 @@ def test_an_asymptotic_rate_outside_the_conditions_of_the_limit_is_refused():
     assert sd.worst_case_rate(adam, (1, 10), params={eta_: 0.1, beta_: 0.5}).rate < 1
     with pytest.raises(sd.UndecidedError, match="beta < 1 fails"):
         sd.worst_case_rate(adam, (1, 10), params={eta_: 0.1, beta_: 1.5})
+    with pytest.raises(sd.UndecidedError, match="beta < 1 fails"):
+        sd.tune(adam, (1, 10), over=[eta_], params={beta_: 1.5})
