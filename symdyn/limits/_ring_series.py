@@ -26,7 +26,7 @@ __all__ = ["polynomial_modified"]
 
 
 def _ring(rule, h, extra):
-    """(ring, generators) over ℚ(other symbols) for rule.state + [h] + extra, or None."""
+    """(ring, generators) over ℚ(the rule's other symbols) for rule.state + [h] + extra."""
     generators = [*rule.state, h, *extra]
     present = set().union(*(e.free_symbols for e in rule.next_state))
     others = sorted(present - set(generators), key=sp.default_sort_key)
@@ -45,11 +45,11 @@ def _convert(ring, expr):
 def _h_coefficient(poly, h_index, power):
     """The coefficient of h**power of ``poly`` (h dropped from the monomials)."""
     ring = poly.ring
-    out = {}
-    for monomial, coefficient in poly.terms():
-        if monomial[h_index] == power:
-            reduced = (*monomial[:h_index], 0, *monomial[h_index + 1 :])
-            out[reduced] = coefficient
+    out = {
+        (*monomial[:h_index], 0, *monomial[h_index + 1 :]): coefficient
+        for monomial, coefficient in poly.terms()
+        if monomial[h_index] == power
+    }
     return ring.from_dict(out) if out else ring.zero
 
 
@@ -60,8 +60,16 @@ def _truncate(poly, h_index, degree):
 
 
 def _by_h(poly, h_index, degree):
-    """[c_0, …, c_degree] with poly = Σ c_m h^m + O(h^(degree+1)), h dropped from each c_m."""
-    return [_h_coefficient(poly, h_index, m) for m in range(degree + 1)]
+    """[c_0, …, c_degree] with poly = Σ c_m h^m + O(h^(degree+1)), h dropped from each c_m,
+    in one pass over the terms."""
+    ring = poly.ring
+    parts = [{} for _ in range(degree + 1)]
+    for monomial, coefficient in poly.terms():
+        if monomial[h_index] <= degree:
+            parts[monomial[h_index]][(*monomial[:h_index], 0, *monomial[h_index + 1 :])] = (
+                coefficient
+            )
+    return [ring.from_dict(part) if part else ring.zero for part in parts]
 
 
 def _product(a, b, degree):

@@ -234,8 +234,8 @@ def _scheduled(factor):
 )
 def test_the_limit_of_a_geometric_schedule_is_the_jacobian_at_large_k(base, scale, inverted):
     """η_k = η(1 + c·bᵏ) (or c/(1/b)ᵏ, the same number written with a base above 1): the
-    asymptotic Jacobian equals the per-mode Jacobian evaluated at a k where |b|ᵏ < 1e-15,
-    to 1e-12."""
+    asymptotic Jacobian equals the schedule's 1 − η(1 + c·bᵏ)λ, computed in floats at a k
+    where |b|ᵏ < 1e-15, to 1e-12."""
     b = sp.Rational(base)
     power = 1 / (1 / b) ** K if inverted else b**K
     reduction = sd.modes(_scheduled(1 + sp.Rational(scale) * power))
