@@ -203,7 +203,10 @@ def time_varying_worst_case(
     from symdyn.linear.spectrum import FiniteHorizonRate, parameter_values
 
     if metric not in QUADRATIC_METRICS:
-        raise ArgumentError(f"metric must be one of {sorted(QUADRATIC_METRICS)}, got {metric!r}")
+        raise ArgumentError(
+            f"{rule.name}: metric must be one of {sorted(QUADRATIC_METRICS)}, got {metric!r}",
+            symbol="metric",
+        )
     if not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 1:
         raise ArgumentError(f"steps must be a positive integer, got {steps!r}", symbol="steps")
     jacobian, eigenvalue, state, scaling, (mu, big) = _mode_jacobian(rule, spectrum)

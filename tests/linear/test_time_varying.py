@@ -85,10 +85,13 @@ def test_worst_case_rate_takes_every_metric_on_constant_rules(step, momentum, st
     assert result.rate >= expected * (1 - 1e-12)
 
 
-def test_a_metric_needs_a_horizon():
+def test_a_metric_needs_a_horizon_and_a_known_name():
     gd = sd.optimizers.gd(Q.loss, [Q.theta], lr=sp.Rational(1, 2))
     with pytest.raises(sd.ArgumentError, match="needs steps=N"):
         sd.worst_case_rate(gd, (1, 3), metric="function_value")
+    with pytest.raises(sd.ArgumentError, match="gradient descent: metric must be one of") as e:
+        sd.worst_case_rate(gd, (1, 3), steps=2, metric="bogus")
+    assert e.value.symbol == "metric"
 
 
 def test_symbols_without_values_are_undecided():
