@@ -54,8 +54,15 @@ class RateCertificate(Presented):
     verified : bool
         True only when the exact check passed: then |ξ_k − ξ*| ≤ c ρᵏ for every f.
     lyapunov : sympy.ImmutableMatrix
-        The exact P of V(ξ̂) = (ξ̂ − ξ̂*)ᵀP(ξ̂ − ξ̂*) (the candidate, when not verified;
-        empty on :class:`Quadratics` and when the solver found nothing).
+        The exact P of V = (z − z*)ᵀP(z − z*) (the candidate, when not verified; empty on
+        :class:`Quadratics` and when the solver found nothing).
+    basis : sympy.ImmutableMatrix
+        T, with ξ̂ − ξ̂* = T(z − z*) for the augmented states ξ̂ = (ξ, ζ) reached after one
+        step; T has the rows of the identity at ``kept``, so z = ξ̂[kept]. T is the
+        identity, and z = ξ̂, unless the filter states are then fixed combinations of ξ
+        (triple momentum; Nesterov and gradient descent at η = 1/L).
+    kept : tuple of int
+        The entries of ξ̂ that make up z.
     multipliers : FrozenMapping
         IQC name → its exact nonnegative multiplier.
     lmi : sympy.ImmutableMatrix
@@ -73,6 +80,8 @@ class RateCertificate(Presented):
     rate: sp.Expr
     verified: bool
     lyapunov: sp.ImmutableMatrix
+    basis: sp.ImmutableMatrix
+    kept: tuple
     multipliers: FrozenMapping
     lmi: sp.ImmutableMatrix
     pivots: tuple
@@ -117,6 +126,8 @@ def _exact_check(lmi, lyapunov, multipliers):
     return dict(
         verified=not reason,
         lyapunov=lyapunov,
+        basis=lmi.basis,
+        kept=lmi.kept,
         multipliers=multipliers,
         lmi=matrix,
         pivots=negative.pivots,
@@ -133,7 +144,14 @@ def _certify(system, function_class, rate, proposer=None):
     if proposal is None:
         reason = "the SDP solver found no P and multipliers with a nonnegative margin"
         return dict(
-            verified=False, lyapunov=empty, multipliers={}, lmi=empty, pivots=(), reason=reason
+            verified=False,
+            lyapunov=empty,
+            basis=lmi.basis,
+            kept=lmi.kept,
+            multipliers={},
+            lmi=empty,
+            pivots=(),
+            reason=reason,
         ), lmi
     numeric_p, numeric_multipliers, _ = proposal
     phase("the exact LDL^T check")
@@ -162,6 +180,8 @@ def _quadratic_certificate(rule, system, function_class, rate):
         rate=rate,
         verified=verified,
         lyapunov=empty,
+        basis=empty,
+        kept=(),
         multipliers={},
         lmi=empty,
         pivots=(),
@@ -177,7 +197,8 @@ def certify_rate(rule, function_class, rate, params=None):
     For f ∈ S(μ, L) the certificate is P ≻ 0 and multipliers λ, ν ≥ 0 with the LMI of
     Lessard, Recht & Packard (2016, Thm. 4) with the sector and weighted off-by-one
     IQCs (:mod:`symdyn.classes.iqc`); it proves W_{k+1} ≤ ρ² W_k for
-    W = V(ξ̂) + ν G, hence |ξ_k − ξ*|² ≤ cond · ρ^{2k} |ξ̂_0 − ξ̂*|².
+    W = V + ν G, hence |ξ_k − ξ*| ≤ c ρᵏ |ξ_0 − ξ*|. V is posed on the augmented
+    states reached after one step (:func:`~symdyn.classes.iqc.reached_basis`).
 
     Parameters
     ----------
@@ -235,9 +256,12 @@ def best_certified_rate(rule, function_class, params=None, tol=1e-6):
     exact check). On :class:`Quadratics` the exact worst case over the spectrum is
     returned directly.
 
-    Where the LMI is tight at the best rate ρ* (triple momentum), its margin shrinks like
-    (ρ − ρ*)², and below a margin of about 1e-9 a double-precision proposal no longer
-    survives the exact check: the bracket then stops some 1e-4 above ρ*, still verified.
+    Triple momentum's filter state is a fixed combination of ξ after one step; on the
+    whole augmented space its LMI would not be strictly feasible near ρ* = 1 − 1/√κ (the
+    margin would shrink like (ρ − ρ*)², and a double-precision proposal would fail the
+    exact check within 5e-4 of ρ*). On the states reached the margin grows like ρ − ρ*,
+    and the bracket closes to ``tol`` (down to about 1e-6, where P's least eigenvalue
+    meets the solver's floor).
 
     Parameters
     ----------
@@ -311,6 +335,8 @@ def verify(certificate):
         found = dict(
             verified=False,
             lyapunov=lyapunov,
+            basis=lmi.basis,
+            kept=lmi.kept,
             multipliers=multipliers,
             lmi=sp.ImmutableMatrix.zeros(0, 0),
             pivots=(),

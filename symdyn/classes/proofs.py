@@ -65,21 +65,44 @@ def _iqcs(function_class, rate):
     )
 
 
-def _lmi_steps(lmi, found):
+def _augmented_names(system, lmi):
+    """The LaTeX names of the entries of ξ̂ = (ξ, ζ)."""
+    calls = lmi.basis.rows - len(system.state)
+    filters = ["\\zeta"] if calls == 1 else [f"\\zeta_{{{j + 1}}}" for j in range(calls)]
+    return [latex(symbol) for symbol in system.state] + filters
+
+
+def _reached(system, lmi):
+    """The step that restricts V to the states reached after one step (when it does)."""
+    if not lmi.reduced:
+        return Derivation("")
+    names = _augmented_names(system, lmi)
+    z = ", ".join(names[j] for j in lmi.kept)
+    return Derivation("").then(
+        "After one step the augmented state lies in the column space of $[\\hat A\\; "
+        "\\hat B]$, which is smaller than the whole space: for every $k \\ge 1$, "
+        f"$\\hat\\xi_k - \\hat\\xi^\\star = T (z_k - z^\\star)$ with $z = ({z})$ and",
+        TeX(f"T = {latex(lmi.basis)}"),
+    )
+
+
+def _lmi_steps(system, lmi, found):
     names = ", ".join(
         f"\\lambda_{{\\mathrm{{{n.replace('_', ' ')}}}}} = {latex(v)}"
         for n, v in found["multipliers"].items()
     )
-    derivation = Derivation("").then(
-        "Take the Lyapunov function $V(\\hat\\xi) = (\\hat\\xi - \\hat\\xi^\\star)^T P "
-        "(\\hat\\xi - \\hat\\xi^\\star)$ on $\\hat\\xi = (\\xi, \\zeta)$, the multipliers "
-        f"${names}$ and",
+    variable = "z" if lmi.reduced else "\\hat\\xi"
+    derivation = _reached(system, lmi).then(
+        f"Take the Lyapunov function $V({variable}) = ({variable} - {variable}^\\star)^T P "
+        f"({variable} - {variable}^\\star)$"
+        + ("" if lmi.reduced else " on $\\hat\\xi = (\\xi, \\zeta)$")
+        + f", the multipliers ${names}$ and",
         _matrix_display("P", found["lyapunov"]),
     )
     rho2 = latex(lmi.rate**2)
     return derivation.then(
-        "In the coordinates $(\\hat\\xi_k - \\hat\\xi^\\star, u_k)$, "
-        f"$V(\\hat\\xi_{{k+1}}) - {rho2} V(\\hat\\xi_k)$ plus the multipliers times the "
+        f"In the coordinates $({variable}_k - {variable}^\\star, u_k)$, "
+        f"$V({variable}_{{k+1}}) - {rho2} V({variable}_k)$ plus the multipliers times the "
         "left sides of the IQCs is the quadratic form of the exact matrix",
         _matrix_display("M", found["lmi"]),
     )
@@ -106,24 +129,41 @@ def _verdict(found, lmi):
             TeX("P \\succ 0, \\qquad M \\preceq 0"),
         )
     )
-    if all(v == 0 for v in offs):
-        conclusion = TeX(f"V(\\xi_{{k+1}}) \\le {rho2}\\, V(\\xi_k)")
-        text = "Each IQC term is nonnegative, so along every trajectory"
+    v = "z" if lmi.reduced else "\\hat\\xi"
+    first = 1 if lmi.reduced else 0
+    since = " for $k \\ge 1$" if lmi.reduced else ""
+    if all(value == 0 for value in offs):
+        conclusion = TeX(f"V({v}_{{k+1}}) \\le {rho2}\\, V({v}_k)")
+        text = f"Each IQC term is nonnegative, so along every trajectory{since}"
+        decay = f"V({v}_k) \\le \\rho^{{2(k - {first})}} V({v}_{first})" if first else ""
     else:
         conclusion = TeX(
-            f"V(\\hat\\xi_{{k+1}}) + \\nu G_k \\le {rho2} \\left(V(\\hat\\xi_k) + \\nu G_{{k-1}}"
-            "\\right)"
+            f"V({v}_{{k+1}}) + \\nu G_k \\le {rho2} \\left(V({v}_k) + \\nu G_{{k-1}}\\right)"
         )
         text = (
             "Each sector term is nonnegative and the off-by-one term is at least "
             f"$\\nu(G_k - {rho2} G_{{k-1}})$ ($\\nu$ its multiplier), so $W = V + \\nu G$ "
-            "contracts; as $G \\ge 0$, $V(\\hat\\xi_k) \\le W_k \\le \\rho^{2k} W_0 = "
-            "\\rho^{2k} V(\\hat\\xi_0)$"
+            f"contracts{since}"
+        )
+        decay = (
+            f"V({v}_k) \\le W_k \\le \\rho^{{2(k - {first})}} W_{first}"
+            if first
+            else (f"V({v}_k) \\le W_k \\le \\rho^{{2k}} W_0 = \\rho^{{2k}} V({v}_0)")
         )
     derivation = derivation.then(text, conclusion)
+    if decay:
+        lead = "Hence" if all(value == 0 for value in offs) else "As $G \\ge 0$,"
+        derivation = derivation.then(lead, TeX(decay))
+    start = (
+        "$W_1$ is at most a constant times $\\|\\xi_0 - \\xi^\\star\\|^2$ (one step, "
+        "with $\\nabla f$ Lipschitz), so "
+        if lmi.reduced
+        else ""
+    )
     return derivation.then(
-        "Hence $\\|\\xi_k - \\xi^\\star\\| \\le \\sqrt{\\mathrm{cond}(P)}\\, \\rho^k "
-        "\\|\\hat\\xi_0 - \\hat\\xi^\\star\\|$ for every $f$ in the class and every dimension."
+        f"Hence, {start}$\\|\\xi_k - \\xi^\\star\\| \\le c\\, \\rho^k "
+        "\\|\\xi_0 - \\xi^\\star\\|$ for every $f$ in the class and every dimension, with "
+        "$c$ depending on $P$" + (", $T$ and $L$" if lmi.reduced else "") + " only."
     )
 
 
@@ -166,7 +206,7 @@ def rate_proof(system, function_class, lmi, found, bracket=None):
     if not found["lyapunov"].rows:
         return derivation.then(f"{found['reason']}; no rate is claimed.")
     derivation = derivation + _iqcs(function_class, lmi.rate)
-    return derivation + _lmi_steps(lmi, found) + _verdict(found, lmi)
+    return derivation + _lmi_steps(system, lmi, found) + _verdict(found, lmi)
 
 
 def quadratic_proof(system, function_class, rate, worst, verified):
