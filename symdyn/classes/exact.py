@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 from sympy import QQ
+from sympy.polys.matrices import DomainMatrix
 
 __all__ = ["Definiteness", "semidefinite"]
 
@@ -50,12 +51,26 @@ class Definiteness:
     reason: str
 
 
+def _rational_rows(matrix):
+    """The entries as lists of ``QQ`` elements, after checking the matrix is symmetric."""
+    if isinstance(matrix, DomainMatrix):
+        rows = matrix.convert_to(QQ).to_list()
+    else:
+        rows = [[QQ.convert(sp.Rational(v)) for v in matrix.row(i)] for i in range(matrix.rows)]
+    size = len(rows)
+    if any(len(row) != size for row in rows) or any(
+        rows[i][j] != rows[j][i] for i in range(size) for j in range(i)
+    ):
+        raise ValueError("an LDL^T check needs a square symmetric matrix")
+    return rows
+
+
 def semidefinite(matrix, *, strict=False):
     """Decide exactly whether the rational symmetric ``matrix`` is ⪰ 0 (``strict``: ≻ 0).
 
     Parameters
     ----------
-    matrix : sympy.Matrix
+    matrix : sympy.Matrix or DomainMatrix over QQ
         Square, symmetric, with rational entries.
     strict : bool
 
@@ -63,10 +78,8 @@ def semidefinite(matrix, *, strict=False):
     -------
     Definiteness
     """
-    size = matrix.rows
-    if matrix.cols != size or matrix != matrix.T:
-        raise ValueError("an LDL^T check needs a square symmetric matrix")
-    rows = [[QQ.convert(sp.Rational(matrix[i, j])) for j in range(size)] for i in range(size)]
+    rows = _rational_rows(matrix)
+    size = len(rows)
     pivots = []
     for k in range(size):
         pivot = rows[k][k]

@@ -2,9 +2,10 @@
 
 :func:`pep` runs N steps of the rule's linear system (:mod:`symdyn.classes.linear_system`)
 on PEPit points: each state variable is a PEPit point, each ``grad(f(y))`` an oracle
-call. PEPit solves the worst case; then the same problem with the metric raised by
-ε(|x₀ − x*|² + Σ|gᵢ|²/L²) is solved, whose duals, rounded, leave S ⪰ εI with room to
-spare, and are checked exactly (:mod:`symdyn.classes.pep_certificate`).
+call. PEPit solves the worst case; then the dual of the same problem with the metric
+raised by ε(|x₀ − x*|² + Σ|gᵢ|²/L²) is solved (:mod:`symdyn.classes.pep_dual`), whose
+duals, rounded, leave S ⪰ εE with room to spare, and are checked exactly
+(:mod:`symdyn.classes.pep_certificate`).
 
 References
 ----------
@@ -27,8 +28,8 @@ from sympy import QQ
 from symdyn.budget import bounded, phase
 from symdyn.classes.function_classes import FunctionClass
 from symdyn.classes.linear_system import linear_system
-from symdyn.classes.pep_certificate import Form, check_dual, interpolation
-from symdyn.classes.sdp import CLARABEL_SETTINGS
+from symdyn.classes.pep_certificate import DualCheck, Form, check_dual, interpolation
+from symdyn.classes.pep_dual import certifying_duals
 from symdyn.derivation import Derivation, Presented, TeX, latex
 from symdyn.errors import ArgumentError, FunctionClassError, GradientOracleError
 from symdyn.escaping import plain
@@ -87,7 +88,6 @@ class _Run:
 
         self.problem = PEP()
         mu, big = float(function_class.mu), float(function_class.L)
-        self.smoothness = big
         if function_class.mu == 0:
             self.func = self.problem.declare_function(SmoothConvexFunction, L=big)
         else:
@@ -151,7 +151,7 @@ def _start(rule, system, init):
     return start
 
 
-def _build(run, system, steps, metric, initial, start, epsilon):
+def _build(run, system, steps, metric, initial, start):
     """Run the method on PEPit points; return the exact metric and initial forms."""
     values = run.values
     w0 = run.basis(0)
@@ -195,42 +195,45 @@ def _build(run, system, steps, metric, initial, start, epsilon):
             target = gradient**2
             g = run.basis(index)
             metric_form = Form.inner(g, g, values)
-    if epsilon:  # every basis vector on the scale of x₀ − x*: gradients divided by L
-        target = target + epsilon * ((run.x0 - run.xs) ** 2)
-        for gradient in run.gradients:
-            target = target + epsilon / run.smoothness**2 * gradient**2
     run.problem.set_performance_metric(target)
     return metric_form, initial_form
 
 
-def _solve(system, function_class, steps, metric, initial, start, epsilon):
-    """Build and solve; the certifying solve (ε > 0) asks Clarabel for tight tolerances."""
+def _solve(system, function_class, steps, metric, initial, start):
+    """Build the PEPit problem and solve it."""
     calls = _calls_needed(system, steps, metric, initial)
     run = _Run(function_class, calls + 1, calls)
-    forms = _build(run, system, steps, metric, initial, start, epsilon)
+    forms = _build(run, system, steps, metric, initial, start)
     # PEPit's default (SCS) is accurate to about 1e-5 here; Clarabel to 1e-8 and better
-    options = {"solver": "CLARABEL", **(CLARABEL_SETTINGS if epsilon else {})}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # a proposal: the exact check decides
-        value = run.problem.solve(verbose=0, **options)
+        warnings.simplefilter("ignore", UserWarning)
+        value = run.problem.solve(verbose=0, solver="CLARABEL")
     return run, forms, value
 
 
-def _constraints_and_duals(run, function_class):
-    """The exact c_ij and PEPit's duals, pair by pair in PEPit's table order."""
-    (table,) = run.func.tables_of_constraints.values()
+def _certificate(run, function_class, metric_form, initial_form):
+    """Solve the ε-raised dual (:mod:`symdyn.classes.pep_dual`) and check it exactly."""
     mu, big = _fraction(function_class.mu), _fraction(function_class.L)
-    constraints, duals = [], []
-    for i, point_i in enumerate(run.points):
-        for j, point_j in enumerate(run.points):
-            if i != j:
-                dual = table.iloc[i, j].eval_dual()
-                used = dual > THRESHOLD
-                constraints.append(
-                    interpolation(point_i, point_j, mu, big, run.values) if used else None
-                )
-                duals.append(dual)
-    return constraints, duals
+    found = certifying_duals(
+        run.points,
+        float(mu),
+        float(big),
+        metric_form,
+        initial_form,
+        len(run.gradients),
+        PERTURBATION,
+    )
+    if found is None:
+        return DualCheck(False, QQ(0), 0, (), "Clarabel did not solve the certifying dual")
+    tau, duals = found
+    pairs = [(i, j) for i in range(len(run.points)) for j in range(len(run.points)) if i != j]
+    constraints = [
+        interpolation(run.points[i], run.points[j], mu, big, run.values)
+        if dual > THRESHOLD
+        else None
+        for (i, j), dual in zip(pairs, duals, strict=True)
+    ]
+    return check_dual(metric_form, initial_form, constraints, tau, duals, THRESHOLD)
 
 
 def _checked(rule, function_class, steps, metric, initial):
@@ -298,16 +301,13 @@ def pep(
         )
     start = _start(rule, system, init)
     phase("the PEP (PEPit)")
-    _, (metric_form, initial_form), value = _solve(
-        system, function_class, steps, metric, initial, start, 0
+    run, (metric_form, initial_form), value = _solve(
+        system, function_class, steps, metric, initial, start
     )
     check = None
     if certify:
-        phase("the certifying PEP and its exact check")
-        run, _, _ = _solve(system, function_class, steps, metric, initial, start, PERTURBATION)
-        constraints, duals = _constraints_and_duals(run, function_class)
-        tau = run.problem.list_of_constraints[0].eval_dual()
-        check = check_dual(metric_form, initial_form, constraints, tau, duals, THRESHOLD)
+        phase("the certifying dual and its exact check")
+        check = _certificate(run, function_class, metric_form, initial_form)
     verified = check is not None and check.verified
     bound = sp.Rational(check.bound.numerator, check.bound.denominator) if verified else sp.oo
     derivation = _derivation(system, function_class, steps, metric, initial, value, check, bound)

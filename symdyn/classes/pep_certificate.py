@@ -19,11 +19,10 @@ the multipliers in use, and S ⪰ 0 is decided by LDLᵀ pivots (:mod:`symdyn.cl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
-import sympy as sp
 from sympy import QQ
+from sympy.polys.matrices import DomainMatrix
 
 from symdyn.classes.exact import semidefinite
 
@@ -94,33 +93,41 @@ class DualCheck:
     reason: str
 
 
+DENOMINATOR = 2**40
+"""The common denominator the duals are rounded to: an error of 1e-12 each, far inside the
+room ε leaves, and entries of S that stay small (separate denominators of 10¹⁵ each made
+its LDLᵀ pivots run to hundreds of digits)."""
+
+
 def _rounded(value):
-    fraction = Fraction(float(value)).limit_denominator(10**15)
-    return QQ(fraction.numerator, fraction.denominator)
-
-
-def _rational(value):
-    return sp.Rational(int(value.numerator), int(value.denominator))
+    return QQ(round(float(value) * DENOMINATOR), DENOMINATOR)
 
 
 def _restore_linear_part(target, columns, weights):
-    """weights + Δ, Δ of least norm, with Σ weights_k columns_k = target exactly."""
-    matrix = sp.Matrix(np.column_stack(columns).tolist()).applyfunc(_rational)
-    current = sum((w * c for w, c in zip(weights, columns, strict=True)), 0 * target)
-    residual = sp.Matrix((target - current).tolist()).applyfunc(_rational)
+    """weights + Δ, Δ of least norm, with Σ weights_k columns_k = target exactly.
+
+    The rows of the system are the function values; those no column touches are dropped,
+    and so are dependent ones (the values appear in differences), before the least-norm
+    solve Δ = Mᵀ(MMᵀ)⁻¹r over ℚ (sympy's ``DomainMatrix``)."""
+    rows = len(target)
+    current = [
+        sum((w * c[r] for w, c in zip(weights, columns, strict=True)), QQ(0)) for r in range(rows)
+    ]
+    residual = [QQ(target[r]) - current[r] for r in range(rows)]
     if not any(residual):
         return list(weights)
-    keep = [i for i in range(matrix.rows) if any(matrix.row(i))]
-    matrix, residual = matrix.extract(keep, list(range(matrix.cols))), residual.extract(keep, [0])
-    rank = matrix.rank()
-    if rank < matrix.rows:  # drop dependent rows (the values appear in differences)
-        rows = list(matrix.T.rref()[1])
-        matrix, residual = (
-            matrix.extract(rows, list(range(matrix.cols))),
-            residual.extract(rows, [0]),
-        )
-    correction = matrix.T * (matrix * matrix.T).solve(residual)
-    return [w + QQ(int(c.p), int(c.q)) for w, c in zip(weights, correction, strict=True)]
+    touched = [r for r in range(rows) if any(c[r] for c in columns)]
+    matrix = DomainMatrix(
+        [[QQ(c[r]) for c in columns] for r in touched], (len(touched), len(columns)), QQ
+    )
+    _, independent = matrix.transpose().rref()
+    keep = [touched[k] for k in independent]
+    matrix = DomainMatrix(
+        [[QQ(c[r]) for c in columns] for r in keep], (len(keep), len(columns)), QQ
+    )
+    right = DomainMatrix([[residual[r]] for r in keep], (len(keep), 1), QQ)
+    correction = matrix.transpose() * (matrix * matrix.transpose()).lu_solve(right)
+    return [w + c for w, c in zip(weights, correction.to_list_flat(), strict=True)]
 
 
 def check_dual(metric, initial, constraints, tau, duals, threshold=1e-10):
@@ -147,7 +154,8 @@ def check_dual(metric, initial, constraints, tau, duals, threshold=1e-10):
         total = total - form.scaled(weight)
     if any(total.linear):
         return DualCheck(False, weights[0], len(used), (), "the function values do not cancel")
-    gram = sp.Matrix((-total.quadratic).tolist()).applyfunc(_rational)
+    size = total.quadratic.shape[0]
+    gram = DomainMatrix([[-QQ(v) for v in row] for row in total.quadratic], (size, size), QQ)
     check = semidefinite(gram)
     reason = "" if check.holds else f"S is not positive semidefinite ({check.reason})"
     return DualCheck(check.holds, weights[0], len(used), check.pivots, reason)

@@ -81,3 +81,32 @@ def test_bad_arguments_are_refused():
         sd.pep(GD, cls, steps=0, params={eta: 1})
     with pytest.raises(sd.FunctionClassError, match="worst_case_rate"):
         sd.pep(GD, sd.function_classes.Quadratics(1, 2), steps=2, params={eta: 1})
+
+
+def test_the_certifying_dual_writes_the_interpolation_conditions_as_the_exact_forms():
+    """The float matrices Clarabel is given equal the exact c_ij, pair by pair (PEPit's
+    order), on random rational points of S(1/2, 3)."""
+    import numpy as np
+    from sympy import QQ
+
+    from symdyn.classes.pep_certificate import interpolation
+    from symdyn.classes.pep_dual import interpolation_matrices
+
+    rng = np.random.default_rng(5)
+    dimension, count = 4, 4
+    points = [
+        (
+            np.array([QQ(int(v), 7) for v in rng.integers(-9, 10, dimension)], dtype=object),
+            np.array([QQ(int(v), 5) for v in rng.integers(-9, 10, dimension)], dtype=object),
+            k,
+        )
+        for k in range(count)
+    ]
+    mu, big = QQ(1, 2), QQ(3)
+    quadratic, linear = interpolation_matrices(points, float(mu), float(big), count)
+    pairs = [(i, j) for i in range(count) for j in range(count) if i != j]
+    assert len(quadratic) == len(pairs)
+    for k, (i, j) in enumerate(pairs):
+        exact = interpolation(points[i], points[j], mu, big, count)
+        np.testing.assert_allclose(quadratic[k], exact.quadratic.astype(float), atol=1e-12)
+        np.testing.assert_allclose(linear[k], exact.linear.astype(float), atol=1e-12)

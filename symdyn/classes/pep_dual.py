@@ -1,0 +1,121 @@
+"""The certifying dual of a performance estimation problem, solved by Clarabel directly.
+
+With the metric raised by ε E (E = |x₀ − x*|² + Σ|gᵢ|²/L², every basis vector on the
+scale of x₀ − x*), the dual of PEPit's problem is
+
+    min τ   s.t.   τ I_lin + Σ λ_ij c_ij,lin = metric_lin,
+                   S = τ I_Q + Σ λ_ij c_ij,Q − metric_Q − ε E ⪰ 0,    τ, λ ≥ 0,
+
+over every ordered pair (i, j) of the points where f is asked. Its duals, rounded, leave
+S ⪰ εE − rounding with room to spare, which the exact check
+(:mod:`symdyn.classes.pep_certificate`) then decides. The problem is built here from the
+exact shadow of the points (float copies) and handed to Clarabel without a modelling
+layer: it is the same problem PEPit would write, and a second PEPit solve cost more than
+the first's worst case itself (cvxpy's canonicalisation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from symdyn.classes.sdp import CLARABEL_SETTINGS
+
+__all__ = ["certifying_duals"]
+
+
+def _floats(vector):
+    return np.array([float(v) for v in vector], dtype=float)
+
+
+def _pairs(count):
+    """Every ordered pair (i, j), i ≠ j, in PEPit's table order (row-major)."""
+    first, second = np.meshgrid(np.arange(count), np.arange(count), indexing="ij")
+    keep = first != second
+    return first[keep], second[keep]
+
+
+def _svec(matrices):
+    """Clarabel's scaled upper triangle, column by column, of each symmetric matrix."""
+    rows, columns = np.triu_indices(matrices.shape[-1])
+    order = np.lexsort((rows, columns))  # by column, then row
+    rows, columns = rows[order], columns[order]
+    scale = np.where(rows == columns, 1.0, np.sqrt(2.0))
+    return matrices[..., rows, columns] * scale
+
+
+def _symmetric_outer(a, b):
+    outer = a[:, :, None] * b[:, None, :]
+    return (outer + np.transpose(outer, (0, 2, 1))) / 2
+
+
+def interpolation_matrices(points, mu, big, values):
+    """Float (quadratic, linear) parts of every c_ij, in :func:`_pairs` order."""
+    x = np.array([_floats(p[0]) for p in points])
+    g = np.array([_floats(p[1]) for p in points])
+    f = np.array([p[2] for p in points])
+    i, j = _pairs(len(points))
+    dx, dg = x[i] - x[j], g[i] - g[j]
+    quadratic = _symmetric_outer(g[j], dx) + _symmetric_outer(dg, dg) / (2 * big)
+    if mu:
+        shifted = dx - dg / big
+        quadratic = quadratic + _symmetric_outer(shifted, shifted) * (mu / (2 * (1 - mu / big)))
+    linear = np.zeros((len(i), values))
+    np.add.at(linear, (np.arange(len(i)), f[j]), 1.0)
+    np.add.at(linear, (np.arange(len(i)), f[i]), -1.0)
+    return quadratic, linear
+
+
+def _float_form(form):
+    quadratic = np.array([[float(v) for v in row] for row in form.quadratic], dtype=float)
+    return quadratic, _floats(form.linear)
+
+
+def certifying_duals(points, mu, big, metric, initial, gradients, epsilon):
+    """(τ, λ per ordered pair) of the ε-raised dual, or None if Clarabel fails.
+
+    Parameters
+    ----------
+    points : list of (x, g, f index)
+        The exact points, x* first (PEPit's order).
+    mu, big : float
+        The class's constants.
+    metric, initial : Form
+    gradients : int
+        How many basis vectors after x₀ − x* are gradients (E's support).
+    epsilon : float
+    """
+    import clarabel
+
+    quadratic, linear = interpolation_matrices(points, mu, big, len(metric.linear))
+    metric_q, metric_l = _float_form(metric)
+    initial_q, initial_l = _float_form(initial)
+    dimension = metric_q.shape[0]
+    raised = np.zeros(dimension)
+    raised[0], raised[1 : 1 + gradients] = 1.0, 1.0 / big**2
+    count = len(quadratic) + 1  # τ, then λ
+    cone_rows = np.vstack([_svec(initial_q[None])[0], _svec(quadratic)]).T
+    equality = np.column_stack([initial_l, linear.T])
+    A = sparse.vstack(
+        [sparse.csc_matrix(equality), -sparse.identity(count), -sparse.csc_matrix(cone_rows)]
+    ).tocsc()
+    b = np.concatenate(
+        [metric_l, np.zeros(count), _svec((-metric_q - epsilon * np.diag(raised))[None])[0]]
+    )
+    cost = np.zeros(count)
+    cost[0] = 1.0
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    for name, value in CLARABEL_SETTINGS.items():
+        setattr(settings, name, value)
+    cones = [
+        clarabel.ZeroConeT(len(metric_l)),
+        clarabel.NonnegativeConeT(count),
+        clarabel.PSDTriangleConeT(dimension),
+    ]
+    solver = clarabel.DefaultSolver(sparse.csc_matrix((count, count)), cost, A, b, cones, settings)
+    solution = solver.solve()
+    if str(solution.status) not in ("Solved", "AlmostSolved"):
+        return None
+    duals = np.asarray(solution.x)
+    return float(duals[0]), list(duals[1:])
