@@ -29,7 +29,7 @@ from symdyn.budget import bounded, phase
 from symdyn.classes.function_classes import FunctionClass
 from symdyn.classes.linear_system import linear_system
 from symdyn.classes.pep_certificate import DualCheck, Form, check_dual, interpolation
-from symdyn.classes.pep_dual import certifying_duals
+from symdyn.classes.pep_dual import certifying_duals, ordered_pairs
 from symdyn.derivation import Derivation, Presented, TeX, latex
 from symdyn.errors import ArgumentError, FunctionClassError, GradientOracleError
 from symdyn.escaping import plain
@@ -226,12 +226,11 @@ def _certificate(run, function_class, metric_form, initial_form):
     if found is None:
         return DualCheck(False, QQ(0), 0, (), "Clarabel did not solve the certifying dual")
     tau, duals = found
-    pairs = [(i, j) for i in range(len(run.points)) for j in range(len(run.points)) if i != j]
     constraints = [
         interpolation(run.points[i], run.points[j], mu, big, run.values)
         if dual > THRESHOLD
         else None
-        for (i, j), dual in zip(pairs, duals, strict=True)
+        for i, j, dual in zip(*ordered_pairs(len(run.points)), duals, strict=True)
     ]
     return check_dual(metric_form, initial_form, constraints, tau, duals, THRESHOLD)
 

@@ -121,11 +121,8 @@ def _restore_linear_part(target, columns, weights):
         [[QQ(c[r]) for c in columns] for r in touched], (len(touched), len(columns)), QQ
     )
     _, independent = matrix.transpose().rref()
-    keep = [touched[k] for k in independent]
-    matrix = DomainMatrix(
-        [[QQ(c[r]) for c in columns] for r in keep], (len(keep), len(columns)), QQ
-    )
-    right = DomainMatrix([[residual[r]] for r in keep], (len(keep), 1), QQ)
+    matrix = matrix.extract(list(independent), list(range(len(columns))))
+    right = DomainMatrix([[residual[touched[k]]] for k in independent], (len(independent), 1), QQ)
     correction = matrix.transpose() * (matrix * matrix.transpose()).lu_solve(right)
     return [w + c for w, c in zip(weights, correction.to_list_flat(), strict=True)]
 

@@ -21,14 +21,10 @@ from scipy import sparse
 
 from symdyn.classes.sdp import CLARABEL_SETTINGS
 
-__all__ = ["certifying_duals"]
+__all__ = ["certifying_duals", "interpolation_matrices", "ordered_pairs"]
 
 
-def _floats(vector):
-    return np.array([float(v) for v in vector], dtype=float)
-
-
-def _pairs(count):
+def ordered_pairs(count):
     """Every ordered pair (i, j), i ≠ j, in PEPit's table order (row-major)."""
     first, second = np.meshgrid(np.arange(count), np.arange(count), indexing="ij")
     keep = first != second
@@ -50,11 +46,11 @@ def _symmetric_outer(a, b):
 
 
 def interpolation_matrices(points, mu, big, values):
-    """Float (quadratic, linear) parts of every c_ij, in :func:`_pairs` order."""
-    x = np.array([_floats(p[0]) for p in points])
-    g = np.array([_floats(p[1]) for p in points])
+    """Float (quadratic, linear) parts of every c_ij, in :func:`ordered_pairs` order."""
+    x = np.array([p[0] for p in points], dtype=float)
+    g = np.array([p[1] for p in points], dtype=float)
     f = np.array([p[2] for p in points])
-    i, j = _pairs(len(points))
+    i, j = ordered_pairs(len(points))
     dx, dg = x[i] - x[j], g[i] - g[j]
     quadratic = _symmetric_outer(g[j], dx) + _symmetric_outer(dg, dg) / (2 * big)
     if mu:
@@ -64,11 +60,6 @@ def interpolation_matrices(points, mu, big, values):
     np.add.at(linear, (np.arange(len(i)), f[j]), 1.0)
     np.add.at(linear, (np.arange(len(i)), f[i]), -1.0)
     return quadratic, linear
-
-
-def _float_form(form):
-    quadratic = np.array([[float(v) for v in row] for row in form.quadratic], dtype=float)
-    return quadratic, _floats(form.linear)
 
 
 def certifying_duals(points, mu, big, metric, initial, gradients, epsilon):
@@ -88,8 +79,8 @@ def certifying_duals(points, mu, big, metric, initial, gradients, epsilon):
     import clarabel
 
     quadratic, linear = interpolation_matrices(points, mu, big, len(metric.linear))
-    metric_q, metric_l = _float_form(metric)
-    initial_q, initial_l = _float_form(initial)
+    metric_q, metric_l = metric.quadratic.astype(float), metric.linear.astype(float)
+    initial_q, initial_l = initial.quadratic.astype(float), initial.linear.astype(float)
     dimension = metric_q.shape[0]
     raised = np.zeros(dimension)
     raised[0], raised[1 : 1 + gradients] = 1.0, 1.0 / big**2
