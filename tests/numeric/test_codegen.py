@@ -122,7 +122,29 @@ def test_region_and_radius_equal_exact_evaluation(name, data):
         reference = radius_reference(name, values)
         assert np.isclose(radius, reference, rtol=1e-12, atol=1e-7)
         jac = sd.lambdify(result, "jacobian")(**params)
-        assert np.isclose(radius, np.abs(np.linalg.eigvals(jac)).max(), rtol=1e-6, atol=1e-9)
+        assert np.isclose(radius, eigenvalue_radius(jac), rtol=1e-12, atol=1e-7)
+
+
+def eigenvalue_radius(matrix):
+    """Largest eigenvalue modulus of a float matrix, computed by mpmath at 40 digits.
+
+    ``np.linalg.eigvals`` is only sqrt(machine epsilon) accurate at a defective eigenvalue:
+    at a nilpotent Jacobian it returns +-1e-8 where the radius is 0.
+    """
+    with mpmath.workdps(40):
+        eigenvalues = mpmath.eig(mpmath.matrix(np.asarray(matrix, dtype=float).tolist()))[0]
+        return float(max(abs(e) for e in eigenvalues))
+
+
+def test_the_radius_at_a_nilpotent_jacobian_is_zero():
+    """Regression: nesterov-torch at eta = 1, beta = 3/2, lambda = 1 has the Jacobian
+    [[-3/2, -9/4], [1, 3/2]], one Jordan block at 0."""
+    result = result_of("nesterov-torch")
+    params = {"eta": 1.0, "beta": 1.5, "lambda": 1.0}
+    jac = sd.lambdify(result, "jacobian")(**params)
+    assert np.all(jac @ jac == 0)
+    assert compiled("nesterov-torch", "spectral_radius")(**params) == 0.0
+    assert eigenvalue_radius(jac) < 1e-15
 
 
 def test_broadcasting_returns_the_common_shape_in_state_order():
