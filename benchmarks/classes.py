@@ -9,7 +9,11 @@ Rows (targets from issue 17):
   and with the exact bound (which adds the certifying dual, solved by Clarabel directly,
   and its exact check);
 - time-varying ``worst_case_rate`` at N = 50 (Nesterov's k/(k+3) momentum) against a
-  vectorised brute force over 10⁶ eigenvalues (target: < 1 s).
+  vectorised brute force over 10⁶ eigenvalues (target: < 1 s);
+- ``tune`` over S(1, 25) of x⁺ = (1 + β)x − βx_p − α∇f((1 + γ)x − γx_p): one point of the
+  search (the LMI's rate bisected to 10⁻⁶, SDP to Clarabel directly) against the same
+  bisection through cvxpy (``Proposer``, compiled once per point), and the whole tuning of
+  (β, γ) and of (α, β, γ) against one ``best_certified_rate`` at triple momentum.
 
 Each time is the best of a few repeats, run alternately. Run: ``python benchmarks/classes.py``.
 """
@@ -127,7 +131,65 @@ def time_varying_row(steps=50):
     )
 
 
+def three_parameter_family():
+    xp, y, u = sp.symbols("x_p y u", real=True)
+    alpha, momentum, gamma = sp.symbols("alpha beta gamma", positive=True)
+    updates = [
+        (y, (1 + gamma) * x - gamma * xp),
+        (u, sd.grad(f(y), y)),
+        (x, (1 + momentum) * x - momentum * xp - alpha * u),
+        (xp, x),
+    ]
+    rule = sd.UpdateRule([x, xp], updates, simultaneous=True, name="three-parameter family")
+    return rule, (alpha, momentum, gamma)
+
+
+def tuning_row():
+    from symdyn.classes.design import SEARCH_TOL, _FeasibilityOracle
+    from symdyn.classes.iqc import lmi_of
+    from symdyn.classes.linear_system import linear_system
+    from symdyn.classes.sdp import Proposer
+
+    rule, (alpha, momentum, gamma) = three_parameter_family()
+    cls = sd.function_classes.SmoothStronglyConvex(1, 25)
+    point = {alpha: sp.Rational(9, 125), momentum: sp.Rational(8, 15), gamma: sp.Rational(8, 27)}
+    oracle = _FeasibilityOracle(rule, cls, tuple(point), None)
+
+    def ours():
+        return oracle.rate([float(v) for v in point.values()], SEARCH_TOL)
+
+    def through_cvxpy():
+        system = linear_system(rule, point)
+        propose = Proposer(lmi_of(system, cls, sp.Integer(1)))
+        low, high = 0.0, 1.0
+        while high - low > SEARCH_TOL:
+            middle = (low + high) / 2
+            low, high = (low, middle) if propose(middle) is not None else (middle, high)
+        return high
+
+    mine, baseline = best_times([ours, through_cvxpy], repeats=3)
+    print(
+        f"tune search, one point (rate to 1e-6): {mine * 1e3:8.1f} ms   through cvxpy "
+        f"{baseline * 1e3:8.1f} ms   ratio {mine / baseline:5.2f}"
+    )
+    (certificate,) = best_times(
+        [lambda: sd.best_certified_rate(rule, cls, params=point, tol=1e-6)], repeats=1
+    )
+    cases = (((momentum, gamma), {alpha: point[alpha]}), ((alpha, momentum, gamma), {}))
+    for over, fixed in cases:
+        start = time.perf_counter()
+        tuned = sd.tune(rule, cls, over=list(over), params=fixed)
+        took = time.perf_counter() - start
+        print(
+            f"tune over S(1, 25), {len(over)} parameters: {took:6.2f} s   one "
+            f"best_certified_rate {certificate:5.2f} s   ratio {took / certificate:6.1f}   "
+            f"rate {float(tuned.rate):.6f} (1 - 1/sqrt(25) = 0.8), verified "
+            f"{tuned.certificate.verified}"
+        )
+
+
 if __name__ == "__main__":
     certify_row()
     pep_row()
     time_varying_row()
+    tuning_row()

@@ -79,7 +79,8 @@ _HOMES = {
     "StepBound": "symdyn.linear.step_bounds",
     "step_bound": "symdyn.linear.step_bounds",
     "Tuning": "symdyn.linear.tuning",
-    "tune": "symdyn.linear.tuning",
+    "tune": "symdyn.classes.design",  # dispatches: a spectrum, or a function class
+    "ClassTuning": "symdyn.classes.design",
     "NumericFunction": "symdyn.numeric.codegen",
     "lambdify": "symdyn.numeric.codegen",
     "SimulationResult": "symdyn.numeric.simulation",
@@ -98,6 +99,7 @@ __all__ = [
     "ArgumentError",
     "AssignmentError",
     "BudgetExceededError",
+    "ClassTuning",
     "ContinuousLimit",
     "Convergence",
     "Derivation",

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+import sympy as sp
 
 from tests.optional import require_module, require_program
 
@@ -33,6 +34,11 @@ PROMISES = {
     ),
     "continuous.md": lambda ns: (
         abs(ns["res"].order - ns["res"].predicted) < 0.15 and ns["form"].contraction == ns["beta"]
+    ),
+    "function-classes.md": lambda ns: (
+        abs(float(ns["best"].rate) - 0.7368) < 1e-3
+        and ns["tuned"].certificate.verified
+        and sp.Rational(4, 5) <= ns["tuned"].rate <= sp.Rational(4, 5) + 1e-3
     ),
     "numerics.md": lambda ns: (
         abs(float(ns["big"].stable.mean().compute()) - 0.5) < 1e-3

@@ -36,7 +36,7 @@ from symdyn.escaping import plain
 from symdyn.rules.rule import UpdateRule
 from symdyn.rules.values import exact_values
 
-__all__ = ["LinearSystem", "gradient_calls", "linear_system"]
+__all__ = ["LinearSystem", "gradient_calls", "linear_system", "symbolic_matrices"]
 
 
 @dataclass(frozen=True)
@@ -187,25 +187,7 @@ def _linear_part(rule, expressions, variables, where):
     return sp.Matrix(expressions).jacobian(sp.Matrix(variables))
 
 
-def linear_system(rule, params=None):
-    """The system (A, B, C, D) of ``rule`` with ``params`` substituted.
-
-    Parameters
-    ----------
-    rule : UpdateRule
-        Its state symbols are the components ξ; its gradients are sd.grad(f(y), y).
-    params : mapping, optional
-        Exact values for every parameter (floats read as decimals).
-
-    Returns
-    -------
-    LinearSystem
-
-    Raises
-    ------
-    GradientOracleError
-        When the rule is not such a system, or a matrix entry is not a rational number.
-    """
+def _check_rule(rule):
     if not isinstance(rule, UpdateRule):
         raise GradientOracleError(f"expected an UpdateRule, got {type(rule).__name__}")
     if any(not isinstance(s, sp.Symbol) for s in rule.state):
@@ -218,7 +200,22 @@ def linear_system(rule, params=None):
             f"{rule.name}: the map depends on the step counter {rule.counter}; the "
             "certificates are for time-invariant methods"
         )
+
+
+def symbolic_matrices(rule, params=None):
+    """(A, B, C) of ``rule`` with ``params`` substituted, the other symbols left free.
+
+    The search of :func:`symdyn.classes.design.tune_over_class` evaluates these at many
+    numeric points; every certificate is still made from :func:`linear_system`.
+    """
+    _check_rule(rule)
     values = exact_values(params, rule.symbols, where=f"{rule.name}: params", closure=True)
+    return _matrices(rule, values)[2]
+
+
+def _matrices(rule, values):
+    """The gradient calls, the gradient points and (A, B, C) with ``values`` substituted;
+    symbols without a value stay in the entries."""
     calls = gradient_calls(rule)
     points = list(dict.fromkeys(point for _, point in calls.values()))
     gradients = _gradient_symbols(len(points))
@@ -239,9 +236,35 @@ def linear_system(rule, params=None):
     whole = _linear_part(rule, replaced, state + gradients, "the update")
     output = _linear_part(rule, points, state, "the gradient point")
     n = len(state)
-    A = _rational_matrix(rule, whole[:, :n], "A")
-    B = _rational_matrix(rule, whole[:, n:], "B")
-    C = _rational_matrix(rule, output, "C")
+    return calls, points, (whole[:, :n], whole[:, n:], output)
+
+
+def linear_system(rule, params=None):
+    """The system (A, B, C, D) of ``rule`` with ``params`` substituted.
+
+    Parameters
+    ----------
+    rule : UpdateRule
+        Its state symbols are the components ξ; its gradients are sd.grad(f(y), y).
+    params : mapping, optional
+        Exact values for every parameter (floats read as decimals).
+
+    Returns
+    -------
+    LinearSystem
+
+    Raises
+    ------
+    GradientOracleError
+        When the rule is not such a system, or a matrix entry is not a rational number.
+    """
+    _check_rule(rule)
+    values = exact_values(params, rule.symbols, where=f"{rule.name}: params", closure=True)
+    calls, points, (A, B, C) = _matrices(rule, values)
+    state, gradients = list(rule.state), _gradient_symbols(len(points))
+    A = _rational_matrix(rule, A, "A")
+    B = _rational_matrix(rule, B, "B")
+    C = _rational_matrix(rule, C, "C")
     D = sp.ImmutableMatrix.zeros(len(points), len(points))
     function = next(iter(calls.values()))[0]
     direction = _fixed_direction(rule, A, C)

@@ -16,12 +16,14 @@ the first's worst case itself (cvxpy's canonicalisation).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import sparse
 
 from symdyn.classes.sdp import CLARABEL_SETTINGS
 
-__all__ = ["certifying_duals", "interpolation_matrices", "ordered_pairs"]
+__all__ = ["certifying_duals", "interpolation_matrices", "ordered_pairs", "svec"]
 
 
 def ordered_pairs(count):
@@ -31,12 +33,17 @@ def ordered_pairs(count):
     return first[keep], second[keep]
 
 
-def _svec(matrices):
-    """Clarabel's scaled upper triangle, column by column, of each symmetric matrix."""
-    rows, columns = np.triu_indices(matrices.shape[-1])
+@functools.cache
+def _triangle(size):
+    rows, columns = np.triu_indices(size)
     order = np.lexsort((rows, columns))  # by column, then row
     rows, columns = rows[order], columns[order]
-    scale = np.where(rows == columns, 1.0, np.sqrt(2.0))
+    return rows, columns, np.where(rows == columns, 1.0, np.sqrt(2.0))
+
+
+def svec(matrices):
+    """Clarabel's scaled upper triangle, column by column, of each symmetric matrix."""
+    rows, columns, scale = _triangle(matrices.shape[-1])
     return matrices[..., rows, columns] * scale
 
 
@@ -85,13 +92,13 @@ def certifying_duals(points, mu, big, metric, initial, gradients, epsilon):
     raised = np.zeros(dimension)
     raised[0], raised[1 : 1 + gradients] = 1.0, 1.0 / big**2
     count = len(quadratic) + 1  # τ, then λ
-    cone_rows = np.vstack([_svec(initial_q[None])[0], _svec(quadratic)]).T
+    cone_rows = np.vstack([svec(initial_q[None])[0], svec(quadratic)]).T
     equality = np.column_stack([initial_l, linear.T])
     A = sparse.vstack(
         [sparse.csc_matrix(equality), -sparse.identity(count), -sparse.csc_matrix(cone_rows)]
     ).tocsc()
     b = np.concatenate(
-        [metric_l, np.zeros(count), _svec((-metric_q - epsilon * np.diag(raised))[None])[0]]
+        [metric_l, np.zeros(count), svec((-metric_q - epsilon * np.diag(raised))[None])[0]]
     )
     cost = np.zeros(count)
     cost[0] = 1.0
