@@ -83,3 +83,9 @@ def test_tuning_over_a_class_names_what_is_missing():
         sd.tune(rule, S(1, 25), params={alpha: 1})
     with pytest.raises(sd.FunctionClassError, match="no method has a linear rate"):
         sd.tune(rule, sd.function_classes.SmoothConvex(1), over=[beta, gamma])
+
+
+def test_the_search_stops_at_its_time_budget():
+    rule = three_parameter_family()
+    with pytest.raises(sd.BudgetExceededError, match="the numeric search"):
+        sd.tune(rule, S(1, 25), over=[alpha, beta, gamma], timeout=1)
