@@ -38,7 +38,8 @@ PROMISES = {
     "function-classes.md": lambda ns: (
         abs(float(ns["best"].rate) - 0.7368) < 1e-3
         and ns["tuned"].certificate.verified
-        and sp.Rational(4, 5) <= ns["tuned"].rate <= sp.Rational(4, 5) + 1e-3
+        and sp.Rational(4, 5) <= ns["tuned"].rate <= sp.Rational(4, 5) + 2e-6
+        and list(ns["tuned"].params.values()) == [sp.Rational(8, 15), sp.Rational(8, 27)]
     ),
     "numerics.md": lambda ns: (
         abs(float(ns["big"].stable.mean().compute()) - 0.5) < 1e-3

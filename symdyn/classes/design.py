@@ -32,7 +32,7 @@ import sympy as sp
 from scipy import sparse
 
 from symdyn.budget import bounded, phase
-from symdyn.classes.certificates import RateCertificate, best_certified_rate
+from symdyn.classes.certificates import RateCertificate, best_certified_rate, certify_rate
 from symdyn.classes.function_classes import FunctionClass
 from symdyn.classes.iqc import lmi_of
 from symdyn.classes.linear_system import symbolic_matrices
@@ -70,7 +70,8 @@ class ClassTuning(Presented):
     rule : UpdateRule
     function_class : FunctionClass
     params : dict
-        Tuned parameter → its value, an exact rational (the search's point, rounded).
+        Tuned parameter → its value, an exact rational: the rounding of the search's point
+        with the least certified rate.
     rate : sympy.Rational
         The rate certified at ``params``: ``certificate.rate``.
     certificate : RateCertificate
@@ -232,9 +233,45 @@ def _starts(over, function_class):
     return [list(combo) for combo in itertools.product(*seeds)]
 
 
-def _rounded(value):
-    fraction = Fraction(float(value)).limit_denominator(10**6)
-    return sp.Rational(fraction.numerator, fraction.denominator)
+DENOMINATOR_LADDER = tuple(round(10 ** (k / 2)) for k in range(2, 13))
+"""Largest denominators of the roundings certified, in half decades from 10 to 10⁶."""
+
+
+def _roundings(point):
+    """The distinct roundings of ``point`` with denominators up to each rung of the ladder.
+
+    A method's best parameters are often simple rationals (triple momentum's at κ = 25 are
+    9/125, 8/15, 8/27), and there the states reached can form a proper subspace, which the
+    exact certificate uses and the numeric search cannot see.
+    """
+    found = []
+    for denominator in DENOMINATOR_LADDER:
+        fractions = [Fraction(float(v)).limit_denominator(denominator) for v in point]
+        rounded = tuple(sp.Rational(q.numerator, q.denominator) for q in fractions)
+        if rounded not in found:
+            found.append(rounded)
+    return found
+
+
+def _best_rounding(rule, function_class, params, candidates, tol):
+    """The candidate with the least certified rate, and its certificate.
+
+    The finest rounding is certified by bisection; a coarser one is bisected only when a
+    single certificate shows it beats that rate by 2·tol, so most cost one SDP.
+    """
+
+    def certified(values):
+        return best_certified_rate(rule, function_class, {**(params or {}), **values}, tol)
+
+    solution, certificate = candidates[-1], certified(candidates[-1])
+    for values in candidates[:-1]:
+        if not certificate.verified:
+            break
+        target = certificate.rate - 2 * sp.Rational(Fraction(tol))
+        trial = certify_rate(rule, function_class, target, {**(params or {}), **values})
+        if trial.verified:
+            solution, certificate = values, certified(values)
+    return solution, certificate
 
 
 @bounded("tune")
@@ -244,8 +281,9 @@ def tune_over_class(rule, function_class, over, params=None, tol=1e-6):
     The search minimises ρ̂(θ), the least ρ at which the LMI of Lessard, Recht & Packard
     (2016) is numerically feasible for the parameters θ, by Nelder–Mead (positive
     parameters on a log scale) from the best few of a grid of starts. The point found is
-    rounded to rationals (denominators up to 10⁶) and certified exactly by
-    :func:`symdyn.best_certified_rate`.
+    rounded to rationals with denominators up to 10, 32, 100, ..., 10⁶ (simple values
+    can reach a proper subspace of states, which the exact certificate uses), and the
+    rounding with the least rate :func:`symdyn.best_certified_rate` verifies is returned.
 
     Parameters
     ----------
@@ -327,22 +365,24 @@ def tune_over_class(rule, function_class, over, params=None, tol=1e-6):
         best = found if found.fun < best.fun else best
         if not improved:
             break
-    solution = dict(zip(over, map(_rounded, unpack(best.x)), strict=True))
-    phase("the exact certificate")
-    certificate = best_certified_rate(rule, function_class, {**(params or {}), **solution}, tol)
+    phase("the exact certificates")
+    candidates = [dict(zip(over, c, strict=True)) for c in _roundings(unpack(best.x))]
+    solution, certificate = _best_rounding(rule, function_class, params, candidates, tol)
     derivation = (
         Derivation(f"Tuning {plain(rule.name)} over a function class")
         .then(
             f"The class: {function_class.describe()}. The parameters are chosen to minimise the "
             "least rate at which the LMI of Lessard, Recht and Packard (2016) is numerically "
             "feasible, by Nelder–Mead from "
-            f"the best of {len(starts)} starting points; the point found is rounded to",
+            f"the best of {len(starts)} starting points. Of the point found rounded to "
+            f"denominators up to 10, 32, 100, ..., 10^6 ({len(candidates)} distinct "
+            "roundings), the one with the least certified rate is",
             tuple(sp.Eq(k, v) for k, v in solution.items()),
         )
         .then(
             f"The search's least rate was {best.fun:.10g}. This is a local minimum: nothing "
-            "here proves that no other parameters do better. The rate of the rounded "
-            "parameters is then certified exactly, as follows."
+            "here proves that no other parameters do better. The rate of these parameters "
+            "is certified exactly, as follows."
         )
         + certificate.derivation
     )

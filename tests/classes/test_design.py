@@ -1,7 +1,6 @@
 """Tuning over a function class: the parameters found are certified exactly, and the rate
 sits between what no method can beat and the published optimum."""
 
-import numpy as np
 import pytest
 import sympy as sp
 
@@ -54,16 +53,20 @@ def test_gradient_descent_tuned_over_the_class_is_the_classical_step(pdflatex, t
 
 def test_the_three_parameter_family_tuned_over_the_class_finds_triple_momentum():
     """With α = (1 + ρ)/L fixed at κ = 25 (ρ = 4/5), tuning (β, γ) finds the triple
-    momentum method (Van Scoy, Freeman & Lynch 2018: β = ρ²/(2 − ρ) = 8/15,
+    momentum method exactly (Van Scoy, Freeman & Lynch 2018: β = ρ²/(2 − ρ) = 8/15,
     γ = ρ²/((1 + ρ)(2 − ρ)) = 8/27) and its rate 1 − 1/√κ. No first-order method does
     better on S(μ, L) (Taylor & Drori 2023, the lower bound (1 − 1/√κ)^k on |x_k − x*|), so
     a certified rate below 4/5 would be unsound."""
     rule = three_parameter_family()
     tuned = sd.tune(rule, S(1, 25), over=[beta, gamma], params={alpha: sp.Rational(9, 125)})
     assert tuned.certificate.verified and verify(tuned.certificate).verified
-    assert sp.Rational(4, 5) <= tuned.rate <= sp.Rational(4, 5) + 1e-3
-    found = np.array([float(tuned.params[beta]), float(tuned.params[gamma])])
-    np.testing.assert_allclose(found, [8 / 15, 8 / 27], atol=5e-3)
+    # the search stops about 2e-4 above 4/5 (it poses the LMI on the whole space); the
+    # rounding with denominators up to 32 is triple momentum itself, where the states
+    # reached form a plane and the certificate closes to the bisection's tol
+    assert tuned.search_rate > 0.8001
+    assert (tuned.params[beta], tuned.params[gamma]) == (sp.Rational(8, 15), sp.Rational(8, 27))
+    assert tuned.certificate.basis.cols == 2
+    assert sp.Rational(4, 5) <= tuned.rate <= sp.Rational(4, 5) + 2e-6
     at_tuned = {alpha: sp.Rational(9, 125), **tuned.params}
     quadratic = spectral_rate(linear_system(rule, at_tuned), sd.function_classes.Quadratics(1, 25))
     assert tuned.rate >= quadratic.rate
