@@ -247,10 +247,13 @@ def _roundings(point):
     found = []
     for denominator in DENOMINATOR_LADDER:
         fractions = [Fraction(float(v)).limit_denominator(denominator) for v in point]
+        # a rounding to 0, or across 0, would break the parameter's sign: not a candidate
+        if any(q * v <= 0 for q, v in zip(fractions, point, strict=True) if v):
+            continue
         rounded = tuple(sp.Rational(q.numerator, q.denominator) for q in fractions)
         if rounded not in found:
             found.append(rounded)
-    return found
+    return found or [tuple(sp.Rational(*Fraction(float(v)).as_integer_ratio()) for v in point)]
 
 
 def _best_rounding(rule, function_class, params, candidates, tol):
@@ -268,6 +271,8 @@ def _best_rounding(rule, function_class, params, candidates, tol):
         if not certificate.verified:
             break
         target = certificate.rate - 2 * sp.Rational(Fraction(tol))
+        if target <= 0:
+            break
         trial = certify_rate(rule, function_class, target, {**(params or {}), **values})
         if trial.verified:
             solution, certificate = values, certified(values)
@@ -280,7 +285,8 @@ def tune_over_class(rule, function_class, over, params=None, tol=1e-6):
 
     The search minimises ρ̂(θ), the least ρ at which the LMI of Lessard, Recht & Packard
     (2016) is numerically feasible for the parameters θ, by Nelder–Mead (positive
-    parameters on a log scale) from the best few of a grid of starts. The point found is
+    parameters on a log scale) from the best of a grid of starts, restarted while it
+    improves. The point found is
     rounded to rationals with denominators up to 10, 32, 100, ..., 10⁶ (simple values
     can reach a proper subspace of states, which the exact certificate uses), and the
     rounding with the least rate :func:`symdyn.best_certified_rate` verifies is returned.

@@ -3,9 +3,12 @@ sits between what no method can beat and the published optimum."""
 
 import pytest
 import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
 
 import symdyn as sd
 from symdyn.classes.certificates import verify
+from symdyn.classes.design import _roundings
 from symdyn.classes.linear_system import linear_system
 from symdyn.classes.spectral import spectral_rate
 from tests.optional import require_module
@@ -92,3 +95,18 @@ def test_the_search_stops_at_its_time_budget():
     rule = three_parameter_family()
     with pytest.raises(sd.BudgetExceededError, match="the numeric search"):
         sd.tune(rule, S(1, 25), over=[alpha, beta, gamma], timeout=1)
+
+
+nonzero = st.floats(-10, 10, allow_nan=False).filter(lambda v: v != 0)
+
+
+@given(st.lists(nonzero, min_size=1, max_size=3))
+def test_every_rounding_keeps_the_signs_and_the_finest_is_close(point):
+    """A rounding to 0 or across it would hand a positive parameter a value its symbol
+    refuses; the finest rounding stays within the denominator's resolution."""
+    roundings = _roundings(point)
+    assert roundings and len(set(roundings)) == len(roundings)
+    for rounded in roundings:
+        assert all(q * v > 0 for q, v in zip(rounded, point, strict=True))
+    for q, v in zip(roundings[-1], point, strict=True):
+        assert abs(float(q) - v) <= 1e-6
