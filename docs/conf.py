@@ -47,6 +47,9 @@ myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
 
 autodoc_member_order = "bysource"
+# Every documented object as a toctree entry made furo copy a tree of thousands of nodes for
+# each of the ~90 pages (a third of the build); the API page's sections still list them.
+toc_object_entries = False
 autodoc_typehints = "none"
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True

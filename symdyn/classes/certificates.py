@@ -307,6 +307,16 @@ def best_certified_rate(rule, function_class, params=None, tol=1e-6):
     )
 
 
+def _coordinates(lmi):
+    """What P acts on, when that is not the whole augmented state."""
+    if not lmi.reduced:
+        return ""
+    return (
+        f" (V lives on z = xi_hat[{', '.join(map(str, lmi.kept))}], the states reached "
+        "after one step; see .basis)"
+    )
+
+
 def verify(certificate):
     """Check ``certificate``'s own P and multipliers exactly, again.
 
@@ -327,7 +337,7 @@ def verify(certificate):
     if lyapunov.shape != (lmi.size, lmi.size) or lyapunov != lyapunov.T:
         raise ArgumentError(
             f"verify: P must be a symmetric {lmi.size}x{lmi.size} matrix, got shape "
-            f"{lyapunov.shape}"
+            f"{lyapunov.shape}" + _coordinates(lmi)
         )
     multipliers = dict(certificate.multipliers)
     negative = [name for name, value in multipliers.items() if value < 0]

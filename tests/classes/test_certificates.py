@@ -99,6 +99,9 @@ def test_triple_momentum():
     on_quadratics = sd.best_certified_rate(rule, sd.function_classes.Quadratics(1, 25))
     assert on_quadratics.verified and on_quadratics.rate == rho
     assert cert.multipliers["off_by_one"] > 0  # the sector IQC alone does not give it
+    # a P on the whole augmented state is refused, saying what P acts on
+    with pytest.raises(sd.ArgumentError, match=r"z = xi_hat\[0, 1\]"):
+        verify(dataclasses.replace(cert, lyapunov=sp.ImmutableMatrix(sp.eye(3))))
 
 
 def test_the_reached_basis_spans_what_one_step_reaches():
