@@ -130,7 +130,8 @@ class _FeasibilityOracle:
 
     def data(self, point):
         """The float matrices (Φ, Π, [(F⁰, F¹)]) at ``point``."""
-        pieces = [np.asarray(p, dtype=float) for p in self._pieces(*point)]
+        with np.errstate(all="ignore"):  # a pole of the parameters is seen as inf below
+            pieces = [np.asarray(p, dtype=float) for p in self._pieces(*np.asarray(point, float))]
         return pieces[0], pieces[1], list(zip(pieces[2::2], pieces[3::2], strict=True))
 
     def margin(self, data, rate):
@@ -193,7 +194,9 @@ class _FeasibilityOracle:
         """The least ρ in (0, 1] with a margin ≥ 0, to ``tol``; above 1 where ρ = 1 fails
         (by how much it fails, so that the search is led back)."""
         data = self.data(point)
-        if not np.all(np.isfinite(data[0])):
+        successor, current, forms = data
+        pieces = [successor, current, *(m for pair in forms for m in pair)]
+        if not all(np.all(np.isfinite(m)) for m in pieces):
             return np.inf
         at_one = self.margin(data, 1.0)
         if at_one is None or at_one < 0:

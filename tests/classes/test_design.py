@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import symdyn as sd
 from symdyn.classes.certificates import verify
-from symdyn.classes.design import _roundings
+from symdyn.classes.design import _FeasibilityOracle, _roundings
 from symdyn.classes.linear_system import linear_system
 from symdyn.classes.spectral import spectral_rate
 from tests.optional import require_module
@@ -110,3 +110,12 @@ def test_every_rounding_keeps_the_signs_and_the_finest_is_close(point):
         assert all(q * v > 0 for q, v in zip(rounded, point, strict=True))
     for q, v in zip(roundings[-1], point, strict=True):
         assert abs(float(q) - v) <= 1e-6
+
+
+def test_a_pole_of_the_parameters_is_no_rate():
+    """x⁺ = x − η/(β − 1)∇f(x) has no system at β = 1: the search sees an infinite rate
+    there, not an exception or a number."""
+    rule = sd.UpdateRule([x], [(u, sd.grad(f(x), x)), (x, x - eta / (beta - 1) * u)])
+    oracle = _FeasibilityOracle(rule, S(1, 9), (eta, beta), None)
+    assert oracle.rate([0.1, 1.0], 1e-3) == float("inf")
+    assert oracle.rate([0.2, 2.0], 1e-3) == pytest.approx(0.8, abs=2e-3)
