@@ -15,6 +15,7 @@ from pathlib import Path
 OPTIONAL = ("torch", "jax", "optax", "cvxpy", "clarabel", "PEPit")
 INDIRECT = {
     "classes/certificates.py": ("cvxpy", "clarabel"),  # sd.certify_rate solves an SDP
+    "classes/design.py": ("cvxpy", "clarabel"),  # sd.tune over a class certifies its result
     "frameworks/names.py": ("torch",),  # framework_rule("torch:SGD", ...)
 }
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
