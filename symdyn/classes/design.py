@@ -29,15 +29,13 @@ from types import SimpleNamespace
 
 import numpy as np
 import sympy as sp
-from scipy import sparse
 
 from symdyn.budget import bounded, phase
 from symdyn.classes.certificates import RateCertificate, best_certified_rate, certify_rate
 from symdyn.classes.function_classes import FunctionClass
 from symdyn.classes.iqc import lmi_of
 from symdyn.classes.linear_system import symbolic_matrices
-from symdyn.classes.pep_dual import svec
-from symdyn.classes.sdp import CLARABEL_SETTINGS, POSITIVITY
+from symdyn.classes.sdp import POSITIVITY, solve_clarabel, svec, triangle
 from symdyn.derivation import Derivation, Presented
 from symdyn.errors import ArgumentError, FunctionClassError
 from symdyn.escaping import plain
@@ -126,65 +124,58 @@ class _FeasibilityOracle:
         self._basis = _symmetric_basis(lmi.size)
         weights = np.ones(lmi.successor.cols)
         weights[lmi.size :] = 1.0 / float(lmi.smoothness) ** 2
-        self._weights = np.diag(weights)
+        self._weights = svec(np.diag(weights))
+        self._fixed_rows, self._fixed_bounds = self._rows_without_rate()
+
+    def _rows_without_rate(self):
+        """The rows of trace P = 1, multipliers ≥ 0, t ≤ 1 and P ⪰ POSITIVITY·I, which do not
+        depend on the point or on ρ, with their right-hand sides."""
+        entries, count = len(self._basis), self.count
+        variables = entries + count + 1
+        trace = np.concatenate([svec(np.eye(self.size)), np.zeros(count + 1)])
+        multipliers = np.zeros((count, variables))
+        multipliers[:, entries : entries + count] = -np.eye(count)
+        ceiling = np.zeros((1, variables))
+        ceiling[0, -1] = 1.0
+        positive = np.zeros((entries, variables))
+        positive[:, :entries] = -np.eye(entries)
+        rows = np.vstack([trace, multipliers, ceiling, positive])
+        bounds = np.concatenate(
+            [[1.0], np.zeros(count), [1.0], -POSITIVITY * svec(np.eye(self.size))]
+        )
+        return rows, bounds
 
     def data(self, point):
-        """The float matrices (Φ, Π, [(F⁰, F¹)]) at ``point``."""
-        with np.errstate(all="ignore"):  # a pole of the parameters is seen as inf below
+        """The float matrices (Φ, Π, [(F⁰, F¹)]) at ``point``, or None where an entry is
+        not finite (a pole of the parameters)."""
+        with np.errstate(all="ignore"):
             pieces = [np.asarray(p, dtype=float) for p in self._pieces(*np.asarray(point, float))]
+        if not all(np.all(np.isfinite(p)) for p in pieces):
+            return None
         return pieces[0], pieces[1], list(zip(pieces[2::2], pieces[3::2], strict=True))
 
     def margin(self, data, rate):
         """The largest t with P ⪰ POSITIVITY·I, trace P = 1, M ⪯ −tW, t ≤ 1 (None: failed)."""
-        import clarabel
-
         successor, current, forms = data
-        size, count, basis = self.size, self.count, self._basis
-        quadratic = np.einsum("ia,kij,jb->kab", successor, basis, successor)
-        quadratic -= rate**2 * np.einsum("ia,kij,jb->kab", current, basis, current)
+        quadratic = np.einsum("ia,kij,jb->kab", successor, self._basis, successor)
+        quadratic -= rate**2 * np.einsum("ia,kij,jb->kab", current, self._basis, current)
         lmi_columns = [
             *svec(quadratic),
             *(svec(constant + rate**2 * scaled) for constant, scaled in forms),
-            svec(self._weights),
+            self._weights,
         ]
-        variables = len(basis) + count + 1
-        trace = np.concatenate([svec(np.eye(size)), np.zeros(count + 1)])
-        multipliers = np.zeros((count, variables))
-        multipliers[:, len(basis) : len(basis) + count] = -np.eye(count)
-        ceiling = np.zeros((1, variables))
-        ceiling[0, -1] = 1.0
-        positive = np.zeros((len(basis), variables))
-        positive[:, : len(basis)] = -np.eye(len(basis))
-        A = sparse.csc_matrix(
-            np.vstack([trace, multipliers, ceiling, positive, np.column_stack(lmi_columns)])
-        )
-        b = np.concatenate(
-            [
-                [1.0],
-                np.zeros(count),
-                [1.0],
-                -POSITIVITY * svec(np.eye(size)),
-                np.zeros(len(lmi_columns[0])),
-            ]
-        )
-        cost = np.zeros(variables)
+        constraints = np.vstack([self._fixed_rows, np.column_stack(lmi_columns)])
+        bounds = np.concatenate([self._fixed_bounds, np.zeros(len(self._weights))])
+        cost = np.zeros(constraints.shape[1])
         cost[-1] = -1.0
-        settings = clarabel.DefaultSettings()
-        settings.verbose = False
-        for name, value in CLARABEL_SETTINGS.items():
-            setattr(settings, name, value)
         cones = [
-            clarabel.ZeroConeT(1),
-            clarabel.NonnegativeConeT(count + 1),
-            clarabel.PSDTriangleConeT(size),
-            clarabel.PSDTriangleConeT(successor.shape[1]),
+            ("zero", 1),
+            ("nonnegative", self.count + 1),
+            ("psd", self.size),
+            ("psd", successor.shape[1]),
         ]
-        solution = clarabel.DefaultSolver(
-            sparse.csc_matrix((variables, variables)), cost, A, b, cones, settings
-        ).solve()
-        if str(solution.status) not in ("Solved", "AlmostSolved"):
-            return None
-        return float(solution.x[-1])
+        solution = solve_clarabel(cost, constraints, bounds, cones)
+        return None if solution is None else float(solution[-1])
 
     def _feasible(self, data, rate):
         found = self.margin(data, rate)
@@ -194,9 +185,7 @@ class _FeasibilityOracle:
         """The least ρ in (0, 1] with a margin ≥ 0, to ``tol``; above 1 where ρ = 1 fails
         (by how much it fails, so that the search is led back)."""
         data = self.data(point)
-        successor, current, forms = data
-        pieces = [successor, current, *(m for pair in forms for m in pair)]
-        if not all(np.all(np.isfinite(m)) for m in pieces):
+        if data is None:
             return np.inf
         at_one = self.margin(data, 1.0)
         if at_one is None or at_one < 0:
@@ -220,12 +209,11 @@ class _FeasibilityOracle:
 
 
 def _symmetric_basis(size):
-    """B_k with P = Σ p_k B_k for p = svec(P), in Clarabel's order (see ``svec``)."""
-    rows, columns = np.triu_indices(size)
-    order = np.lexsort((rows, columns))
+    """B_k with P = Σ p_k B_k for p = svec(P), in Clarabel's order (:func:`svec`)."""
+    rows, columns, scale = triangle(size)
     basis = np.zeros((len(rows), size, size))
-    for k, (r, c) in enumerate(zip(rows[order], columns[order], strict=True)):
-        basis[k, r, c] = basis[k, c, r] = 1.0 if r == c else 1 / np.sqrt(2.0)
+    entries = np.arange(len(rows))
+    basis[entries, rows, columns] = basis[entries, columns, rows] = 1.0 / scale
     return basis
 
 

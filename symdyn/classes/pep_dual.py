@@ -16,14 +16,12 @@ the first's worst case itself (cvxpy's canonicalisation).
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from scipy import sparse
 
-from symdyn.classes.sdp import CLARABEL_SETTINGS
+from symdyn.classes.sdp import solve_clarabel, svec
 
-__all__ = ["certifying_duals", "interpolation_matrices", "ordered_pairs", "svec"]
+__all__ = ["certifying_duals", "interpolation_matrices", "ordered_pairs"]
 
 
 def ordered_pairs(count):
@@ -31,20 +29,6 @@ def ordered_pairs(count):
     first, second = np.meshgrid(np.arange(count), np.arange(count), indexing="ij")
     keep = first != second
     return first[keep], second[keep]
-
-
-@functools.cache
-def _triangle(size):
-    rows, columns = np.triu_indices(size)
-    order = np.lexsort((rows, columns))  # by column, then row
-    rows, columns = rows[order], columns[order]
-    return rows, columns, np.where(rows == columns, 1.0, np.sqrt(2.0))
-
-
-def svec(matrices):
-    """Clarabel's scaled upper triangle, column by column, of each symmetric matrix."""
-    rows, columns, scale = _triangle(matrices.shape[-1])
-    return matrices[..., rows, columns] * scale
 
 
 def _symmetric_outer(a, b):
@@ -83,8 +67,6 @@ def certifying_duals(points, mu, big, metric, initial, gradients, epsilon):
         How many basis vectors after x₀ − x* are gradients (E's support).
     epsilon : float
     """
-    import clarabel
-
     quadratic, linear = interpolation_matrices(points, mu, big, len(metric.linear))
     metric_q, metric_l = metric.quadratic.astype(float), metric.linear.astype(float)
     initial_q, initial_l = initial.quadratic.astype(float), initial.linear.astype(float)
@@ -102,18 +84,8 @@ def certifying_duals(points, mu, big, metric, initial, gradients, epsilon):
     )
     cost = np.zeros(count)
     cost[0] = 1.0
-    settings = clarabel.DefaultSettings()
-    settings.verbose = False
-    for name, value in CLARABEL_SETTINGS.items():
-        setattr(settings, name, value)
-    cones = [
-        clarabel.ZeroConeT(len(metric_l)),
-        clarabel.NonnegativeConeT(count),
-        clarabel.PSDTriangleConeT(dimension),
-    ]
-    solver = clarabel.DefaultSolver(sparse.csc_matrix((count, count)), cost, A, b, cones, settings)
-    solution = solver.solve()
-    if str(solution.status) not in ("Solved", "AlmostSolved"):
+    cones = [("zero", len(metric_l)), ("nonnegative", count), ("psd", dimension)]
+    duals = solve_clarabel(cost, A, b, cones)
+    if duals is None:
         return None
-    duals = np.asarray(solution.x)
     return float(duals[0]), list(duals[1:])

@@ -8,13 +8,22 @@ cvxpy is imported here, when a certificate is asked for, never by ``import symdy
 
 from __future__ import annotations
 
+import functools
 import warnings
 from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
-__all__ = ["DENOMINATORS", "POSITIVITY", "Proposer", "rationalised"]
+__all__ = [
+    "DENOMINATORS",
+    "POSITIVITY",
+    "Proposer",
+    "rationalised",
+    "solve_clarabel",
+    "svec",
+    "triangle",
+]
 
 POSITIVITY = 1e-7
 """The least eigenvalue asked of P (with trace 1): a tight Lyapunov matrix can be close to
@@ -32,6 +41,55 @@ survives the exact check only when the solver resolves it."""
 
 DENOMINATORS = (10**2, 10**4, 10**6, 10**9, None)
 """Largest denominators tried when rounding a proposal, smallest first (None: the float)."""
+
+
+@functools.cache
+def triangle(size):
+    """Rows, columns and scales (1 on the diagonal, √2 off it) of Clarabel's svec order:
+    the upper triangle, column by column."""
+    rows, columns = np.triu_indices(size)
+    order = np.lexsort((rows, columns))  # by column, then row
+    rows, columns = rows[order], columns[order]
+    return rows, columns, np.where(rows == columns, 1.0, np.sqrt(2.0))
+
+
+def svec(matrices):
+    """Clarabel's scaled upper triangle, column by column, of each symmetric matrix."""
+    rows, columns, scale = triangle(matrices.shape[-1])
+    return matrices[..., rows, columns] * scale
+
+
+def solve_clarabel(cost, constraints, bounds, cones):
+    """x minimising costᵀx with constraints·x + s = bounds, s in ``cones``, or None.
+
+    ``cones`` lists (kind, size) with kind "zero", "nonnegative" or "psd" (an svec
+    triangle of that order), in the order of the rows; the settings are
+    :data:`CLARABEL_SETTINGS`. None unless Clarabel reports the problem (almost) solved.
+    """
+    import clarabel
+    from scipy import sparse
+
+    kinds = {
+        "zero": clarabel.ZeroConeT,
+        "nonnegative": clarabel.NonnegativeConeT,
+        "psd": clarabel.PSDTriangleConeT,
+    }
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    for name, value in CLARABEL_SETTINGS.items():
+        setattr(settings, name, value)
+    count = len(cost)
+    solution = clarabel.DefaultSolver(
+        sparse.csc_matrix((count, count)),
+        cost,
+        sparse.csc_matrix(constraints),
+        bounds,
+        [kinds[kind](size) for kind, size in cones],
+        settings,
+    ).solve()
+    if str(solution.status) not in ("Solved", "AlmostSolved"):
+        return None
+    return np.asarray(solution.x)
 
 
 def _numeric(matrix):
